@@ -1,0 +1,254 @@
+//! DOM helpers shared by the clean and extract stages. Every walk here is
+//! iterative (ego-tree's `traverse`, parent links): pages nested thousands
+//! deep must not overflow the stack.
+
+use std::collections::HashSet;
+
+use ego_tree::NodeId;
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node, Selector};
+
+/// Elements that start a new line of text.
+pub fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "li"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "table"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "tr"
+            | "td"
+            | "th"
+            | "caption"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "aside"
+            | "main"
+            | "nav"
+            | "blockquote"
+            | "pre"
+            | "figure"
+            | "figcaption"
+            | "address"
+            | "center"
+            | "hr"
+            | "br"
+            | "form"
+            | "fieldset"
+            | "hgroup"
+            | "details"
+            | "summary"
+            | "body"
+            | "html"
+    )
+}
+
+/// Elements whose content is never text of the page.
+pub fn is_never_text(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "head"
+            | "title"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "svg"
+            | "canvas"
+            | "select"
+            | "option"
+            | "textarea"
+            | "button"
+            | "input"
+            | "map"
+            | "audio"
+            | "video"
+    )
+}
+
+/// An element hidden from readers by markup (`hidden`, inline `display:none`).
+pub fn is_hidden(el: &scraper::node::Element) -> bool {
+    if el.attr("hidden").is_some() {
+        return true;
+    }
+    el.attr("style").is_some_and(|s| {
+        let s: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        s.contains("display:none") || s.contains("visibility:hidden")
+    })
+}
+
+/// Collapses whitespace the way a browser renders it, and also the
+/// full-width space (U+3000) and no-break space that Chinese CMSs use for
+/// indentation and spacing. A line break between two CJK characters is
+/// dropped (CSS Text 3 segment-break rule): it is source formatting, and a
+/// space there would split a word.
+pub fn normalize_ws(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending: Option<bool> = None; // Some(had_newline_only)
+    let mut last: Option<char> = None;
+    for c in s.chars() {
+        let ws = c.is_whitespace()
+            || matches!(
+                c,
+                '\u{00a0}' | '\u{3000}' | '\u{200b}' | '\u{feff}' | '\u{2028}' | '\u{2029}'
+            );
+        if ws {
+            let newline = c == '\n' || c == '\r';
+            pending = Some(match pending {
+                None => newline,
+                Some(only_nl) => only_nl && (newline || c == ' ' || c == '\t'),
+            });
+            continue;
+        }
+        if let Some(only_nl) = pending.take()
+            && let Some(prev) = last
+        {
+            let drop = only_nl && is_cjk(prev) && is_cjk(c);
+            if !drop {
+                out.push(' ');
+            }
+        }
+        out.push(c);
+        last = Some(c);
+    }
+    out
+}
+
+/// Chinese, Japanese and Korean characters and their full-width punctuation.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x2E80..=0x2FDF | 0x3000..=0x303F | 0x3040..=0x30FF | 0x3100..=0x312F |
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF |
+        0xFE30..=0xFE4F | 0xFF00..=0xFFEF | 0x20000..=0x2FFFF)
+}
+
+/// Is `node` inside (or equal to) any node of `set`? Walks parent links.
+pub fn within(html: &Html, node: NodeId, set: &HashSet<NodeId>) -> bool {
+    if set.is_empty() {
+        return false;
+    }
+    let mut cur = html.tree.get(node);
+    while let Some(n) = cur {
+        if set.contains(&n.id()) {
+            return true;
+        }
+        cur = n.parent();
+    }
+    false
+}
+
+/// Is `node` a descendant of (or equal to) `ancestor`?
+pub fn is_within(html: &Html, node: NodeId, ancestor: NodeId) -> bool {
+    let mut cur = html.tree.get(node);
+    while let Some(n) = cur {
+        if n.id() == ancestor {
+            return true;
+        }
+        cur = n.parent();
+    }
+    false
+}
+
+/// Visible text of an element, whitespace-normalised, skipping `skip`
+/// subtrees, hidden elements and non-text elements. Block boundaries become
+/// spaces (so "a</p><p>b" does not fuse into "ab").
+pub fn text_of(el: ElementRef, skip: &HashSet<NodeId>) -> String {
+    let mut raw = String::new();
+    let mut skipping: Option<NodeId> = None;
+    for edge in el.traverse() {
+        match edge {
+            Edge::Open(n) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match n.value() {
+                    Node::Text(t) => raw.push_str(t),
+                    Node::Element(e) => {
+                        let name = e.name();
+                        if n.id() != el.id()
+                            && (skip.contains(&n.id()) || is_never_text(name) || is_hidden(e))
+                        {
+                            skipping = Some(n.id());
+                        } else if is_block(name) || name == "img" {
+                            raw.push(' ');
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(n) => {
+                if skipping == Some(n.id()) {
+                    skipping = None;
+                } else if skipping.is_none()
+                    && let Node::Element(e) = n.value()
+                    && is_block(e.name())
+                {
+                    raw.push(' ');
+                }
+            }
+        }
+    }
+    normalize_ws(&raw).trim().to_string()
+}
+
+/// Length of link text inside `el` (for link density), in characters.
+pub fn link_text_len(el: ElementRef, skip: &HashSet<NodeId>) -> usize {
+    static A: std::sync::LazyLock<Selector> =
+        std::sync::LazyLock::new(|| Selector::parse("a").unwrap());
+    el.select(&A)
+        .filter(|a| !skip.contains(&a.id()))
+        .map(|a| text_of(a, skip).chars().count())
+        .sum()
+}
+
+/// Deepest element nesting of a document, counted without recursion.
+pub fn max_depth(html: &Html) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for edge in html.tree.root().traverse() {
+        match edge {
+            Edge::Open(_) => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            Edge::Close(_) => depth -= 1,
+        }
+    }
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_rules() {
+        assert_eq!(
+            normalize_ws("　　闵行\n区 位于\u{a0}\u{a0}上海"),
+            "闵行区 位于 上海"
+        );
+        assert_eq!(normalize_ws("Hello\nworld"), "Hello world");
+        assert_eq!(normalize_ws("园区 \n 面积"), "园区 面积");
+    }
+}

@@ -1,0 +1,457 @@
+//! Stage 3a, linearize: a DOM subtree → a flat list of [`Unit`]s in reading
+//! order (text lines, images, lists, tables, quotes). Every later decision
+//! (boilerplate, captions, headings) is made on this list, not on the DOM, so
+//! that the same rules hold whatever markup a CMS wraps its lines in.
+
+use std::collections::HashSet;
+
+use ego_tree::NodeId;
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Node};
+
+use super::dom::{is_block, is_hidden, is_never_text, normalize_ws, text_of};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unit {
+    Line(Line),
+    Image {
+        src: Option<String>,
+        alt: Option<String>,
+        title: Option<String>,
+        node: NodeId,
+    },
+    List {
+        items: Vec<String>,
+        node: NodeId,
+    },
+    Table {
+        rows: Vec<Vec<String>>,
+        node: NodeId,
+    },
+    Quote {
+        text: String,
+        node: NodeId,
+    },
+}
+
+impl Unit {
+    pub fn node(&self) -> NodeId {
+        match self {
+            Unit::Line(l) => l.node,
+            Unit::Image { node, .. }
+            | Unit::List { node, .. }
+            | Unit::Table { node, .. }
+            | Unit::Quote { node, .. } => *node,
+        }
+    }
+}
+
+/// One line of text, with what its markup says about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub text: String,
+    /// Every character is bold (`<strong>`, `<b>`): a heading candidate.
+    pub strong: bool,
+    /// Inside `<h1>`…`<h6>`.
+    pub heading: Option<u8>,
+    /// Centered (`text-align:center`, `align=center`, `<center>`): often a caption.
+    pub centered: bool,
+    /// Inside `<figcaption>`: a caption by markup.
+    pub figcaption: bool,
+    /// Links on the line: (text, href as written).
+    pub links: Vec<(String, String)>,
+    /// The block element the line started in.
+    pub node: NodeId,
+}
+
+/// Context of the element being walked, pushed on open and popped on close.
+#[derive(Clone, Copy, Default)]
+struct Ctx {
+    strong: bool,
+    heading: Option<u8>,
+    centered: bool,
+    figcaption: bool,
+}
+
+struct Builder<'a> {
+    skip: &'a HashSet<NodeId>,
+    units: Vec<Unit>,
+    buf: String,
+    strong_chars: usize,
+    chars: usize,
+    links: Vec<(String, String)>,
+    line_ctx: Ctx,
+    line_node: Option<NodeId>,
+}
+
+impl Builder<'_> {
+    fn flush(&mut self) {
+        let text = normalize_ws(&self.buf).trim().to_string();
+        if !text.is_empty()
+            && let Some(node) = self.line_node
+        {
+            self.units.push(Unit::Line(Line {
+                strong: self.chars > 0 && self.strong_chars == self.chars,
+                heading: self.line_ctx.heading,
+                centered: self.line_ctx.centered,
+                figcaption: self.line_ctx.figcaption,
+                links: std::mem::take(&mut self.links),
+                node,
+                text,
+            }));
+        }
+        self.buf.clear();
+        self.links.clear();
+        self.strong_chars = 0;
+        self.chars = 0;
+        self.line_node = None;
+    }
+
+    fn text(&mut self, t: &str, ctx: Ctx, block: NodeId) {
+        if self.line_node.is_none() {
+            if t.chars().all(char::is_whitespace) {
+                // Whitespace before any text does not start a line.
+                self.buf.push(' ');
+                return;
+            }
+            self.line_node = Some(block);
+            self.line_ctx = ctx;
+        }
+        let n = t
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
+            .count();
+        self.chars += n;
+        if ctx.strong || ctx.heading.is_some() {
+            self.strong_chars += n;
+        }
+        self.buf.push_str(t);
+    }
+}
+
+/// Linearizes `root`, skipping the subtrees in `skip` (dropped boilerplate,
+/// fields and items already taken).
+pub fn linearize(root: ElementRef, skip: &HashSet<NodeId>) -> Vec<Unit> {
+    let mut b = Builder {
+        skip,
+        units: Vec::new(),
+        buf: String::new(),
+        strong_chars: 0,
+        chars: 0,
+        links: Vec::new(),
+        line_ctx: Ctx::default(),
+        line_node: None,
+    };
+    let mut stack: Vec<(Ctx, NodeId)> = vec![(Ctx::default(), root.id())];
+    let mut skipping: Option<NodeId> = None;
+
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(n) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                let (ctx, block) = *stack.last().expect("stack holds the root");
+                match n.value() {
+                    Node::Text(t) => b.text(t, ctx, block),
+                    Node::Element(e) => {
+                        let name = e.name();
+                        let el = ElementRef::wrap(n).expect("element node");
+                        if n.id() != root.id()
+                            && (b.skip.contains(&n.id()) || is_never_text(name) || is_hidden(e))
+                        {
+                            skipping = Some(n.id());
+                            continue;
+                        }
+                        if name == "img" {
+                            b.flush();
+                            if let Some(u) = image(el) {
+                                b.units.push(u);
+                            }
+                            continue; // void element: its Close follows
+                        }
+                        let block_el = is_block(name);
+                        if block_el {
+                            b.flush();
+                        }
+                        if n.id() != root.id()
+                            && let Some(unit) = structured(el, name, b.skip)
+                        {
+                            b.units.push(unit);
+                            skipping = Some(n.id());
+                            continue;
+                        }
+                        if name == "a"
+                            && let Some(href) = e.attr("href")
+                        {
+                            b.links.push((text_of(el, b.skip), href.to_string()));
+                        }
+                        let mut c = ctx;
+                        c.strong |= matches!(name, "strong" | "b")
+                            || e.attr("style").is_some_and(|s| {
+                                s.contains("font-weight:bold")
+                                    || s.contains("font-weight: bold")
+                                    || s.contains("font-weight:700")
+                            });
+                        if let Some(level) = name
+                            .strip_prefix('h')
+                            .and_then(|d| d.parse::<u8>().ok())
+                            .filter(|l| (1..=6).contains(l))
+                        {
+                            c.heading = Some(level);
+                        }
+                        if block_el {
+                            c.centered = name == "center"
+                                || e.attr("align")
+                                    .is_some_and(|a| a.eq_ignore_ascii_case("center"))
+                                || e.attr("style").is_some_and(|s| {
+                                    s.replace(' ', "")
+                                        .to_ascii_lowercase()
+                                        .contains("text-align:center")
+                                })
+                                || (ctx.centered && !matches!(name, "p" | "div" | "td"));
+                        } else if name == "center" {
+                            c.centered = true;
+                        }
+                        c.figcaption |= name == "figcaption";
+                        stack.push((c, if block_el { n.id() } else { block }));
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(n) => {
+                if skipping == Some(n.id()) {
+                    skipping = None;
+                    continue;
+                }
+                if skipping.is_some() {
+                    continue;
+                }
+                if let Node::Element(e) = n.value() {
+                    if e.name() == "img" {
+                        continue;
+                    }
+                    if is_block(e.name()) {
+                        b.flush();
+                    }
+                    stack.pop();
+                }
+            }
+        }
+    }
+    b.flush();
+    b.units
+}
+
+/// An image unit; None for spacers, icons and tracking pixels.
+fn image(el: ElementRef) -> Option<Unit> {
+    let e = el.value();
+    let attr = |k: &str| e.attr(k).map(str::trim).filter(|v| !v.is_empty());
+    // Lazy-loading CMSs put a spinner in src and the picture in data-*.
+    let lazy = attr("data-original")
+        .or_else(|| attr("data-src"))
+        .or_else(|| attr("data-lazy-src"))
+        .or_else(|| attr("data-url"));
+    let src = match (attr("src"), lazy) {
+        (Some(s), Some(l)) if s.starts_with("data:") || is_spacer(s) => Some(l),
+        (Some(s), _) => Some(s),
+        (None, l) => l,
+    };
+    if src.is_some_and(|s| is_spacer(s) || s.starts_with("data:")) {
+        return None;
+    }
+    let tiny = |k: &str| {
+        attr(k)
+            .and_then(|v| v.trim_end_matches("px").parse::<u32>().ok())
+            .is_some_and(|v| v <= 16)
+    };
+    if tiny("width") || tiny("height") {
+        return None;
+    }
+    Some(Unit::Image {
+        src: src.map(str::to_string),
+        alt: attr("alt").map(|s| normalize_ws(s).trim().to_string()),
+        title: attr("title").map(|s| normalize_ws(s).trim().to_string()),
+        node: el.id(),
+    })
+}
+
+fn is_spacer(src: &str) -> bool {
+    let file = src.rsplit('/').next().unwrap_or(src).to_ascii_lowercase();
+    [
+        "spacer",
+        "blank.",
+        "pixel",
+        "loading.",
+        "lazy.",
+        "grey.gif",
+        "transparent",
+        "1x1",
+    ]
+    .iter()
+    .any(|p| file.contains(p))
+}
+
+/// Lists, data tables and quotes that become one unit. Lists and tables used
+/// for layout (holding images, paragraphs, nested tables) return None and are
+/// walked as containers.
+fn structured(el: ElementRef, name: &str, skip: &HashSet<NodeId>) -> Option<Unit> {
+    match name {
+        "ul" | "ol" => {
+            let mut items = Vec::new();
+            for li in el.child_elements().filter(|c| c.value().name() == "li") {
+                if has_layout_content(li) {
+                    return None;
+                }
+                let t = text_of(li, skip);
+                if !t.is_empty() {
+                    items.push(t);
+                }
+            }
+            (!items.is_empty()).then_some(Unit::List {
+                items,
+                node: el.id(),
+            })
+        }
+        "table" => {
+            if has_layout_content(el) {
+                return None;
+            }
+            let rows: Vec<Vec<String>> = rows_of(el)
+                .into_iter()
+                .map(|tr| {
+                    tr.child_elements()
+                        .filter(|c| matches!(c.value().name(), "td" | "th"))
+                        .map(|c| text_of(c, skip))
+                        .collect::<Vec<_>>()
+                })
+                .filter(|r: &Vec<String>| r.iter().any(|c| !c.is_empty()))
+                .collect();
+            let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+            // A one-column or one-row "table" is layout, not data.
+            if rows.len() < 2 || cols < 2 {
+                return None;
+            }
+            Some(Unit::Table {
+                rows,
+                node: el.id(),
+            })
+        }
+        "blockquote" => {
+            if has_layout_content(el) {
+                return None;
+            }
+            let text = text_of(el, skip);
+            (!text.is_empty()).then_some(Unit::Quote {
+                text,
+                node: el.id(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The rows of a table (through thead/tbody/tfoot), not of nested tables.
+pub fn rows_of(table: ElementRef) -> Vec<ElementRef> {
+    let mut rows = Vec::new();
+    for c in table.child_elements() {
+        match c.value().name() {
+            "tr" => rows.push(c),
+            "thead" | "tbody" | "tfoot" => {
+                rows.extend(c.child_elements().filter(|r| r.value().name() == "tr"))
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+/// Content that makes a list, table or quote a layout container: images,
+/// nested tables, paragraphs, headings, or long runs of text.
+fn has_layout_content(el: ElementRef) -> bool {
+    el.descendants().skip(1).any(|n| match n.value() {
+        Node::Element(e) => matches!(
+            e.name(),
+            "img"
+                | "table"
+                | "p"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "figure"
+                | "video"
+                | "iframe"
+        ),
+        Node::Text(t) => t.len() > 600,
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scraper::Html;
+
+    fn lines(html: &str) -> Vec<Unit> {
+        let doc = Html::parse_document(html);
+        linearize(doc.root_element(), &HashSet::new())
+    }
+
+    #[test]
+    fn lines_images_and_marks() {
+        let u = lines(
+            "<div><p>　　第一段<b>加粗</b>。</p><p><strong>小标题</strong></p>\
+             <p style=\"text-align: center\"><img src=\"/a/2.jpg\" alt=\"2.jpg\"></p>\
+             <p align=center>图注</p>第二<br>行<img src=spacer.gif></div>",
+        );
+        let texts: Vec<_> = u
+            .iter()
+            .map(|u| match u {
+                Unit::Line(l) => format!("{}|{}|{}", l.text, l.strong, l.centered),
+                Unit::Image { src, .. } => format!("img:{}", src.as_deref().unwrap()),
+                _ => "?".into(),
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "第一段加粗。|false|false",
+                "小标题|true|false",
+                "img:/a/2.jpg",
+                "图注|false|true",
+                "第二|false|false",
+                "行|false|false"
+            ]
+        );
+    }
+
+    #[test]
+    fn data_tables_and_lists_are_units_layout_tables_are_not() {
+        let u = lines(
+            "<table><tr><td><p>布局表格里的正文段落。</p></td></tr></table>\
+             <table><tr><th>项目</th><th>金额</th></tr><tr><td>补贴</td><td>100万</td></tr></table>\
+             <ul><li>一</li><li>二</li></ul>",
+        );
+        assert!(matches!(&u[0], Unit::Line(l) if l.text == "布局表格里的正文段落。"));
+        assert!(
+            matches!(&u[1], Unit::Table { rows, .. } if rows == &vec![vec!["项目".to_string(), "金额".into()], vec!["补贴".into(), "100万".into()]])
+        );
+        assert!(
+            matches!(&u[2], Unit::List { items, .. } if items == &vec!["一".to_string(), "二".into()])
+        );
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let html = format!(
+            "{}深处{}",
+            "<span>".repeat(50_000),
+            "</span>".repeat(50_000)
+        );
+        let u = lines(&html);
+        assert!(matches!(&u[0], Unit::Line(l) if l.text == "深处"));
+    }
+}

@@ -1,0 +1,598 @@
+//! The cleaning pipeline, synchronous and pure (no I/O, no async):
+//!
+//! 1. **decode** (`decode.rs`): bytes → text by the charset cascade;
+//! 2. **parse**: html5ever via `scraper`, after a guard against absurd nesting;
+//! 3. **select**: the site rule (by host, canonical, saved-from, signature);
+//! 4. **regions**: drop chrome by the rule's selectors; find title, content,
+//!    fields and listing items;
+//! 5. **linearize** (`linear.rs`): the body → lines, images, lists, tables;
+//! 6. **blocks** (`blocks.rs`): boilerplate out (counted), captions,
+//!    headings, paragraphs;
+//! 7. **extract** (`crate::extract`): header line, dates, byline, source,
+//!    views, park, district, kind, lang;
+//! 8. **assemble**: the [`Document`], its text, id and content hash.
+//!
+//! `scraper::Html` is not `Send`: it lives and dies inside [`clean`]; the
+//! crawler calls this on a blocking pool.
+
+pub mod blocks;
+pub mod decode;
+pub mod dom;
+pub mod linear;
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Selector};
+use url::Url;
+
+use crate::document::{self, Document, Fetch, Park, Site};
+use crate::extract::{self, header::Header, items, meta, title};
+use crate::rules::{Kind, PageSignals, Rule, RuleSet};
+use decode::Decoded;
+use dom::{is_within, text_of, within};
+use linear::Unit;
+
+/// Deepest element nesting a page may have. Browsers stop nesting at 512;
+/// deeper markup is broken or hostile, and selector matching on it is
+/// quadratic.
+pub const MAX_DEPTH: usize = 1024;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CleanError {
+    #[error("markup nested deeper than {MAX_DEPTH} elements")]
+    TooDeep,
+}
+
+/// Cleans one decoded page with the rule that matches it.
+pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
+    if nesting_exceeds(&d.html, MAX_DEPTH) {
+        return Err(CleanError::TooDeep);
+    }
+    let html = Html::parse_document(&d.html);
+    let meta = meta::read(&html);
+    let input_url = d.input.url.as_ref();
+
+    // The URL the record is about: given, else canonical, else file://.
+    let abs = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|h| meta::resolve(input_url, h))
+            .filter(|u| u.scheme() != "file")
+    };
+    let canonical = abs(&meta.canonical).or_else(|| abs(&meta.og_url));
+    let saved_from = meta.saved_from.as_deref().and_then(|u| Url::parse(u).ok());
+    let url: Url = match input_url {
+        Some(u) if u.scheme() != "file" => u.clone(),
+        _ => canonical
+            .clone()
+            .or_else(|| input_url.cloned())
+            .unwrap_or_else(|| Url::parse("file:///dev/stdin").expect("static URL")),
+    };
+    let base = meta
+        .base_href
+        .as_deref()
+        .and_then(|b| url.join(b).ok())
+        .unwrap_or_else(|| url.clone());
+
+    let tail = tail_text(&html);
+    let rule = rules.select(&PageSignals {
+        url: Some(&url),
+        canonical: canonical.as_ref(),
+        saved_from: saved_from.as_ref(),
+        title: &meta.title,
+        tail_text: &tail,
+    });
+
+    let suffix = title::site_suffix(&meta.title);
+    let site_name = rule
+        .name
+        .clone()
+        .or_else(|| meta.og_site_name.clone())
+        .or_else(|| meta.jsonld.publisher.clone())
+        .or_else(|| suffix.clone());
+    let site_names: Vec<&str> = [
+        rule.name.as_deref(),
+        meta.og_site_name.as_deref(),
+        suffix.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+
+    // Regions.
+    let dropped = dropped_nodes(&html, rule);
+    let content = find_content(&html, rule, &dropped);
+    let title = title::find(&html, &rule.selectors.title, &meta, &site_names, &dropped);
+    let title_text = title.as_ref().map(|t| t.text.clone());
+    let url_kind = rule.kind_of(&url);
+
+    let mut fields = serde_json::Map::new();
+    let mut skip = dropped.clone();
+    if matches!(url_kind, None | Some(Kind::Park)) {
+        for sel in &rule.selectors.fields {
+            for el in html.select(sel) {
+                if within(&html, el.id(), &dropped) {
+                    continue;
+                }
+                let pairs = extract::fields::from_element(el, &dropped);
+                if !pairs.is_empty() {
+                    skip.insert(el.id());
+                    extract::fields::insert_all(&mut fields, pairs);
+                }
+            }
+        }
+    }
+
+    let (mut found_items, item_nodes) = if matches!(url_kind, None | Some(Kind::District)) {
+        let tz = &rule.timezone;
+        let (i, n) = items::by_selectors(&html, &rule.selectors.items, &dropped, Some(&base), tz);
+        if i.is_empty() && url_kind == Some(Kind::District) {
+            let scope = content.unwrap_or_else(|| html.root_element());
+            items::detect(&html, scope, &dropped, Some(&base), tz, 4)
+        } else {
+            (i, n)
+        }
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    skip.extend(item_nodes);
+
+    // Linearize the whole body once; content is the part within `content`.
+    let body = html
+        .select(sel_body())
+        .next()
+        .unwrap_or_else(|| html.root_element());
+    let units = linear::linearize(body, &skip);
+    let in_content: Vec<bool> = units
+        .iter()
+        .map(|u| content.is_none_or(|c| is_within(&html, u.node(), c.id())))
+        .collect();
+
+    // The header line: among the lines after the headline and before the
+    // content (or its first lines), those that read as a header.
+    let mut head = header_near_title(
+        &html,
+        rule,
+        &units,
+        &in_content,
+        title.as_ref().and_then(|t| t.node),
+    );
+
+    let provisional_kind = url_kind.or_else(|| {
+        if fields.len() >= 3 {
+            Some(Kind::Park)
+        } else {
+            None
+        }
+    });
+    let content_units: Vec<Unit> = units
+        .iter()
+        .zip(&in_content)
+        .filter(|(_, c)| **c)
+        .map(|(u, _)| u.clone())
+        .collect();
+    let built = blocks::build(
+        &content_units,
+        &blocks::Context {
+            rule,
+            title: title_text.as_deref(),
+            site_names: &site_names,
+            base: Some(&base),
+            kind: provisional_kind,
+        },
+    );
+    head.merge(built.header.clone());
+    extract::fields::insert_all(&mut fields, built.fields.clone());
+    let text = document::text_of_blocks(&built.blocks);
+
+    // Metadata cascades.
+    let tz = &rule.timezone;
+    let published_at = head
+        .published_at
+        .clone()
+        .or_else(|| {
+            meta.jsonld
+                .date_published
+                .as_deref()
+                .and_then(|d| extract::date::parse(d, tz))
+        })
+        .or_else(|| {
+            meta.published
+                .iter()
+                .find_map(|d| extract::date::parse(d, tz))
+        })
+        .or_else(|| time_element(&html, content, &dropped, tz))
+        .or_else(|| date_in_url(&url, tz));
+    let not_site = |a: &String| !site_names.contains(&a.as_str());
+    let author = head
+        .author
+        .clone()
+        .or_else(|| built.captures.author.clone())
+        .or_else(|| meta.jsonld.author.clone())
+        .or_else(|| meta.author.clone())
+        .filter(not_site);
+    let source = head
+        .source
+        .clone()
+        .or_else(|| built.captures.source.clone());
+
+    let kind = url_kind.unwrap_or_else(|| {
+        if fields.len() >= 3 {
+            Kind::Park
+        } else if found_items.len() >= 4 && text.chars().count() < 500 {
+            Kind::District
+        } else if published_at.is_some() && text.chars().count() >= 100 {
+            Kind::Article
+        } else {
+            Kind::Page
+        }
+    });
+    if kind != Kind::District {
+        found_items.clear();
+    }
+
+    let record_url = canonical.as_ref().unwrap_or(&url).to_string();
+    let park = match kind {
+        Kind::Park => Some(Park {
+            name: title_text.clone(),
+            id: extract::park_id(rule, &record_url)
+                .or_else(|| extract::park_id(rule, url.as_str())),
+            url: Some(record_url.clone()),
+        }),
+        _ => built.captures.park_name.as_ref().map(|name| Park {
+            name: Some(name.clone()),
+            id: built
+                .captures
+                .park_url
+                .as_deref()
+                .and_then(|u| extract::park_id(rule, u)),
+            url: built.captures.park_url.clone(),
+        }),
+    };
+
+    let district = rule
+        .labels
+        .district_field
+        .iter()
+        .find_map(|l| fields.get(l).and_then(|v| v.as_str()))
+        .and_then(|v| extract::district_in_name(&rule.districts, v))
+        .or_else(|| {
+            park.as_ref()
+                .and_then(|p| p.name.as_deref())
+                .and_then(|n| extract::district_in_name(&rule.districts, n))
+        })
+        .or_else(|| {
+            title_text
+                .as_deref()
+                .and_then(|t| extract::district_in_name(&rule.districts, t))
+        })
+        .or_else(|| extract::district_in_text(&rule.districts, &text));
+
+    let lang = extract::lang(&text, meta.lang.as_deref());
+    let fetch = fetch_of(d);
+    Ok(Document {
+        schema_version: document::SCHEMA_VERSION,
+        id: document::page_id(&record_url),
+        url: url.to_string(),
+        canonical_url: canonical.map(|c| c.to_string()),
+        kind,
+        rule: rule.id.clone(),
+        site: Site {
+            host: url.host_str().map(str::to_string),
+            name: site_name,
+        },
+        lang,
+        title: title_text,
+        published_at,
+        author,
+        source,
+        views: head.views,
+        district,
+        park,
+        fields,
+        blocks: built.blocks,
+        items: found_items,
+        content_hash: document::content_hash(&text),
+        text,
+        removed: built.removed,
+        fetch,
+    })
+}
+
+fn sel_body() -> &'static Selector {
+    static S: LazyLock<Selector> = LazyLock::new(|| Selector::parse("body").unwrap());
+    &S
+}
+
+fn fetch_of(d: &Decoded) -> Option<Fetch> {
+    let f = d.input.fetch.as_ref();
+    if f.is_none() && d.input.content_type.is_none() {
+        return None;
+    }
+    Some(Fetch {
+        status: f.and_then(|f| f.status),
+        fetched_at: f.and_then(|f| f.fetched_at.clone()),
+        content_type: d.input.content_type.clone(),
+        charset: Some(d.charset.clone()),
+        etag: f.and_then(|f| f.etag.clone()),
+        last_modified: f.and_then(|f| f.last_modified.clone()),
+    })
+}
+
+/// Nodes matched by the rule's drop selectors.
+fn dropped_nodes(html: &Html, rule: &Rule) -> HashSet<NodeId> {
+    let mut set = HashSet::new();
+    for sel in &rule.selectors.drop {
+        set.extend(html.select(sel).map(|e| e.id()));
+    }
+    set
+}
+
+/// The element holding the main text: the first content selector with a
+/// match that holds text; else the best-scoring container.
+fn find_content<'a>(
+    html: &'a Html,
+    rule: &Rule,
+    dropped: &HashSet<NodeId>,
+) -> Option<ElementRef<'a>> {
+    for sel in &rule.selectors.content {
+        let best = html
+            .select(sel)
+            .filter(|e| !within(html, e.id(), dropped))
+            .map(|e| (text_of(e, dropped).chars().count(), e))
+            .max_by_key(|(n, _)| *n);
+        if let Some((n, el)) = best
+            && n >= 20
+        {
+            return Some(el);
+        }
+    }
+    score_content(html, dropped)
+}
+
+/// Readability-style scoring: every text-bearing block gives points, by its
+/// length and punctuation and against its link density, to its parent and
+/// (half) its grandparent; the container with most points wins.
+fn score_content<'a>(html: &'a Html, dropped: &HashSet<NodeId>) -> Option<ElementRef<'a>> {
+    static P: LazyLock<Selector> = LazyLock::new(|| {
+        Selector::parse("p, td, pre, blockquote, li, div, section, article, font, span").unwrap()
+    });
+    let mut scores: std::collections::HashMap<NodeId, f64> = std::collections::HashMap::new();
+    for el in html.select(&P) {
+        if within(html, el.id(), dropped) {
+            continue;
+        }
+        // Only the element's own text, not its block children's.
+        let own: String = el
+            .children()
+            .filter_map(|c| match c.value() {
+                scraper::Node::Text(t) => Some(t.to_string()),
+                scraper::Node::Element(e) if !dom::is_block(e.name()) => {
+                    ElementRef::wrap(c).map(|e| text_of(e, dropped))
+                }
+                _ => None,
+            })
+            .collect();
+        let own = dom::normalize_ws(&own);
+        let n = own.trim().chars().count();
+        if n < 25 {
+            continue;
+        }
+        let links = dom::link_text_len(el, dropped) as f64;
+        let density = (links / n as f64).min(1.0);
+        let commas = own.matches(['，', ',', '。', '、', '；']).count() as f64;
+        let s = (1.0 + commas + (n as f64 / 100.0).min(3.0)) * (1.0 - density);
+        let mut node = el.parent();
+        for weight in [1.0, 0.5] {
+            let Some(p) = node else { break };
+            *scores.entry(p.id()).or_default() += s * weight;
+            node = p.parent();
+        }
+        // An element with its own text is also a candidate itself.
+        *scores.entry(el.id()).or_default() += s;
+    }
+    scores
+        .into_iter()
+        .filter_map(|(id, s)| html.tree.get(id).and_then(ElementRef::wrap).map(|e| (s, e)))
+        .filter(|(_, e)| !matches!(e.value().name(), "html" | "body"))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, e)| e)
+}
+
+/// Header lines: in the rule's header elements, or among the few lines after
+/// the headline and before the content.
+fn header_near_title(
+    html: &Html,
+    rule: &Rule,
+    units: &[Unit],
+    in_content: &[bool],
+    title_node: Option<NodeId>,
+) -> Header {
+    let mut head = Header::default();
+    let header_nodes: HashSet<NodeId> = rule
+        .selectors
+        .header
+        .iter()
+        .flat_map(|s| html.select(s).map(|e| e.id()))
+        .collect();
+    let start = title_node
+        .and_then(|t| units.iter().position(|u| is_within(html, u.node(), t)))
+        .map(|i| i + 1);
+    let content_start = in_content.iter().position(|c| *c).unwrap_or(units.len());
+    let window: Vec<usize> = match start {
+        Some(s) if s <= content_start => (s..content_start.min(s + 8)).collect(),
+        Some(_) => Vec::new(),
+        None => (content_start.saturating_sub(6)..content_start).collect(),
+    };
+    for i in window {
+        if in_content[i] {
+            continue;
+        }
+        let Unit::Line(l) = &units[i] else { continue };
+        if l.text.chars().count() > 200 {
+            continue;
+        }
+        let Some(h) = extract::header::parse(&l.text, &rule.labels, &rule.timezone) else {
+            continue;
+        };
+        let marked = within(html, l.node, &header_nodes);
+        if h.published_at.is_some() || h.facts() >= 2 || (marked && h.facts() >= 1) {
+            head.merge(h);
+        }
+    }
+    head
+}
+
+/// `<time datetime>` inside the content, or just before it.
+fn time_element(
+    html: &Html,
+    content: Option<ElementRef>,
+    dropped: &HashSet<NodeId>,
+    tz: &jiff::tz::TimeZone,
+) -> Option<String> {
+    static T: LazyLock<Selector> = LazyLock::new(|| Selector::parse("time[datetime]").unwrap());
+    let scope = content
+        .and_then(|c| c.parent())
+        .and_then(ElementRef::wrap)?;
+    scope
+        .select(&T)
+        .filter(|t| !within(html, t.id(), dropped))
+        .find_map(|t| extract::date::parse(t.value().attr("datetime").unwrap_or(""), tz))
+}
+
+/// A date in the URL path (`/2023/0305/`, `/20230305/`, `/2024/05/20/`).
+fn date_in_url(url: &Url, tz: &jiff::tz::TimeZone) -> Option<String> {
+    static RE: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[^\d])",
+        )
+        .unwrap()
+    });
+    let c = RE.captures(url.path())?;
+    extract::date::parse(&format!("{}-{}-{}", &c[1], &c[2], &c[3]), tz)
+}
+
+/// The last few hundred characters of the page's text (its footer), for
+/// matching a saved file to its site.
+fn tail_text(html: &Html) -> String {
+    let text: String = html.root_element().text().collect::<String>();
+    let chars: Vec<char> = text.chars().collect();
+    chars[chars.len().saturating_sub(600)..].iter().collect()
+}
+
+/// A cheap scan of the markup for element nesting beyond `limit`, before
+/// html5ever builds a tree of it. Counts open tags minus close tags of
+/// elements that must be closed explicitly (optional-end-tag elements like
+/// `<p>` and `<li>` close themselves and are not counted).
+fn nesting_exceeds(html: &str, limit: usize) -> bool {
+    let b = html.as_bytes();
+    let mut depth: isize = 0;
+    let mut i = 0;
+    while let Some(off) = memchr(b'<', &b[i..]) {
+        i += off + 1;
+        let close = b.get(i) == Some(&b'/');
+        let start = if close { i + 1 } else { i };
+        let end = b[start..]
+            .iter()
+            .position(|c| !c.is_ascii_alphanumeric())
+            .map_or(b.len(), |p| start + p);
+        if end == start {
+            if b[i..].starts_with(b"!--") {
+                match find_ci(&b[i..], b"-->") {
+                    Some(p) => i += p + 3,
+                    None => break,
+                }
+            }
+            continue;
+        }
+        let name = html[start..end].to_ascii_lowercase();
+        // Script and style bodies are text: `a<b` there is no tag.
+        if !close && (name == "script" || name == "style") {
+            let closing = format!("</{name}");
+            match find_ci(&b[end..], closing.as_bytes()) {
+                Some(p) => {
+                    i = end + p + closing.len();
+                    continue;
+                }
+                None => break,
+            }
+        }
+        if matches!(
+            name.as_str(),
+            "p" | "li"
+                | "dt"
+                | "dd"
+                | "tr"
+                | "td"
+                | "th"
+                | "tbody"
+                | "thead"
+                | "tfoot"
+                | "option"
+                | "optgroup"
+                | "colgroup"
+                | "rt"
+                | "rp"
+                | "html"
+                | "head"
+                | "body"
+                | "br"
+                | "img"
+                | "hr"
+                | "meta"
+                | "link"
+                | "input"
+                | "area"
+                | "base"
+                | "col"
+                | "embed"
+                | "source"
+                | "track"
+                | "wbr"
+                | "param"
+        ) {
+            continue;
+        }
+        // Self-closing syntax (`<x/>`) is only honoured for foreign content,
+        // but it never nests in practice.
+        let tag_end = memchr(b'>', &b[end..]).map_or(b.len(), |p| end + p);
+        if !close && tag_end > 0 && b[tag_end - 1] == b'/' {
+            continue;
+        }
+        depth += if close { -1 } else { 1 };
+        depth = depth.max(0);
+        if depth as usize > limit {
+            return true;
+        }
+    }
+    false
+}
+
+/// Position of `needle` (ASCII, lower case) in `hay`, ignoring ASCII case.
+fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&c| c == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_guard() {
+        assert!(nesting_exceeds(&"<div>".repeat(2000), 1024));
+        assert!(!nesting_exceeds(&"<div></div>".repeat(5000), 1024));
+        assert!(!nesting_exceeds(&"<p>x".repeat(5000), 1024));
+        let script = format!("<script>{}</script><div></div>", "if (a<b) {}".repeat(3000));
+        assert!(!nesting_exceeds(&script, 1024));
+        assert!(!nesting_exceeds(
+            &format!("<!--{}-->", "<div>".repeat(3000)),
+            1024
+        ));
+    }
+}

@@ -1,0 +1,44 @@
+//! The command line: one file per subcommand. Each `run` returns the exit
+//! code; `main.rs` only parses and exits.
+
+pub mod clean;
+pub mod rules;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "parkcrawl",
+    version,
+    about = "Crawl and clean Chinese government and industrial-park portals into JSON records"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Clean saved HTML pages (files, directories, `-` for stdin) into JSON Lines.
+    Clean(clean::CleanArgs),
+    /// Check or list site rules.
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
+    },
+}
+
+/// Options every subcommand that cleans pages shares.
+#[derive(Debug, clap::Args)]
+pub struct RuleArgs {
+    /// Directory of extra site rules (`*.toml`); a rule with a built-in id replaces it.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+/// Prints a one-line error naming what failed.
+pub fn report(what: &str, err: &dyn std::fmt::Display) {
+    eprintln!("parkcrawl: {what}: {err}");
+}

@@ -1,0 +1,133 @@
+//! The record every cleaned page becomes (`SCHEMA.md`, schema_version 1), and
+//! the tombstone a recrawl writes for a page that is gone. Field order here is
+//! the order of the keys in the JSON output.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::extract::items::Item;
+use crate::rules::Kind;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Document {
+    pub schema_version: u32,
+    pub id: String,
+    pub url: String,
+    pub canonical_url: Option<String>,
+    pub kind: Kind,
+    pub rule: String,
+    pub site: Site,
+    pub lang: Option<String>,
+    pub title: Option<String>,
+    pub published_at: Option<String>,
+    pub author: Option<String>,
+    pub source: Option<String>,
+    pub views: Option<u64>,
+    pub district: Option<String>,
+    pub park: Option<Park>,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub blocks: Vec<Block>,
+    pub items: Vec<Item>,
+    pub text: String,
+    pub removed: BTreeMap<String, u64>,
+    pub fetch: Option<Fetch>,
+    pub content_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Site {
+    pub host: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Park {
+    pub name: Option<String>,
+    pub id: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fetch {
+    pub status: Option<u16>,
+    pub fetched_at: Option<String>,
+    pub content_type: Option<String>,
+    pub charset: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Block {
+    Heading {
+        text: String,
+    },
+    Paragraph {
+        text: String,
+    },
+    Image {
+        src: Option<String>,
+        alt: Option<String>,
+        caption: Option<String>,
+    },
+    List {
+        items: Vec<String>,
+    },
+    Table {
+        rows: Vec<Vec<String>>,
+    },
+    Quote {
+        text: String,
+    },
+}
+
+/// A page that a recrawl found gone (404 / 410).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tombstone {
+    pub schema_version: u32,
+    pub id: String,
+    pub url: String,
+    pub deleted: bool,
+    pub deleted_at: String,
+    pub status: u16,
+}
+
+/// Stable id of a page: the first 16 hex digits of SHA-256 of its canonical
+/// URL, else its URL.
+pub fn page_id(url: &str) -> String {
+    let d = Sha256::digest(url.as_bytes());
+    d.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn content_hash(text: &str) -> String {
+    let d = Sha256::digest(text.as_bytes());
+    let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// The blocks as plain text: one block per paragraph, blank line between.
+pub fn text_of_blocks(blocks: &[Block]) -> String {
+    let parts: Vec<String> = blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Heading { text } | Block::Paragraph { text } | Block::Quote { text } => {
+                Some(text.clone())
+            }
+            Block::Image { caption, .. } => caption.clone(),
+            Block::List { items } => Some(items.join("\n")),
+            Block::Table { rows } => Some(
+                rows.iter()
+                    .map(|r| r.join(" | "))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        })
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    parts.join("\n\n")
+}

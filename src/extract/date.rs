@@ -1,0 +1,147 @@
+//! Dates as printed on Chinese portals (`2022年10月18日 10:39:26`,
+//! `2023-03-05 09:12`, `2021/7/9`, `2019.06.12 15:30`, ISO 8601) → RFC 3339
+//! with an offset. A date without an offset takes the rule's time zone; a
+//! date without a time is midnight of that day.
+
+use std::sync::LazyLock;
+
+use jiff::civil::DateTime;
+use jiff::tz::{Offset, TimeZone};
+use regex::Regex;
+
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        (?P<y>(?:19|20)\d{2}) \s* (?:年|[-/.]) \s* (?P<mo>\d{1,2}) \s* (?:月|[-/.]) \s* (?P<d>\d{1,2}) (?:\s*日)?
+        (?: (?:\s+|T|\s*(?:日)?) (?P<h>\d{1,2}) \s* [:时：] \s* (?P<mi>\d{1,2})
+            (?: \s* [:分：] \s* (?P<s>\d{1,2}) (?:\.\d+)? )? \s* (?:秒|分)? )?
+        (?: \s* (?P<tz>Z|[+-]\d{2}:?\d{2}) )?",
+    )
+    .expect("date regex")
+});
+
+/// A date found in text: its RFC 3339 form and where it stood.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub rfc3339: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The first plausible date in `text`.
+pub fn find(text: &str, tz: &TimeZone) -> Option<Found> {
+    for c in DATE.captures_iter(text) {
+        let m = c.get(0).expect("whole match");
+        // A digit right before the year means we matched inside a number.
+        if text[..m.start()]
+            .chars()
+            .next_back()
+            .is_some_and(|ch| ch.is_ascii_digit())
+        {
+            continue;
+        }
+        let num = |k: &str| c.name(k).map(|v| v.as_str().parse::<i64>().unwrap_or(-1));
+        let (y, mo, d) = (num("y")?, num("mo")?, num("d")?);
+        let (h, mi, s) = (
+            num("h").unwrap_or(0),
+            num("mi").unwrap_or(0),
+            num("s").unwrap_or(0),
+        );
+        let Some(rfc) = to_rfc3339(y, mo, d, h, mi, s, c.name("tz").map(|t| t.as_str()), tz) else {
+            continue;
+        };
+        return Some(Found {
+            rfc3339: rfc,
+            start: m.start(),
+            end: m.end(),
+        });
+    }
+    None
+}
+
+/// Parses a whole machine-readable date (JSON-LD, meta, `<time datetime>`).
+pub fn parse(text: &str, tz: &TimeZone) -> Option<String> {
+    find(text.trim(), tz).map(|f| f.rfc3339)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn to_rfc3339(
+    y: i64,
+    mo: i64,
+    d: i64,
+    h: i64,
+    mi: i64,
+    s: i64,
+    offset: Option<&str>,
+    tz: &TimeZone,
+) -> Option<String> {
+    if !(1990..=2100).contains(&y) {
+        return None;
+    }
+    let dt = DateTime::new(
+        y as i16,
+        i8::try_from(mo).ok()?,
+        i8::try_from(d).ok()?,
+        i8::try_from(h).ok()?,
+        i8::try_from(mi).ok()?,
+        i8::try_from(s).ok()?,
+        0,
+    )
+    .ok()?;
+    let zone = match offset {
+        Some("Z") => TimeZone::UTC,
+        Some(o) => {
+            let digits: String = o.chars().filter(char::is_ascii_digit).collect();
+            let (hh, mm) = (
+                digits[..2].parse::<i32>().ok()?,
+                digits[2..].parse::<i32>().ok()?,
+            );
+            let secs = (hh * 3600 + mm * 60) * if o.starts_with('-') { -1 } else { 1 };
+            TimeZone::fixed(Offset::from_seconds(secs).ok()?)
+        }
+        None => tz.clone(),
+    };
+    let z = dt.to_zoned_datetime(zone).ok()?;
+    Some(z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        let sh = TimeZone::get("Asia/Shanghai").unwrap();
+        let f = |s: &str| find(s, &sh).map(|f| f.rfc3339);
+        assert_eq!(
+            f("2022年10月18日 10:39:26闵行招商").as_deref(),
+            Some("2022-10-18T10:39:26+08:00")
+        );
+        assert_eq!(
+            f("发布时间:2021/7/9").as_deref(),
+            Some("2021-07-09T00:00:00+08:00")
+        );
+        assert_eq!(
+            f("2023-03-05 09:12 来源").as_deref(),
+            Some("2023-03-05T09:12:00+08:00")
+        );
+        assert_eq!(
+            f("2019.06.12 15:30 作者").as_deref(),
+            Some("2019-06-12T15:30:00+08:00")
+        );
+        assert_eq!(
+            f("2024-05-20T14:30:00+08:00").as_deref(),
+            Some("2024-05-20T14:30:00+08:00")
+        );
+        assert_eq!(
+            f("2024-05-20T06:30:00Z").as_deref(),
+            Some("2024-05-20T06:30:00+00:00")
+        );
+        assert_eq!(
+            f("2022年10月18日10时39分").as_deref(),
+            Some("2022-10-18T10:39:00+08:00")
+        );
+        assert_eq!(f("电话 12022-10-18"), None);
+        assert_eq!(f("2022-13-45"), None);
+    }
+}

@@ -1,0 +1,123 @@
+//! Entries of a listing page (`district` kind): `{title, url, summary, date}`.
+
+use std::collections::HashSet;
+
+use ego_tree::NodeId;
+use jiff::tz::TimeZone;
+use scraper::{ElementRef, Html, Selector};
+use serde::Serialize;
+use std::sync::LazyLock;
+use url::Url;
+
+use super::{date, meta::resolve};
+use crate::clean::dom::{text_of, within};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    pub title: String,
+    pub url: Option<String>,
+    pub summary: Option<String>,
+    pub date: Option<String>,
+}
+
+static A: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").unwrap());
+
+/// Items chosen by the rule's selectors (first selector that matches wins).
+pub fn by_selectors(
+    html: &Html,
+    selectors: &[Selector],
+    dropped: &HashSet<NodeId>,
+    base: Option<&Url>,
+    tz: &TimeZone,
+) -> (Vec<Item>, Vec<NodeId>) {
+    for sel in selectors {
+        let els: Vec<ElementRef> = html
+            .select(sel)
+            .filter(|e| !within(html, e.id(), dropped))
+            .collect();
+        let items: Vec<Item> = els
+            .iter()
+            .filter_map(|e| item(*e, dropped, base, tz))
+            .collect();
+        if !items.is_empty() {
+            return (items, els.iter().map(|e| e.id()).collect());
+        }
+    }
+    (Vec::new(), Vec::new())
+}
+
+/// Without a selector: the container (inside `scope`) whose children are the
+/// most link entries; at least `min` of them.
+pub fn detect(
+    html: &Html,
+    scope: ElementRef,
+    dropped: &HashSet<NodeId>,
+    base: Option<&Url>,
+    tz: &TimeZone,
+    min: usize,
+) -> (Vec<Item>, Vec<NodeId>) {
+    let mut best: Option<(usize, ElementRef)> = None;
+    for el in scope.descendants().filter_map(ElementRef::wrap) {
+        if !matches!(
+            el.value().name(),
+            "ul" | "ol" | "div" | "tbody" | "table" | "dl"
+        ) || within(html, el.id(), dropped)
+        {
+            continue;
+        }
+        let entries = el
+            .child_elements()
+            .filter(|c| c.select(&A).next().is_some() && text_of(*c, dropped).chars().count() >= 6)
+            .count();
+        if entries >= min && best.is_none_or(|(n, _)| entries > n) {
+            best = Some((entries, el));
+        }
+    }
+    let Some((_, list)) = best else {
+        return (Vec::new(), Vec::new());
+    };
+    let els: Vec<ElementRef> = list.child_elements().collect();
+    let items = els
+        .iter()
+        .filter_map(|e| item(*e, dropped, base, tz))
+        .collect();
+    (items, els.iter().map(|e| e.id()).collect())
+}
+
+fn item(el: ElementRef, skip: &HashSet<NodeId>, base: Option<&Url>, tz: &TimeZone) -> Option<Item> {
+    let link = el
+        .select(&A)
+        .filter(|a| !skip.contains(&a.id()))
+        .map(|a| (text_of(a, skip), a))
+        .filter(|(t, _)| t.chars().count() >= 2)
+        .max_by_key(|(t, _)| t.chars().count())?;
+    let (mut title, a) = link;
+    // Listings truncate long titles ("…"); the title attribute has it whole.
+    if (title.ends_with("...") || title.ends_with('…'))
+        && let Some(full) = a
+            .value()
+            .attr("title")
+            .map(str::trim)
+            .filter(|t| t.len() > 2)
+    {
+        title = full.to_string();
+    }
+    let whole = text_of(el, skip);
+    let found = date::find(&whole, tz);
+    let mut rest = whole.clone();
+    if let Some(f) = &found {
+        rest.replace_range(f.start..f.end, " ");
+    }
+    let rest = rest.replacen(&text_of(a, skip), " ", 1);
+    let summary = crate::clean::dom::normalize_ws(&rest).trim().to_string();
+    Some(Item {
+        url: a
+            .value()
+            .attr("href")
+            .and_then(|h| resolve(base, h))
+            .map(|u| u.to_string()),
+        title,
+        summary: (summary.chars().count() >= 4).then_some(summary),
+        date: found.map(|f| f.rfc3339),
+    })
+}

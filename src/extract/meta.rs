@@ -1,0 +1,214 @@
+//! What a page says about itself outside its visible text: `<title>`,
+//! `<meta>` (OpenGraph, article:*, the TRS/government PubDate family),
+//! `<link rel=canonical>`, `<base href>`, `<html lang>`, JSON-LD, and the
+//! `<!-- saved from url=… -->` comment browsers write into saved pages.
+
+use scraper::{Html, Node, Selector};
+use serde_json::Value;
+use std::sync::LazyLock;
+use url::Url;
+
+use crate::clean::dom::normalize_ws;
+
+#[derive(Debug, Default, Clone)]
+pub struct PageMeta {
+    pub title: String,
+    pub canonical: Option<String>,
+    pub og_url: Option<String>,
+    pub og_title: Option<String>,
+    pub og_site_name: Option<String>,
+    pub description: Option<String>,
+    /// article:published_time, PubDate, publishdate … in order of trust.
+    pub published: Vec<String>,
+    pub author: Option<String>,
+    pub base_href: Option<String>,
+    pub lang: Option<String>,
+    pub saved_from: Option<String>,
+    pub jsonld: JsonLd,
+}
+
+/// The article facts of the page's JSON-LD (first Article-like object).
+#[derive(Debug, Default, Clone)]
+pub struct JsonLd {
+    pub headline: Option<String>,
+    pub date_published: Option<String>,
+    pub author: Option<String>,
+    pub publisher: Option<String>,
+    pub url: Option<String>,
+}
+
+macro_rules! sel {
+    ($s:expr) => {{
+        static S: LazyLock<Selector> = LazyLock::new(|| Selector::parse($s).expect($s));
+        &*S
+    }};
+}
+
+pub fn read(html: &Html) -> PageMeta {
+    let mut m = PageMeta::default();
+    if let Some(t) = html.select(sel!("title")).next() {
+        m.title = normalize_ws(&t.text().collect::<String>())
+            .trim()
+            .to_string();
+    }
+    for link in html.select(sel!("link[rel][href]")) {
+        let rel = link.value().attr("rel").unwrap_or("").to_ascii_lowercase();
+        if rel.split_whitespace().any(|r| r == "canonical") && m.canonical.is_none() {
+            m.canonical = link.value().attr("href").map(|h| h.trim().to_string());
+        }
+    }
+    if let Some(b) = html.select(sel!("base[href]")).next() {
+        m.base_href = b.value().attr("href").map(|h| h.trim().to_string());
+    }
+    if let Some(h) = html.select(sel!("html[lang]")).next() {
+        m.lang = h.value().attr("lang").map(str::to_string);
+    }
+
+    let mut published: Vec<(u8, String)> = Vec::new();
+    for meta in html.select(sel!("meta[content]")) {
+        let e = meta.value();
+        let key = e
+            .attr("property")
+            .or_else(|| e.attr("name"))
+            .or_else(|| e.attr("itemprop"))
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let content = normalize_ws(e.attr("content").unwrap_or(""))
+            .trim()
+            .to_string();
+        if content.is_empty() {
+            continue;
+        }
+        match key.as_str() {
+            "og:title" => m.og_title = Some(content),
+            "og:url" => m.og_url = Some(content),
+            "og:site_name" | "sitename" | "site_name" => m.og_site_name = Some(content),
+            "description" | "og:description" => {
+                m.description.get_or_insert(content);
+            }
+            "author" | "article:author" | "contentsource" => {
+                // An author given as a URL (article:author) names nobody.
+                if !content.starts_with("http") {
+                    m.author.get_or_insert(content);
+                }
+            }
+            "article:published_time" | "datepublished" => published.push((0, content)),
+            "pubdate" | "publishdate" | "publish_date" | "firstpublishedtime"
+            | "dc.date.issued" | "dc.date" | "date" => published.push((1, content)),
+            _ => {}
+        }
+    }
+    published.sort_by_key(|p| p.0);
+    m.published = published.into_iter().map(|p| p.1).collect();
+
+    for script in html.select(sel!("script[type]")) {
+        let ty = script
+            .value()
+            .attr("type")
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !ty.contains("ld+json") {
+            continue;
+        }
+        let text: String = script.text().collect();
+        if let Ok(v) = serde_json::from_str::<Value>(text.trim()) {
+            if let Some(a) = find_article(&v, 0) {
+                m.jsonld = jsonld_of(a);
+                break;
+            }
+        }
+    }
+
+    // The saved-from comment sits before or just after the doctype.
+    for n in html.tree.root().descendants().take(64) {
+        if let Node::Comment(c) = n.value()
+            && let Some(rest) = c.trim().strip_prefix("saved from url=")
+        {
+            let url = rest.split_once(')').map_or(rest, |(_, u)| u).trim();
+            m.saved_from = Some(url.to_string());
+            break;
+        }
+    }
+    m
+}
+
+const ARTICLE_TYPES: &[&str] = &[
+    "NewsArticle",
+    "Article",
+    "ReportageNewsArticle",
+    "BlogPosting",
+    "Report",
+    "GovernmentPermit",
+    "AnalysisNewsArticle",
+    "TechArticle",
+];
+
+fn find_article(v: &Value, depth: usize) -> Option<&Value> {
+    if depth > 6 {
+        return None;
+    }
+    match v {
+        Value::Array(a) => a.iter().find_map(|x| find_article(x, depth + 1)),
+        Value::Object(o) => {
+            let is_article = match o.get("@type") {
+                Some(Value::String(t)) => ARTICLE_TYPES.contains(&t.as_str()),
+                Some(Value::Array(ts)) => ts
+                    .iter()
+                    .any(|t| t.as_str().is_some_and(|t| ARTICLE_TYPES.contains(&t))),
+                _ => false,
+            };
+            if is_article {
+                return Some(v);
+            }
+            o.get("@graph").and_then(|g| find_article(g, depth + 1))
+        }
+        _ => None,
+    }
+}
+
+fn name_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("name").and_then(name_of),
+        Value::Array(a) => {
+            let names: Vec<String> = a.iter().filter_map(name_of).collect();
+            (!names.is_empty()).then(|| names.join("、"))
+        }
+        _ => None,
+    }
+    .map(|s| normalize_ws(&s).trim().to_string())
+    .filter(|s| !s.is_empty())
+}
+
+fn jsonld_of(a: &Value) -> JsonLd {
+    let s = |k: &str| a.get(k).and_then(name_of);
+    JsonLd {
+        headline: s("headline").or_else(|| s("name")),
+        date_published: s("datePublished").or_else(|| s("dateCreated")),
+        author: a.get("author").and_then(name_of),
+        publisher: a.get("publisher").and_then(name_of),
+        url: s("url").or_else(|| {
+            a.get("mainEntityOfPage")
+                .and_then(|m| m.get("@id").or(Some(m)))
+                .and_then(|v| v.as_str().map(str::to_string))
+        }),
+    }
+}
+
+/// Resolves `href` against `base`, keeping only http(s) results.
+pub fn resolve(base: Option<&Url>, href: &str) -> Option<Url> {
+    let href = href.trim();
+    if href.is_empty() || href.starts_with('#') {
+        return None;
+    }
+    let lower = href.to_ascii_lowercase();
+    if lower.starts_with("javascript:") || lower.starts_with("mailto:") || lower.starts_with("tel:")
+    {
+        return None;
+    }
+    let u = match base {
+        Some(b) => b.join(href).ok()?,
+        None => Url::parse(href).ok()?,
+    };
+    matches!(u.scheme(), "http" | "https" | "file").then_some(u)
+}

@@ -1,0 +1,128 @@
+//! Stage 4, extract: the record's metadata from the parsed page and its
+//! cleaned blocks. Each fact is a cascade whose first step that speaks wins:
+//! site rule → JSON-LD → OpenGraph/meta → visible text.
+
+pub mod date;
+pub mod fields;
+pub mod header;
+pub mod items;
+pub mod meta;
+pub mod title;
+
+use url::Url;
+
+use crate::rules::{District, Rule};
+
+/// The park an URL points to, by the rule's park URL pattern (`id` group),
+/// else by an `id=` query parameter.
+pub fn park_id(rule: &Rule, url: &str) -> Option<String> {
+    if let Some(re) = &rule.park_url {
+        return re
+            .captures(url)
+            .and_then(|c| c.name("id"))
+            .map(|m| m.as_str().to_string());
+    }
+    Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == "id")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The district a name speaks of (`上海闵行经济技术开发区` → 闵行区).
+pub fn district_in_name(districts: &[District], name: &str) -> Option<String> {
+    districts
+        .iter()
+        .find(|d| name.contains(d.name.as_str()))
+        .or_else(|| {
+            districts
+                .iter()
+                .find(|d| d.aliases.iter().any(|a| name.contains(a.as_str())))
+        })
+        .map(|d| d.name.clone())
+}
+
+/// The district the text is clearly about: named at least twice, and at
+/// least twice as often as any other.
+pub fn district_in_text(districts: &[District], text: &str) -> Option<String> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for d in districts {
+        let n = text.matches(d.name.as_str()).count()
+            + d.aliases
+                .iter()
+                .map(|a| text.matches(a.as_str()).count())
+                .sum::<usize>();
+        match counts.iter_mut().find(|(name, _)| *name == d.name) {
+            Some((_, c)) => *c += n,
+            None => counts.push((d.name.clone(), n)),
+        }
+    }
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    match counts.as_slice() {
+        [(name, a), (_, b), ..] if *a >= 2 && *a >= 2 * b => Some(name.clone()),
+        [(name, a)] if *a >= 2 => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// BCP 47 primary tag of the main text: by script for CJK text, by
+/// whatlang's trigram model for the rest; the page's `lang` attribute when the
+/// text is too short to tell.
+pub fn lang(text: &str, declared: Option<&str>) -> Option<String> {
+    let (mut han, mut kana, mut hangul, mut letters) = (0usize, 0usize, 0usize, 0usize);
+    for c in text.chars().take(20_000) {
+        match c as u32 {
+            0x3040..=0x30FF => kana += 1,
+            0xAC00..=0xD7AF => hangul += 1,
+            0x3400..=0x4DBF | 0x4E00..=0x9FFF => han += 1,
+            _ if c.is_alphabetic() => letters += 1,
+            _ => {}
+        }
+    }
+    let declared = declared
+        .and_then(|d| d.split(['-', '_']).next())
+        .map(|d| d.to_ascii_lowercase())
+        .filter(|d| !d.is_empty());
+    let total = han + kana + hangul + letters;
+    if total < 10 {
+        return declared;
+    }
+    if kana * 10 > total {
+        return Some("ja".into());
+    }
+    if hangul * 3 > total {
+        return Some("ko".into());
+    }
+    if (han + kana) * 3 > total {
+        return Some("zh".into());
+    }
+    let info = whatlang::detect(text)?;
+    let code = match info.lang() {
+        whatlang::Lang::Eng => "en",
+        whatlang::Lang::Fra => "fr",
+        whatlang::Lang::Deu => "de",
+        whatlang::Lang::Spa => "es",
+        whatlang::Lang::Por => "pt",
+        whatlang::Lang::Ita => "it",
+        whatlang::Lang::Rus => "ru",
+        whatlang::Lang::Nld => "nl",
+        whatlang::Lang::Jpn => "ja",
+        whatlang::Lang::Kor => "ko",
+        whatlang::Lang::Cmn => "zh",
+        whatlang::Lang::Ara => "ar",
+        whatlang::Lang::Vie => "vi",
+        whatlang::Lang::Tha => "th",
+        whatlang::Lang::Ind => "id",
+        whatlang::Lang::Tur => "tr",
+        whatlang::Lang::Pol => "pl",
+        whatlang::Lang::Ukr => "uk",
+        other => return Some(other.code().to_string()),
+    };
+    // On short text the model guesses; a declared language agrees or wins.
+    if !info.is_reliable()
+        && let Some(d) = declared
+    {
+        return Some(d);
+    }
+    Some(code.to_string())
+}

@@ -1,0 +1,36 @@
+//! parkcrawl: a crawler and content cleaner for Chinese government and
+//! industrial-park portals.
+//!
+//! # Layout
+//!
+//! The pipeline, one module per stage, one plain type between stages:
+//!
+//! ```text
+//! Input ─decode→ Decoded ─clean→ Document ─output→ JSON Lines
+//!   (crawl fetches Inputs; clean reads saved files into the same stages)
+//! ```
+//!
+//! - [`rules`]: site rules (`rules/*.toml`), compiled once at start-up;
+//! - [`clean`]: decode, parse, regions, linearize, boilerplate, blocks — pure
+//!   and synchronous; its module header lists the stages in order;
+//! - [`extract`]: metadata cascades (title, dates, header line, park, …);
+//! - [`document`]: the record (`SCHEMA.md`), its id and content hash;
+//! - [`output`]: the JSON Lines writer that owns stdout or the output file;
+//! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
+
+pub mod clean;
+pub mod cli;
+pub mod document;
+pub mod extract;
+pub mod output;
+pub mod rules;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    /// Every input produced its record (every page was fetched and cleaned).
+    pub const OK: i32 = 0;
+    /// The run finished, but some inputs or pages failed (each named on stderr).
+    pub const SOME_FAILED: i32 = 1;
+    /// The run could not start: bad arguments, bad rules, unwritable output.
+    pub const CANNOT_START: i32 = 2;
+}

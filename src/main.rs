@@ -1,0 +1,14 @@
+//! The `parkcrawl` binary: parse the command line, run the subcommand, exit
+//! with its code. Everything else lives in the library.
+
+use clap::Parser;
+use parkcrawl::cli::{Cli, Command, clean, rules};
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Clean(args) => clean::run(args),
+        Command::Rules { command } => rules::run(command),
+    };
+    std::process::exit(code);
+}

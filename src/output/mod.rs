@@ -1,0 +1,51 @@
+//! Stage 5, emit: records as JSON Lines. One [`JsonlWriter`] owns the output
+//! (stdout or a file); nothing else writes there.
+
+use std::io::{self, BufWriter, Write};
+
+use serde::Serialize;
+
+pub struct JsonlWriter {
+    out: BufWriter<Box<dyn Write + Send>>,
+    written: u64,
+}
+
+impl JsonlWriter {
+    pub fn new(out: Box<dyn Write + Send>) -> Self {
+        JsonlWriter {
+            out: BufWriter::new(out),
+            written: 0,
+        }
+    }
+
+    /// Stdout, or `path` (created or truncated).
+    pub fn create(path: Option<&std::path::Path>) -> io::Result<Self> {
+        Ok(match path {
+            Some(p) => Self::new(Box::new(std::fs::File::create(p)?)),
+            None => Self::new(Box::new(io::stdout())),
+        })
+    }
+
+    /// Writes one record as one line. The line is built first and written
+    /// whole, so a record is never split by an error midway.
+    pub fn write<T: Serialize>(&mut self, record: &T) -> io::Result<()> {
+        let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
+        line.push(b'\n');
+        self.out.write_all(&line)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+}
+
+/// A closed pipe (`parkcrawl clean … | head`) ends the run quietly.
+pub fn is_broken_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+}

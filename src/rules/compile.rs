@@ -1,0 +1,460 @@
+//! Rule files → compiled [`Rule`]s. Precedence, written once: a site rule's
+//! selectors and patterns come before the generic ones; lists of labels and
+//! districts are the union; a scalar (time zone) from the site wins.
+
+use std::path::Path;
+
+use jiff::tz::TimeZone;
+use regex::Regex;
+use scraper::Selector;
+use url::Url;
+
+use super::raw::{RawLabels, RawRule};
+use super::{Boilerplate, CrawlRule, District, GENERIC_ID, Kind, Labels, Rule, RuleSet, Selectors};
+
+/// A rule that cannot be used. Always names the file, and the key when the
+/// fault is in one value.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}: key `{key}`: {message}")]
+    Invalid {
+        file: String,
+        key: String,
+        message: String,
+    },
+    #[error("{file}: rule id `{id}` is also defined in {other}")]
+    Duplicate {
+        file: String,
+        id: String,
+        other: String,
+    },
+}
+
+/// Every `*.toml` file in `dir`, sorted by name, as (path, text).
+pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, RuleError> {
+    let io = |e| RuleError::Io {
+        file: dir.display().to_string(),
+        source: e,
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let file = p.display().to_string();
+            std::fs::read_to_string(&p)
+                .map(|text| (file.clone(), text))
+                .map_err(|source| RuleError::Io { file, source })
+        })
+        .collect()
+}
+
+/// Parse and compile every file; later files with an id already seen replace
+/// the earlier rule (that is how `--rules DIR` overrides a built-in rule).
+pub fn compile_all(files: Vec<(String, String)>) -> Result<RuleSet, RuleError> {
+    let mut raws: Vec<(String, RawRule)> = Vec::new();
+    for (file, text) in files {
+        let raw = parse(&file, &text)?;
+        let builtin = file.starts_with("<built-in>/");
+        match raws.iter().position(|(_, r)| r.id == raw.id) {
+            // Two files of one directory with one id is a mistake; a file of
+            // --rules replacing a built-in one is the point of --rules.
+            Some(i) if !builtin && !raws[i].0.starts_with("<built-in>/") => {
+                return Err(RuleError::Duplicate {
+                    file,
+                    id: raw.id,
+                    other: raws[i].0.clone(),
+                });
+            }
+            Some(i) => raws[i] = (file, raw),
+            None => raws.push((file, raw)),
+        }
+    }
+    let gi = raws
+        .iter()
+        .position(|(_, r)| r.id == GENERIC_ID)
+        .ok_or_else(|| RuleError::Invalid {
+            file: "<rules>".into(),
+            key: "id".into(),
+            message: format!("no rule has id `{GENERIC_ID}` (the defaults every rule extends)"),
+        })?;
+    let (gfile, graw) = raws.remove(gi);
+    let generic = compile(&gfile, graw, None)?;
+    let sites = raws
+        .into_iter()
+        .map(|(file, raw)| compile(&file, raw, Some(&generic)))
+        .collect::<Result<_, _>>()?;
+    Ok(RuleSet { sites, generic })
+}
+
+fn parse(file: &str, text: &str) -> Result<RawRule, RuleError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(0);
+        RuleError::Syntax {
+            file: file.to_string(),
+            line,
+            message: e.message().replace('\n', " "),
+        }
+    })
+}
+
+/// Compiles one rule; `base` is the generic rule it extends (None for the
+/// generic rule itself).
+fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleError> {
+    let c = Ctx { file };
+    if raw.id.trim().is_empty() || raw.id.chars().any(char::is_whitespace) {
+        return Err(c.invalid("id", "must be a non-empty word (e.g. the site's host)"));
+    }
+    let timezone = match (&raw.timezone, base) {
+        (Some(name), _) => TimeZone::get(name)
+            .map_err(|e| c.invalid("timezone", &format!("unknown time zone `{name}`: {e}")))?,
+        (None, Some(b)) => b.timezone.clone(),
+        (None, None) => TimeZone::UTC,
+    };
+
+    let mut kinds = Vec::new();
+    for (kind, key, pats) in [
+        (Kind::Article, "kinds.article", &raw.kinds.article),
+        (Kind::Park, "kinds.park", &raw.kinds.park),
+        (Kind::District, "kinds.district", &raw.kinds.district),
+        (Kind::Page, "kinds.page", &raw.kinds.page),
+    ] {
+        for re in c.regexes(key, pats)? {
+            kinds.push((kind, re));
+        }
+    }
+
+    let s = &raw.selectors;
+    let inherit = |mine: Vec<Selector>, theirs: Option<&Vec<Selector>>| {
+        let mut v = mine;
+        if let Some(t) = theirs {
+            v.extend(t.iter().cloned());
+        }
+        v
+    };
+    let bs = base.map(|b| &b.selectors);
+    let selectors = Selectors {
+        content: inherit(
+            c.selectors("selectors.content", &s.content)?,
+            bs.map(|b| &b.content),
+        ),
+        title: inherit(
+            c.selectors("selectors.title", &s.title)?,
+            bs.map(|b| &b.title),
+        ),
+        header: inherit(
+            c.selectors("selectors.header", &s.header)?,
+            bs.map(|b| &b.header),
+        ),
+        drop: inherit(c.selectors("selectors.drop", &s.drop)?, bs.map(|b| &b.drop)),
+        fields: inherit(
+            c.selectors("selectors.fields", &s.fields)?,
+            bs.map(|b| &b.fields),
+        ),
+        items: inherit(
+            c.selectors("selectors.items", &s.items)?,
+            bs.map(|b| &b.items),
+        ),
+    };
+
+    let mut boilerplate = Vec::new();
+    for (i, b) in raw.boilerplate.iter().enumerate() {
+        let key = format!("boilerplate[{i}].pattern");
+        if b.name.trim().is_empty() {
+            return Err(c.invalid(&format!("boilerplate[{i}].name"), "must not be empty"));
+        }
+        let regex = c.regex(&key, &b.pattern)?;
+        for group in regex.capture_names().flatten() {
+            if !["park_name", "park_url", "source", "author"].contains(&group) {
+                return Err(c.invalid(
+                    &key,
+                    &format!(
+                        "unknown group `{group}` (known: park_name, park_url, source, author)"
+                    ),
+                ));
+            }
+        }
+        boilerplate.push(Boilerplate {
+            name: b.name.clone(),
+            regex,
+        });
+    }
+    if let Some(b) = base {
+        boilerplate.extend(b.boilerplate.iter().map(|p| Boilerplate {
+            name: p.name.clone(),
+            regex: p.regex.clone(),
+        }));
+    }
+
+    let labels = c.labels(&raw.labels, base.map(|b| &b.labels))?;
+
+    let park_url = match (&raw.park, base) {
+        (Some(p), _) => Some(c.regex("park.url", &p.url)?),
+        (None, Some(b)) => b.park_url.clone(),
+        (None, None) => None,
+    };
+    if let Some(re) = &park_url
+        && !re.capture_names().flatten().any(|n| n == "id")
+    {
+        return Err(c.invalid("park.url", "needs a named group `id` (the park's id)"));
+    }
+
+    let mut districts: Vec<District> = raw
+        .district
+        .iter()
+        .map(|d| District {
+            name: d.name.clone(),
+            aliases: d.aliases.clone(),
+        })
+        .collect();
+    if let Some(b) = base {
+        districts.extend(b.districts.iter().cloned());
+    }
+
+    let mut crawl = CrawlRule {
+        seeds: raw
+            .crawl
+            .seeds
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                Url::parse(s).map_err(|e| c.invalid(&format!("crawl.seeds[{i}]"), &e.to_string()))
+            })
+            .collect::<Result<_, _>>()?,
+        follow: c.regexes("crawl.follow", &raw.crawl.follow)?,
+        avoid: c.regexes("crawl.avoid", &raw.crawl.avoid)?,
+        rate: raw.crawl.rate,
+        strip_params: raw.crawl.strip_params.clone(),
+    };
+    if let Some(r) = crawl.rate
+        && !(r.is_finite() && r > 0.0)
+    {
+        return Err(c.invalid(
+            "crawl.rate",
+            "must be a positive number of requests per second",
+        ));
+    }
+    if let Some(b) = base {
+        crawl
+            .strip_params
+            .extend(b.crawl.strip_params.iter().cloned());
+    }
+
+    let hosts = raw
+        .matching
+        .hosts
+        .iter()
+        .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+        .collect::<Vec<_>>();
+    if base.is_some() && hosts.is_empty() && raw.matching.signatures.is_empty() {
+        return Err(c.invalid(
+            "match",
+            "a site rule needs `match.hosts` or `match.signatures`, or it can never apply",
+        ));
+    }
+
+    Ok(Rule {
+        id: raw.id,
+        file: file.to_string(),
+        name: raw.name,
+        timezone,
+        hosts,
+        signatures: raw.matching.signatures,
+        kinds,
+        selectors,
+        boilerplate,
+        labels,
+        park_url,
+        districts,
+        crawl,
+    })
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn invalid(&self, key: &str, message: &str) -> RuleError {
+        RuleError::Invalid {
+            file: self.file.to_string(),
+            key: key.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    fn regex(&self, key: &str, pattern: &str) -> Result<Regex, RuleError> {
+        Regex::new(pattern).map_err(|e| {
+            // The regex crate's message spans lines (it draws a caret); keep
+            // the error on one line.
+            let msg = e.to_string();
+            let last = msg.lines().last().unwrap_or("invalid regex").trim();
+            self.invalid(key, &format!("invalid regex: {last}"))
+        })
+    }
+
+    fn regexes(&self, key: &str, pats: &[String]) -> Result<Vec<Regex>, RuleError> {
+        pats.iter()
+            .enumerate()
+            .map(|(i, p)| self.regex(&format!("{key}[{i}]"), p))
+            .collect()
+    }
+
+    fn selectors(&self, key: &str, sels: &[String]) -> Result<Vec<Selector>, RuleError> {
+        sels.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                Selector::parse(s).map_err(|e| {
+                    self.invalid(
+                        &format!("{key}[{i}]"),
+                        &format!("invalid CSS selector `{s}`: {e}"),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    fn labels(&self, raw: &RawLabels, base: Option<&Labels>) -> Result<Labels, RuleError> {
+        let union = |mine: &[String], theirs: Option<&Vec<String>>| {
+            let mut v: Vec<String> = mine.to_vec();
+            for t in theirs.into_iter().flatten() {
+                if !v.contains(t) {
+                    v.push(t.clone());
+                }
+            }
+            // Longest first, so that 浏览量 is tried before 浏览.
+            v.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
+            v
+        };
+        let mut noise = self.regexes("labels.noise", &raw.noise)?;
+        let mut clock = self.regexes("labels.clock", &raw.clock)?;
+        if let Some(b) = base {
+            noise.extend(b.noise.iter().cloned());
+            clock.extend(b.clock.iter().cloned());
+        }
+        let date = union(&raw.date, base.map(|b| &b.date));
+        let source = union(&raw.source, base.map(|b| &b.source));
+        let author = union(&raw.author, base.map(|b| &b.author));
+        let views = union(&raw.views, base.map(|b| &b.views));
+        let editor = union(&raw.editor, base.map(|b| &b.editor));
+        let alternation = |lists: &[&Vec<String>]| {
+            let mut all: Vec<&String> = lists.iter().flat_map(|l| l.iter()).collect();
+            all.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
+            all.iter()
+                .map(|s| regex::escape(s))
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let marker = self.regex(
+            "labels",
+            &format!(
+                r"(?P<label>{})\s*[:：]",
+                alternation(&[&date, &source, &author, &views, &editor])
+            ),
+        )?;
+        let views_count = self.regex(
+            "labels.views",
+            &format!(
+                r"(?P<label>{})\s*[:：]?\s*(?P<n>\d[\d,]*)\s*(?:人次|次)?",
+                alternation(&[&views])
+            ),
+        )?;
+        Ok(Labels {
+            marker,
+            views_count,
+            date,
+            source,
+            author,
+            views,
+            editor,
+            field: union(&raw.field, base.map(|b| &b.field)),
+            district_field: union(&raw.district_field, base.map(|b| &b.district_field)),
+            noise,
+            clock,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_site(text: &str) -> Result<RuleSet, RuleError> {
+        let mut files: Vec<(String, String)> = super::super::EMBEDDED
+            .iter()
+            .map(|(n, t)| (format!("<built-in>/{n}"), t.to_string()))
+            .collect();
+        files.push(("extra/bad.toml".into(), text.into()));
+        compile_all(files)
+    }
+
+    #[test]
+    fn errors_name_file_and_key() {
+        let e =
+            with_site("id = \"x\"\n[match]\nhosts=[\"x\"]\n[selectors]\ncontent = [\"div[\"]\n")
+                .unwrap_err()
+                .to_string();
+        assert!(
+            e.starts_with("extra/bad.toml: key `selectors.content[0]`"),
+            "{e}"
+        );
+        let e = with_site("id = \"x\"\ncontnet = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("extra/bad.toml:2: unknown field `contnet`"),
+            "{e}"
+        );
+        let e = with_site("id = \"x\"\ntimezone = \"Mars/Olympus\"\n[match]\nhosts=[\"x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("extra/bad.toml: key `timezone`"), "{e}");
+        let e = with_site(
+            "id = \"x\"\n[match]\nhosts=[\"x\"]\n[[boilerplate]]\nname=\"a\"\npattern=\"(?P<nope>x)\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("key `boilerplate[0].pattern`: unknown group `nope`"),
+            "{e}"
+        );
+        let e = with_site("id = \"x\"\n").unwrap_err().to_string();
+        assert!(e.contains("key `match`"), "{e}");
+        for e in [&e] {
+            assert!(!e.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn a_site_rule_extends_the_generic_one() {
+        let set =
+            with_site("id = \"x\"\n[match]\nhosts=[\"*.x.cn\"]\n[selectors]\ncontent=[\".c\"]\n")
+                .unwrap();
+        let r = set.get("x").unwrap();
+        assert_eq!(
+            r.selectors.content.len(),
+            set.generic.selectors.content.len() + 1
+        );
+        assert_eq!(r.boilerplate.len(), set.generic.boilerplate.len());
+        assert!(r.matches_host("www.x.cn") && r.matches_host("x.cn") && !r.matches_host("xx.cn"));
+        assert_eq!(r.timezone, set.generic.timezone);
+    }
+}
