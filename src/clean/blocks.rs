@@ -30,6 +30,8 @@ pub struct Context<'a> {
     pub site_names: &'a [&'a str],
     pub base: Option<&'a Url>,
     pub kind: Option<Kind>,
+    /// Indices of units inside the rule's header elements.
+    pub header_units: &'a std::collections::HashSet<usize>,
 }
 
 /// What the lines removed as boilerplate said.
@@ -67,7 +69,7 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
     let mut plain_short: Vec<usize> = Vec::new();
     let mut seen_text = 0usize;
 
-    for unit in units {
+    for (index, unit) in units.iter().enumerate() {
         let line = match unit {
             Unit::Line(l) => l,
             Unit::Image {
@@ -119,6 +121,14 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
 
         if cx.title.is_some_and(|t| t == text) {
             count(&mut out, "title");
+            continue;
+        }
+        // A line of the rule's header element is the header, whatever it says.
+        if cx.header_units.contains(&index) {
+            if let Some(h) = header::parse(text, &cx.rule.labels, &cx.rule.timezone) {
+                out.header.merge(h);
+            }
+            count(&mut out, "header-line");
             continue;
         }
         // A header line inside the content: only before the text begins.
@@ -278,7 +288,10 @@ fn promote_headings(blocks: &mut [Block], candidates: &[usize]) {
         let Block::Paragraph { text } = &blocks[i] else {
             continue;
         };
-        let next_is_text = matches!(blocks.get(i + 1), Some(Block::Paragraph { text: t }) if t.chars().count() > text.chars().count());
+        // What follows must be body text, not another short line (a
+        // signature block: department, then date).
+        let next_is_text = matches!(blocks.get(i + 1), Some(Block::Paragraph { text: t })
+            if t.chars().count() >= 30 || (ends_sentence(t) && t.chars().count() > text.chars().count()));
         let prev_ok = i == 0 || !matches!(blocks[i - 1], Block::Heading { .. });
         // A date or signature line (落款) is not a heading.
         let datelike =

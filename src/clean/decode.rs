@@ -95,7 +95,10 @@ pub fn decode(input: Input) -> Result<Decoded, DecodeError> {
             .and_then(|h| h.rsplit('.').next())
             .map(|t| t.as_bytes().to_vec());
         (
-            det.guess(tld.as_deref(), chardetng::Utf8Detection::Allow),
+            prefer_gbk(
+                det.guess(tld.as_deref(), chardetng::Utf8Detection::Allow),
+                &input.bytes,
+            ),
             CharsetSource::Detector,
         )
     };
@@ -134,6 +137,31 @@ fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
         return Some(UTF_8);
     }
     Some(enc)
+}
+
+/// chardetng rules out an encoding on its first invalid sequence, so a GBK
+/// page with a few corrupt bytes is guessed as windows-1252 and turns into
+/// mojibake. The pages this tool reads are mostly Chinese: when a GBK reading
+/// is nearly clean and mostly Han, it wins over a single-byte guess.
+fn prefer_gbk(guess: &'static Encoding, bytes: &[u8]) -> &'static Encoding {
+    if !guess.is_single_byte() {
+        return guess;
+    }
+    let (text, _, _) = encoding_rs::GBK.decode(bytes);
+    let (mut han, mut bad, mut other) = (0usize, 0usize, 0usize);
+    for c in text.chars().filter(|c| !c.is_ascii()) {
+        match c {
+            '\u{FFFD}' => bad += 1,
+            c if crate::clean::dom::is_cjk(c) => han += 1,
+            _ => other += 1,
+        }
+    }
+    let non_ascii = han + bad + other;
+    if non_ascii > 0 && han * 10 >= non_ascii * 8 && bad * 50 <= non_ascii.max(50) {
+        encoding_rs::GBK
+    } else {
+        guess
+    }
 }
 
 /// Recognises content that is certainly not a page: known binary signatures,

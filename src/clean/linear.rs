@@ -282,11 +282,12 @@ fn is_spacer(src: &str) -> bool {
         "spacer",
         "blank.",
         "pixel",
-        "loading.",
+        "loading",
         "lazy.",
         "grey.gif",
         "transparent",
         "1x1",
+        "placeholder",
     ]
     .iter()
     .any(|p| file.contains(p))

@@ -172,6 +172,13 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         .filter(|(_, c)| **c)
         .map(|(u, _)| u.clone())
         .collect();
+    let header_nodes = header_elements(&html, rule, &dropped);
+    let header_units: HashSet<usize> = content_units
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| within(&html, u.node(), &header_nodes))
+        .map(|(i, _)| i)
+        .collect();
     let built = blocks::build(
         &content_units,
         &blocks::Context {
@@ -180,6 +187,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
             site_names: &site_names,
             base: Some(&base),
             kind: provisional_kind,
+            header_units: &header_units,
         },
     );
     head.merge(built.header.clone());
@@ -188,20 +196,21 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
 
     // Metadata cascades.
     let tz = &rule.timezone;
-    let published_at = head
-        .published_at
-        .clone()
-        .or_else(|| {
-            meta.jsonld
-                .date_published
-                .as_deref()
-                .and_then(|d| extract::date::parse(d, tz))
-        })
+    let machine_date = meta
+        .jsonld
+        .date_published
+        .as_deref()
+        .and_then(|d| extract::date::parse(d, tz))
         .or_else(|| {
             meta.published
                 .iter()
                 .find_map(|d| extract::date::parse(d, tz))
-        })
+        });
+    let published_at = head
+        .published_at
+        .clone()
+        .map(|visible| extract::date::refine(visible, machine_date.as_deref()))
+        .or_else(|| machine_date.clone())
         .or_else(|| time_element(&html, content, &dropped, tz))
         .or_else(|| date_in_url(&url, tz));
     let not_site = |a: &String| !site_names.contains(&a.as_str());
@@ -215,7 +224,8 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     let source = head
         .source
         .clone()
-        .or_else(|| built.captures.source.clone());
+        .or_else(|| built.captures.source.clone())
+        .or_else(|| meta.content_source.clone());
 
     let kind = url_kind.unwrap_or_else(|| {
         if fields.len() >= 3 {
@@ -269,7 +279,20 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         })
         .or_else(|| extract::district_in_text(&rule.districts, &text));
 
-    let lang = extract::lang(&text, meta.lang.as_deref());
+    // A listing's words are in its items; a page's in its text.
+    let lang_text = if text.chars().count() < 200 && !found_items.is_empty() {
+        let mut t = text.clone();
+        for i in &found_items {
+            t.push('\n');
+            t.push_str(&i.title);
+            t.push('\n');
+            t.push_str(i.summary.as_deref().unwrap_or(""));
+        }
+        t
+    } else {
+        text.clone()
+    };
+    let lang = extract::lang(&lang_text, meta.lang.as_deref());
     let fetch = fetch_of(d);
     Ok(Document {
         schema_version: document::SCHEMA_VERSION,
@@ -410,12 +433,7 @@ fn header_near_title(
     title_node: Option<NodeId>,
 ) -> Header {
     let mut head = Header::default();
-    let header_nodes: HashSet<NodeId> = rule
-        .selectors
-        .header
-        .iter()
-        .flat_map(|s| html.select(s).map(|e| e.id()))
-        .collect();
+    let header_nodes = header_elements(html, rule, &HashSet::new());
     let start = title_node
         .and_then(|t| units.iter().position(|u| is_within(html, u.node(), t)))
         .map(|i| i + 1);
@@ -442,6 +460,18 @@ fn header_near_title(
         }
     }
     head
+}
+
+/// Elements chosen by the rule's header selectors (short ones only: a
+/// generic `.info` that wraps half the page is no header).
+fn header_elements(html: &Html, rule: &Rule, dropped: &HashSet<NodeId>) -> HashSet<NodeId> {
+    rule.selectors
+        .header
+        .iter()
+        .flat_map(|s| html.select(s))
+        .filter(|e| !within(html, e.id(), dropped) && text_of(*e, dropped).chars().count() <= 200)
+        .map(|e| e.id())
+        .collect()
 }
 
 /// `<time datetime>` inside the content, or just before it.

@@ -64,6 +64,17 @@ pub fn parse(text: &str, tz: &TimeZone) -> Option<String> {
     find(text.trim(), tz).map(|f| f.rfc3339)
 }
 
+/// A printed date without a time (midnight) takes the time of a machine
+/// date (meta, JSON-LD) of the same day: same fact, more precise.
+pub fn refine(visible: String, machine: Option<&str>) -> String {
+    match machine {
+        Some(m) if visible.get(10..19) == Some("T00:00:00") && m.get(..10) == visible.get(..10) => {
+            m.to_string()
+        }
+        _ => visible,
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn to_rfc3339(
     y: i64,
@@ -143,5 +154,19 @@ mod tests {
         );
         assert_eq!(f("电话 12022-10-18"), None);
         assert_eq!(f("2022-13-45"), None);
+    }
+}
+#[cfg(test)]
+mod refine_tests {
+    use super::*;
+    #[test]
+    fn refine_takes_time_of_same_day() {
+        let sh = TimeZone::get("Asia/Shanghai").unwrap();
+        let m = parse("2023-03-05 16:02", &sh);
+        assert_eq!(m.as_deref(), Some("2023-03-05T16:02:00+08:00"));
+        assert_eq!(
+            refine("2023-03-05T00:00:00+08:00".into(), m.as_deref()),
+            "2023-03-05T16:02:00+08:00"
+        );
     }
 }

@@ -126,10 +126,15 @@ pub fn parse(line: &str, labels: &Labels, tz: &TimeZone) -> Option<Header> {
                 }
             }
             Cut::Label(Role::Source) if !value.is_empty() => {
-                h.source = h.source.take().or(Some(value));
+                let value = strip_trailing_label(&value, &labels.views);
+                h.source = h.source.take().or(Some(value).filter(|v| !v.is_empty()));
             }
             Cut::Label(Role::Author) if !value.is_empty() => {
-                h.author = h.author.take().or(Some(value));
+                let value = strip_trailing_label(&value, &labels.views);
+                h.author = h
+                    .author
+                    .take()
+                    .or(Some(byline_name(&value)).filter(|v| !v.is_empty()));
             }
             // A views label with no number after it: the counter is filled
             // in by script and not printed.
@@ -138,7 +143,10 @@ pub fn parse(line: &str, labels: &Labels, tz: &TimeZone) -> Option<Header> {
         }
     }
     if h.author.is_none() {
-        h.author = byline.into_iter().find(|b| looks_like_byline(b));
+        h.author = byline
+            .iter()
+            .map(|b| byline_name(&strip_trailing_label(b, &labels.views)))
+            .find(|b| looks_like_byline(b));
     }
     Some(h)
 }
@@ -176,12 +184,37 @@ fn tidy(s: &str) -> String {
     .to_string()
 }
 
-/// An unlabelled byline: a short name, not a number, not a sentence.
+/// A value that ends in a counter label whose number is filled in by script
+/// (`临港新片区管委会 阅读`) loses the label.
+fn strip_trailing_label(value: &str, labels: &[String]) -> String {
+    let v = value.trim();
+    for l in labels {
+        if let Some(rest) = v.strip_suffix(l.as_str()) {
+            return tidy(rest);
+        }
+    }
+    v.to_string()
+}
+
+/// `文/周敏`, `记者 | 张三` → the name.
+fn byline_name(s: &str) -> String {
+    static PREFIX: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^(?:文|作者|记者|撰文|通讯员|By|by)\s*[/／|｜:：]\s*").unwrap()
+    });
+    PREFIX.replace(s.trim(), "").trim().to_string()
+}
+
+/// An unlabelled byline: a short name, not a number, not a sentence, not a
+/// widget (`+收藏`, `分享`).
 fn looks_like_byline(s: &str) -> bool {
+    const UI: &[&str] = &[
+        "收藏", "分享", "打印", "关注", "返回", "关闭", "字号", "评论", "点赞", "举报", "纠错",
+    ];
     let n = s.chars().count();
     (2..=24).contains(&n)
-        && s.chars().filter(|c| c.is_alphabetic()).count() * 2 >= n
-        && !s.contains(['。', '!', '?', '！', '？', '，'])
+        && s.chars()
+            .all(|c| c.is_alphabetic() || c == ' ' || c == '·' || c == '、' || c == '.')
+        && !UI.iter().any(|u| s.contains(u))
 }
 
 #[cfg(test)]

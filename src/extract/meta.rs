@@ -21,6 +21,10 @@ pub struct PageMeta {
     /// article:published_time, PubDate, publishdate … in order of trust.
     pub published: Vec<String>,
     pub author: Option<String>,
+    /// `ContentSource`, the source field of the government-site meta set.
+    pub content_source: Option<String>,
+    /// `ArticleTitle`, the headline field of the government-site meta set.
+    pub article_title: Option<String>,
     pub base_href: Option<String>,
     pub lang: Option<String>,
     pub saved_from: Option<String>,
@@ -86,7 +90,9 @@ pub fn read(html: &Html) -> PageMeta {
             "description" | "og:description" => {
                 m.description.get_or_insert(content);
             }
-            "author" | "article:author" | "contentsource" => {
+            "contentsource" => m.content_source = Some(content),
+            "articletitle" => m.article_title = Some(content),
+            "author" | "article:author" => {
                 // An author given as a URL (article:author) names nobody.
                 if !content.starts_with("http") {
                     m.author.get_or_insert(content);

@@ -63,7 +63,7 @@ pub fn find(
             node: heading_matching(html, h, dropped),
         });
     }
-    if let Some(og) = meta.og_title.as_deref() {
+    if let Some(og) = meta.og_title.as_deref().or(meta.article_title.as_deref()) {
         let t = strip_site(og, site_names);
         if plausible(&t) {
             let node = heading_matching(html, &t, dropped);

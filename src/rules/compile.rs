@@ -323,6 +323,8 @@ impl Ctx<'_> {
             .enumerate()
             .map(|(i, s)| {
                 Selector::parse(s).map_err(|e| {
+                    // scraper's message spans lines; keep ours on one.
+                    let e = e.to_string().replace('\n', ": ");
                     self.invalid(
                         &format!("{key}[{i}]"),
                         &format!("invalid CSS selector `{s}`: {e}"),

@@ -1,0 +1,5 @@
+//! The one integration-test binary: real child processes of the `parkcrawl`
+//! binary, real files, real HTTP servers on 127.0.0.1.
+
+mod clean;
+mod support;
