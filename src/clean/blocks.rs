@@ -131,6 +131,17 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
             count(&mut out, "header-line");
             continue;
         }
+        // Several links and nothing else: a tab bar, a tag list, navigation.
+        let link_chars: usize = line.links.iter().map(|(t, _)| t.chars().count()).sum();
+        let own_chars = text.chars().filter(|c| !c.is_whitespace()).count();
+        if line.links.len() >= 3 && link_chars * 10 >= own_chars * 9 {
+            count(&mut out, "link-list");
+            continue;
+        }
+        if header::only_labels(text, &cx.rule.labels) {
+            count(&mut out, "header-line");
+            continue;
+        }
         // A header line inside the content: only before the text begins.
         if seen_text < 3
             && text.chars().count() <= 160
@@ -189,6 +200,12 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
     }
 
     promote_headings(&mut out.blocks, &plain_short);
+    // A heading with nothing after it introduced what was removed (a
+    // 联系方式 whose lines became fields).
+    while matches!(out.blocks.last(), Some(Block::Heading { .. })) {
+        out.blocks.pop();
+        count(&mut out, "empty-heading");
+    }
     out
 }
 

@@ -339,7 +339,12 @@ fn structured(el: ElementRef, name: &str, skip: &HashSet<NodeId>) -> Option<Unit
             })
         }
         "blockquote" => {
-            if has_layout_content(el) {
+            // Paragraphs inside a quote are the quote's; pictures and tables
+            // make it a container.
+            let layout = el.descendants().skip(1).any(|n| {
+                matches!(n.value(), Node::Element(e) if matches!(e.name(), "img" | "table" | "figure" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol"))
+            });
+            if layout {
                 return None;
             }
             let text = text_of(el, skip);

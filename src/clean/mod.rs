@@ -124,12 +124,48 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         }
     }
 
+    if fields.is_empty()
+        && matches!(url_kind, None | Some(Kind::Park))
+        && let Some(c) = content
+    {
+        for el in c.descendants().filter_map(ElementRef::wrap) {
+            if !extract::fields::is_label_structure(el, &dropped) || within(&html, el.id(), &skip) {
+                continue;
+            }
+            let pairs = extract::fields::from_element(el, &dropped);
+            if pairs.len() >= 3 {
+                skip.insert(el.id());
+                extract::fields::insert_all(&mut fields, pairs);
+            }
+        }
+    }
+
     let (mut found_items, item_nodes) = if matches!(url_kind, None | Some(Kind::District)) {
         let tz = &rule.timezone;
         let (i, n) = items::by_selectors(&html, &rule.selectors.items, &dropped, Some(&base), tz);
-        if i.is_empty() && url_kind == Some(Kind::District) {
+        if i.is_empty() {
+            // Without a rule: a listing is a run of at least 5 link entries
+            // (4 when the URL already says it is a listing).
+            let min = if url_kind == Some(Kind::District) {
+                4
+            } else {
+                5
+            };
             let scope = content.unwrap_or_else(|| html.root_element());
-            items::detect(&html, scope, &dropped, Some(&base), tz, 4)
+            let (i, n) = items::detect(&html, scope, &dropped, Some(&base), tz, min);
+            // Without the URL's word for it, a list is the page only when it
+            // is most of the content; a list inside an article stays content.
+            let listed: usize = i
+                .iter()
+                .map(|i| {
+                    i.title.chars().count() + i.summary.as_deref().map_or(0, |s| s.chars().count())
+                })
+                .sum();
+            if url_kind.is_some() || listed * 3 >= text_of(scope, &dropped).chars().count() * 2 {
+                (i, n)
+            } else {
+                (Vec::new(), Vec::new())
+            }
         } else {
             (i, n)
         }
@@ -151,13 +187,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
 
     // The header line: among the lines after the headline and before the
     // content (or its first lines), those that read as a header.
-    let mut head = header_near_title(
-        &html,
-        rule,
-        &units,
-        &in_content,
-        title.as_ref().and_then(|t| t.node),
-    );
+    let mut head = header_near_title(&html, rule, &units, &in_content, title.as_ref());
 
     let provisional_kind = url_kind.or_else(|| {
         if fields.len() >= 3 {
@@ -227,10 +257,18 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         .or_else(|| built.captures.source.clone())
         .or_else(|| meta.content_source.clone());
 
+    let items_chars: usize = found_items
+        .iter()
+        .map(|i| i.title.chars().count() + i.summary.as_deref().map_or(0, |s| s.chars().count()))
+        .sum();
     let kind = url_kind.unwrap_or_else(|| {
-        if fields.len() >= 3 {
+        let park_like = title_text
+            .as_deref()
+            .is_some_and(extract::looks_like_park_name)
+            || url.path().to_ascii_lowercase().contains("park");
+        if fields.len() >= 3 && park_like && head.published_at.is_none() {
             Kind::Park
-        } else if found_items.len() >= 4 && text.chars().count() < 500 {
+        } else if found_items.len() >= 5 && items_chars * 2 >= text.chars().count() {
             Kind::District
         } else if published_at.is_some() && text.chars().count() >= 100 {
             Kind::Article
@@ -238,6 +276,12 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
             Kind::Page
         }
     });
+    // A listing's visible dates are its entries' dates, not its own.
+    let published_at = if kind == Kind::District {
+        machine_date.clone()
+    } else {
+        published_at
+    };
     if kind != Kind::District {
         found_items.clear();
     }
@@ -261,6 +305,19 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         }),
     };
 
+    // A listing's words are in its items; a page's in its text.
+    let lang_text = if text.chars().count() < 200 && !found_items.is_empty() {
+        let mut t = text.clone();
+        for i in &found_items {
+            t.push('\n');
+            t.push_str(&i.title);
+            t.push('\n');
+            t.push_str(i.summary.as_deref().unwrap_or(""));
+        }
+        t
+    } else {
+        text.clone()
+    };
     let district = rule
         .labels
         .district_field
@@ -277,21 +334,14 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
                 .as_deref()
                 .and_then(|t| extract::district_in_name(&rule.districts, t))
         })
-        .or_else(|| extract::district_in_text(&rule.districts, &text));
+        .or_else(|| extract::district_in_text(&rule.districts, &lang_text))
+        // A district government's own site (上海市金山区人民政府).
+        .or_else(|| {
+            site_name
+                .as_deref()
+                .and_then(|n| extract::district_in_name(&rule.districts, n))
+        });
 
-    // A listing's words are in its items; a page's in its text.
-    let lang_text = if text.chars().count() < 200 && !found_items.is_empty() {
-        let mut t = text.clone();
-        for i in &found_items {
-            t.push('\n');
-            t.push_str(&i.title);
-            t.push('\n');
-            t.push_str(i.summary.as_deref().unwrap_or(""));
-        }
-        t
-    } else {
-        text.clone()
-    };
     let lang = extract::lang(&lang_text, meta.lang.as_deref());
     let fetch = fetch_of(d);
     Ok(Document {
@@ -430,18 +480,28 @@ fn header_near_title(
     rule: &Rule,
     units: &[Unit],
     in_content: &[bool],
-    title_node: Option<NodeId>,
+    title: Option<&title::Title>,
 ) -> Header {
     let mut head = Header::default();
     let header_nodes = header_elements(html, rule, &HashSet::new());
-    let start = title_node
+    // Where the headline stands among the lines: by its element, else by its
+    // text. Without it there is no header region: dates elsewhere belong to
+    // sidebars and lists.
+    let start = title
+        .and_then(|t| t.node)
         .and_then(|t| units.iter().position(|u| is_within(html, u.node(), t)))
+        .or_else(|| {
+            let text = &title?.text;
+            units
+                .iter()
+                .position(|u| matches!(u, Unit::Line(l) if &l.text == text))
+        })
         .map(|i| i + 1);
     let content_start = in_content.iter().position(|c| *c).unwrap_or(units.len());
     let window: Vec<usize> = match start {
         Some(s) if s <= content_start => (s..content_start.min(s + 8)).collect(),
         Some(_) => Vec::new(),
-        None => (content_start.saturating_sub(6)..content_start).collect(),
+        None => Vec::new(),
     };
     for i in window {
         if in_content[i] {

@@ -20,6 +20,16 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("date regex")
 });
 
+static EN_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        \b(?:(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?
+           | (?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon2>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?)
+        \s+(?P<y>(?:19|20)\d{2})\b",
+    )
+    .expect("English date regex")
+});
+
 /// A date found in text: its RFC 3339 form and where it stood.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
@@ -28,8 +38,38 @@ pub struct Found {
     pub end: usize,
 }
 
-/// The first plausible date in `text`.
+/// The first plausible date in `text`: numeric forms, else English ones
+/// (`March 3, 2024`, `3 Mar 2024`).
 pub fn find(text: &str, tz: &TimeZone) -> Option<Found> {
+    find_numeric(text, tz).or_else(|| find_english(text, tz))
+}
+
+fn find_english(text: &str, tz: &TimeZone) -> Option<Found> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    for c in EN_DATE.captures_iter(text) {
+        let m = c.get(0).expect("whole match");
+        let mon = c
+            .name("mon")
+            .or(c.name("mon2"))?
+            .as_str()
+            .to_ascii_lowercase();
+        let mo = MONTHS.iter().position(|x| mon.starts_with(x))? as i64 + 1;
+        let d = c.name("d").or(c.name("d2"))?.as_str().parse().ok()?;
+        let y = c["y"].parse().ok()?;
+        if let Some(rfc) = to_rfc3339(y, mo, d, 0, 0, 0, None, tz) {
+            return Some(Found {
+                rfc3339: rfc,
+                start: m.start(),
+                end: m.end(),
+            });
+        }
+    }
+    None
+}
+
+fn find_numeric(text: &str, tz: &TimeZone) -> Option<Found> {
     for c in DATE.captures_iter(text) {
         let m = c.get(0).expect("whole match");
         // A digit right before the year means we matched inside a number.
@@ -154,6 +194,14 @@ mod tests {
         );
         assert_eq!(f("电话 12022-10-18"), None);
         assert_eq!(f("2022-13-45"), None);
+        assert_eq!(
+            f("Published March 3, 2024 |").as_deref(),
+            Some("2024-03-03T00:00:00+08:00")
+        );
+        assert_eq!(
+            f("on 3 Sept. 2024").as_deref(),
+            Some("2024-09-03T00:00:00+08:00")
+        );
     }
 }
 #[cfg(test)]

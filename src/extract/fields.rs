@@ -69,6 +69,39 @@ pub fn from_element(el: ElementRef, skip: &HashSet<NodeId>) -> Vec<(String, Stri
         .collect()
 }
 
+/// A `<dl>` of short terms, or a table whose rows are label/value pairs
+/// (labels in `<th>` or ending in a colon; no all-header row, which marks a
+/// data table).
+pub fn is_label_structure(el: ElementRef, skip: &HashSet<NodeId>) -> bool {
+    match el.value().name() {
+        "dl" => {
+            let terms: Vec<String> = el
+                .child_elements()
+                .filter(|c| c.value().name() == "dt")
+                .map(|c| text_of(c, skip))
+                .collect();
+            terms.len() >= 3 && terms.iter().all(|t| (1..=12).contains(&t.chars().count()))
+        }
+        "table" => {
+            let rows = rows_of(el);
+            rows.len() >= 3
+                && rows.iter().all(|tr| {
+                    let cells: Vec<ElementRef> = tr
+                        .child_elements()
+                        .filter(|c| matches!(c.value().name(), "td" | "th"))
+                        .collect();
+                    matches!(cells.len(), 2 | 4)
+                        && !cells.iter().all(|c| c.value().name() == "th")
+                        && cells
+                            .iter()
+                            .step_by(2)
+                            .all(|c| is_label_cell(*c, &text_of(*c, skip)))
+                })
+        }
+        _ => false,
+    }
+}
+
 fn is_label_cell(cell: ElementRef, text: &str) -> bool {
     let n = text.chars().count();
     (1..=12).contains(&n) && (cell.value().name() == "th" || text.ends_with([':', '：']))

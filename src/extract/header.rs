@@ -143,12 +143,50 @@ pub fn parse(line: &str, labels: &Labels, tz: &TimeZone) -> Option<Header> {
         }
     }
     if h.author.is_none() {
+        static BY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"(?:^|[|｜•·,]\s*|\s)[Bb]y\s+(?P<n>\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3})").unwrap()
+        });
+        h.author = BY.captures(&text).map(|c| c["n"].to_string());
+    }
+    let is_label = |b: &str| {
+        let b = b.trim_end_matches([':', '：']).trim();
+        [
+            &labels.date,
+            &labels.source,
+            &labels.author,
+            &labels.views,
+            &labels.editor,
+        ]
+        .iter()
+        .any(|l| l.iter().any(|x| x == b))
+    };
+    if h.author.is_none() {
         h.author = byline
             .iter()
             .map(|b| byline_name(&strip_trailing_label(b, &labels.views)))
-            .find(|b| looks_like_byline(b));
+            .find(|b| looks_like_byline(b) && !is_label(b));
     }
     Some(h)
+}
+
+/// A line of labels with no values (`浏览次数: 次` whose counter is filled
+/// in by script): header debris.
+pub fn only_labels(line: &str, labels: &Labels) -> bool {
+    let rest = labels.marker.replace_all(line, "");
+    let rest = labels.views_count.replace_all(&rest, "");
+    let mut rest = rest.into_owned();
+    for l in &labels.views {
+        rest = rest.replace(l.as_str(), "");
+    }
+    let left = rest
+        .chars()
+        .filter(|c| {
+            !(c.is_whitespace()
+                || c.is_ascii_punctuation()
+                || matches!(c, '次' | '人' | '：' | '【' | '】' | '\u{3000}'))
+        })
+        .count();
+    left == 0 && line.chars().any(|c| !c.is_whitespace())
 }
 
 /// Trims separators and brackets around a header value.
@@ -258,5 +296,14 @@ mod tests {
         let h = p("时间:2020-01-02 责任编辑:李四 浏览量:").unwrap();
         assert_eq!((h.author, h.views), (None, None));
         assert_eq!(p("今天是2022年10月18日 星期二"), None);
+        let h = p("By Jane Li | Published March 3, 2024 | Views: 1,203").unwrap();
+        assert_eq!(
+            (h.author.as_deref(), h.views),
+            (Some("Jane Li"), Some(1203))
+        );
+        assert_eq!(h.published_at.as_deref(), Some("2024-03-03T00:00:00+08:00"));
+        let rules = RuleSet::builtin().unwrap();
+        assert!(only_labels("浏览次数： 次", &rules.generic.labels));
+        assert!(!only_labels("浏览次数：12 次 园区", &rules.generic.labels));
     }
 }

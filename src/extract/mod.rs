@@ -29,6 +29,30 @@ pub fn park_id(rule: &Rule, url: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// A name that names a park (`…产业园`, `…开发区`, `…工业区`).
+pub fn looks_like_park_name(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "园区",
+        "产业园",
+        "开发区",
+        "工业区",
+        "科技园",
+        "高新区",
+        "产业基地",
+        "工业园",
+        "创业园",
+        "孵化基地",
+        "经济园",
+        "智造园",
+        "示范区",
+        "Park",
+        "park",
+        "Zone",
+        "zone",
+    ];
+    WORDS.iter().any(|w| name.contains(w))
+}
+
 /// The district a name speaks of (`上海闵行经济技术开发区` → 闵行区).
 pub fn district_in_name(districts: &[District], name: &str) -> Option<String> {
     districts
