@@ -280,7 +280,7 @@ fn is_caption(line: &Line) -> bool {
     let n = line.text.chars().count();
     n <= CAPTION_MAX
         && !ends_sentence(&line.text)
-        && !(line.strong && !line.centered)
+        && (!line.strong || line.centered)
         && line.heading.is_none()
 }
 

@@ -92,11 +92,9 @@ pub fn read(html: &Html) -> PageMeta {
             }
             "contentsource" => m.content_source = Some(content),
             "articletitle" => m.article_title = Some(content),
-            "author" | "article:author" => {
-                // An author given as a URL (article:author) names nobody.
-                if !content.starts_with("http") {
-                    m.author.get_or_insert(content);
-                }
+            // An author given as a URL (article:author) names nobody.
+            "author" | "article:author" if !content.starts_with("http") => {
+                m.author.get_or_insert(content);
             }
             "article:published_time" | "datepublished" => published.push((0, content)),
             "pubdate" | "publishdate" | "publish_date" | "firstpublishedtime"
@@ -117,11 +115,11 @@ pub fn read(html: &Html) -> PageMeta {
             continue;
         }
         let text: String = script.text().collect();
-        if let Ok(v) = serde_json::from_str::<Value>(text.trim()) {
-            if let Some(a) = find_article(&v, 0) {
-                m.jsonld = jsonld_of(a);
-                break;
-            }
+        if let Ok(v) = serde_json::from_str::<Value>(text.trim())
+            && let Some(a) = find_article(&v, 0)
+        {
+            m.jsonld = jsonld_of(a);
+            break;
         }
     }
 

@@ -440,9 +440,7 @@ mod tests {
         );
         let e = with_site("id = \"x\"\n").unwrap_err().to_string();
         assert!(e.contains("key `match`"), "{e}");
-        for e in [&e] {
-            assert!(!e.contains('\n'));
-        }
+        assert!(!e.contains('\n'));
     }
 
     #[test]
