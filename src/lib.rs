@@ -16,14 +16,23 @@
 //! - [`extract`]: metadata cascades (title, dates, header line, park, …);
 //! - [`document`]: the record (`SCHEMA.md`), its id and content hash;
 //! - [`output`]: the JSON Lines writer that owns stdout or the output file;
+//! - [`fetch`]: one HTTP client, per-host politeness, robots.txt, retries,
+//!   redirects, body limit, address safety;
+//! - [`crawl`]: frontier, canonical URLs, scope, links, sitemaps, shutdown —
+//!   feeds fetched pages through decode and clean;
+//! - [`warc`]: WARC/1.1 reader and writer; [`bulk`]: ordered parallel cleaning;
 //! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
 
+pub mod bulk;
 pub mod clean;
 pub mod cli;
+pub mod crawl;
 pub mod document;
 pub mod extract;
+pub mod fetch;
 pub mod output;
 pub mod rules;
+pub mod warc;
 
 /// Exit codes, documented in the README.
 pub mod exit {

@@ -2,11 +2,12 @@
 //! with its code. Everything else lives in the library.
 
 use clap::Parser;
-use parkcrawl::cli::{Cli, Command, clean, rules};
+use parkcrawl::cli::{Cli, Command, clean, crawl, rules};
 
 fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Crawl(args) => crawl::run(*args),
         Command::Clean(args) => clean::run(args),
         Command::Rules { command } => rules::run(command),
     };

@@ -182,7 +182,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     let units = linear::linearize(body, &skip);
     let in_content: Vec<bool> = units
         .iter()
-        .map(|u| content.is_none_or(|c| is_within(&html, u.node(), c.id())))
+        .map(|u| content.is_some_and(|c| is_within(&html, u.node(), c.id())))
         .collect();
 
     // The header line: among the lines after the headline and before the
@@ -468,8 +468,12 @@ fn score_content<'a>(html: &'a Html, dropped: &HashSet<NodeId>) -> Option<Elemen
     scores
         .into_iter()
         .filter_map(|(id, s)| html.tree.get(id).and_then(ElementRef::wrap).map(|e| (s, e)))
-        .filter(|(_, e)| !matches!(e.value().name(), "html" | "body"))
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        // One real paragraph scores above 1; below that there is no main
+        // text (a home page of links), and no block is better than chrome.
+        .filter(|(s, e)| *s >= 1.5 && e.value().name() != "html")
+        // Equal scores go to the element earlier in the document (node ids
+        // grow in parse order), never to hash-map iteration order.
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.id().cmp(&a.1.id())))
         .map(|(_, e)| e)
 }
 

@@ -1,5 +1,6 @@
-//! `parkcrawl clean [PATH…]`: saved pages → records. Every input gives a
-//! record or one line on stderr naming it; the run goes on either way.
+//! `parkcrawl clean [PATH…]`: saved pages and WARCs → records, cleaned on
+//! every core, written in input order. Every input gives a record or one line
+//! on stderr naming it; the run goes on either way.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -7,10 +8,13 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 use super::{RuleArgs, report};
+use crate::bulk::{self, Flow};
+use crate::clean::decode::FetchMeta;
 use crate::clean::{self, decode};
 use crate::exit;
 use crate::output::{JsonlWriter, is_broken_pipe};
 use crate::rules::RuleSet;
+use crate::warc::{self, WarcError, WarcReader};
 
 /// Pages larger than this are refused unless `--max-size` says otherwise:
 /// the crawler's body limit, so both commands accept the same pages.
@@ -30,6 +34,9 @@ pub struct CleanArgs {
     /// Write records to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Pages cleaned at once (default: one per core). Output stays in input order.
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// Largest page accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_SIZE)]
     pub max_size: u64,
@@ -37,18 +44,146 @@ pub struct CleanArgs {
     pub rules: RuleArgs,
 }
 
-/// One input to read: a file or stdin.
+/// One input to read: a file, stdin, or a WARC of many pages.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
     Stdin,
     File(PathBuf),
+    Warc(PathBuf),
+}
+
+/// One unit of work for the cleaning threads: a page, or an input that could
+/// not be read (reported in its place in the output order).
+pub enum Job {
+    Page(decode::Input),
+    Failed { name: String, error: String },
+}
+
+/// Turns sources into jobs, lazily: a WARC is read record by record as the
+/// workers ask for more.
+struct Reader<'a> {
+    url: Option<Url>,
+    content_type: Option<String>,
+    max_size: u64,
+    skipped: &'a std::sync::atomic::AtomicU64,
+}
+
+impl<'a> Reader<'a> {
+    fn jobs(&self, src: Source) -> Box<dyn Iterator<Item = Job> + Send + 'a> {
+        let name = src.name();
+        if let Source::Warc(path) = &src {
+            return match std::fs::File::open(path).and_then(|f| WarcReader::new(f, self.max_size)) {
+                Ok(r) => Box::new(warc_jobs(name, r, self.skipped)),
+                Err(e) => Box::new(std::iter::once(Job::Failed {
+                    name,
+                    error: io_msg(&e),
+                })),
+            };
+        }
+        let job = match read(&src, self.max_size) {
+            Ok(bytes) => {
+                let file_url = match &src {
+                    Source::File(p) => std::path::absolute(p)
+                        .ok()
+                        .and_then(|a| Url::from_file_path(a).ok()),
+                    _ => None,
+                };
+                Job::Page(decode::Input {
+                    name,
+                    bytes,
+                    url: self.url.clone().or(file_url),
+                    content_type: self.content_type.clone(),
+                    fetch: None,
+                })
+            }
+            Err(error) => Job::Failed { name, error },
+        };
+        Box::new(std::iter::once(job))
+    }
+}
+
+/// The HTML responses of a WARC as jobs. A record over the size limit is
+/// reported and skipped; a broken or truncated record ends the file (what
+/// follows cannot be found).
+fn warc_jobs<'a>(
+    file: String,
+    mut reader: WarcReader,
+    skipped: &'a std::sync::atomic::AtomicU64,
+) -> impl Iterator<Item = Job> + Send + 'a {
+    let mut done = false;
+    std::iter::from_fn(move || {
+        while !done {
+            let rec = match reader.next_record() {
+                Ok(Some(r)) => r,
+                Ok(None) => return None,
+                Err(e @ WarcError::TooLarge { .. }) => {
+                    return Some(Job::Failed {
+                        name: file.clone(),
+                        error: e.to_string(),
+                    });
+                }
+                Err(e) => {
+                    done = true;
+                    return Some(Job::Failed {
+                        name: file.clone(),
+                        error: e.to_string(),
+                    });
+                }
+            };
+            if rec.warc_type != "response" {
+                continue;
+            }
+            let uri = rec.target_uri.clone().unwrap_or_default();
+            let name = format!("{file} {uri}");
+            let http = match warc::parse_http(&rec.block) {
+                Ok(h) => h,
+                Err(error) => return Some(Job::Failed { name, error }),
+            };
+            let content_type = http.header("Content-Type").map(str::to_string);
+            let html = match &content_type {
+                Some(ct) => ct.to_ascii_lowercase().contains("html"),
+                None => {
+                    let head = String::from_utf8_lossy(&http.body[..http.body.len().min(512)])
+                        .to_ascii_lowercase();
+                    head.contains("<html") || head.contains("<!doctype html")
+                }
+            };
+            if !html || !(200..300).contains(&http.status) {
+                skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                continue;
+            }
+            let url = match Url::parse(&uri) {
+                Ok(u) => u,
+                Err(e) => {
+                    return Some(Job::Failed {
+                        name,
+                        error: format!("bad WARC-Target-URI: {e}"),
+                    });
+                }
+            };
+            let fetch = FetchMeta {
+                status: Some(http.status),
+                fetched_at: rec.header("WARC-Date").map(str::to_string),
+                etag: http.header("ETag").map(str::to_string),
+                last_modified: http.header("Last-Modified").map(str::to_string),
+            };
+            return Some(Job::Page(decode::Input {
+                name,
+                bytes: http.body,
+                url: Some(url),
+                content_type,
+                fetch: Some(fetch),
+            }));
+        }
+        None
+    })
 }
 
 impl Source {
     fn name(&self) -> String {
         match self {
             Source::Stdin => "-".into(),
-            Source::File(p) => p.display().to_string(),
+            Source::File(p) | Source::Warc(p) => p.display().to_string(),
         }
     }
 }
@@ -104,40 +239,70 @@ pub fn run(args: CleanArgs) -> i32 {
         }
     };
 
-    for src in sources {
-        let name = src.name();
-        let result = read(&src, args.max_size).and_then(|bytes| {
-            let file_url = match &src {
-                Source::File(p) => std::path::absolute(p)
-                    .ok()
-                    .and_then(|a| Url::from_file_path(a).ok()),
-                Source::Stdin => None,
-            };
-            let input = decode::Input {
-                name: name.clone(),
-                bytes,
-                url: url.clone().or(file_url),
-                content_type: args.content_type.clone(),
-                fetch: None,
-            };
-            let decoded = decode::decode(input).map_err(|e| e.to_string())?;
-            clean::clean(&decoded, &rules).map_err(|e| e.to_string())
-        });
-        match result {
-            Ok(doc) => {
-                if let Err(e) = out.write(&doc) {
-                    if is_broken_pipe(&e) {
-                        return exit::OK;
-                    }
-                    report("output", &e);
-                    return exit::CANNOT_START;
-                }
+    if (url.is_some() || args.content_type.is_some())
+        && sources.iter().any(|s| matches!(s, Source::Warc(_)))
+    {
+        report(
+            "--url/--content-type",
+            &"a WARC names its own URLs and headers",
+        );
+        return exit::CANNOT_START;
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let skipped = std::sync::atomic::AtomicU64::new(0);
+    let reader = Reader {
+        url,
+        content_type: args.content_type.clone(),
+        max_size: args.max_size,
+        skipped: &skipped,
+    };
+    let mut stopped = false;
+    let mut write_error = None;
+    bulk::ordered(
+        sources.into_iter().flat_map(|s| reader.jobs(s)),
+        jobs,
+        jobs * 4,
+        |job| match job {
+            Job::Page(input) => {
+                let name = input.name.clone();
+                let result = decode::decode(input)
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| clean::clean(&d, &rules).map_err(|e| e.to_string()));
+                (name, result)
             }
+            Job::Failed { name, error } => (name, Err(error)),
+        },
+        |(name, result)| match result {
+            Ok(doc) => match out.write(&doc) {
+                Ok(()) => Flow::Continue,
+                Err(e) => {
+                    stopped = true;
+                    if !is_broken_pipe(&e) {
+                        write_error = Some(e);
+                    }
+                    Flow::Stop
+                }
+            },
             Err(e) => {
                 report(&name, &e);
                 failed += 1;
+                Flow::Continue
             }
-        }
+        },
+    );
+    if let Some(e) = write_error {
+        report("output", &e);
+        return exit::CANNOT_START;
+    }
+    if stopped {
+        // The reader of our output went away (`| head`): a quiet end.
+        return exit::OK;
+    }
+    let skipped = skipped.into_inner();
+    if skipped > 0 {
+        eprintln!("parkcrawl: {skipped} WARC record(s) skipped (not HTML responses)");
     }
     if let Err(e) = out.flush()
         && !is_broken_pipe(&e)
@@ -164,6 +329,10 @@ pub fn expand(path: &Path) -> Result<Vec<Source>, String> {
     }
     let meta = std::fs::metadata(path).map_err(|e| io_msg(&e))?;
     if !meta.is_dir() {
+        let lower = path.to_string_lossy().to_ascii_lowercase();
+        if lower.ends_with(".warc") || lower.ends_with(".warc.gz") {
+            return Ok(vec![Source::Warc(path.to_path_buf())]);
+        }
         return Ok(vec![Source::File(path.to_path_buf())]);
     }
     let mut files = Vec::new();
@@ -199,7 +368,7 @@ fn read(src: &Source, max: u64) -> Result<Vec<u8>, String> {
                 .read_to_end(&mut buf)
                 .map_err(|e| io_msg(&e))?;
         }
-        Source::File(p) => {
+        Source::File(p) | Source::Warc(p) => {
             let f = std::fs::File::open(p).map_err(|e| io_msg(&e))?;
             let len = f.metadata().map_err(|e| io_msg(&e))?.len();
             if len > max {

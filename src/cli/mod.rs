@@ -2,6 +2,7 @@
 //! code; `main.rs` only parses and exits.
 
 pub mod clean;
+pub mod crawl;
 pub mod rules;
 
 use std::path::PathBuf;
@@ -21,6 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Crawl sites politely and write their pages as JSON Lines records.
+    Crawl(Box<crawl::CrawlArgs>),
     /// Clean saved HTML pages (files, directories, `-` for stdin) into JSON Lines.
     Clean(clean::CleanArgs),
     /// Check or list site rules.

@@ -3,3 +3,4 @@
 
 mod clean;
 mod support;
+mod warc;

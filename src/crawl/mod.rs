@@ -1,0 +1,426 @@
+//! The crawl: seeds → frontier → fetch → clean → records, until the frontier
+//! is empty, a limit is reached or a stop signal comes.
+//!
+//! 1. seeds (command line, else the site rules' seeds) and sitemaps are
+//!    canonicalised ([`canon`]) and queued in the [`frontier`];
+//! 2. the loop takes entries of hosts that are neither busy nor waiting
+//!    (hosts in turn), at most `concurrency` at once, each a task;
+//! 3. a task fetches (`crate::fetch`: robots, politeness, retries,
+//!    redirects vetted by [`scope`] and the claimed set), then decodes,
+//!    cleans and finds links ([`links`]) on the blocking pool — or parses a
+//!    [`sitemap`];
+//! 4. the loop dedups records by canonical URL, sends them to the writer
+//!    ([`sink`]), queues in-scope links one level deeper, and counts and
+//!    reports failures ([`report`]);
+//! 5. on a stop signal ([`shutdown`]) no new entries are taken; tasks in
+//!    flight get a grace period, then are abandoned; the writer is flushed.
+
+pub mod canon;
+pub mod frontier;
+pub mod links;
+pub mod report;
+pub mod scope;
+pub mod shutdown;
+pub mod sink;
+pub mod sitemap;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::clean::{self, decode};
+use crate::document::Document;
+use crate::fetch::{ErrorKind, FetchError, Fetched, Fetcher, Want, host_key, now_rfc3339};
+use crate::rules::RuleSet;
+use frontier::{Entry, EntryKind, Frontier};
+use report::{Progress, Summary};
+use scope::Scope;
+use sink::{Failure, Output};
+
+/// A host whose next turn is this close counts as ready: its task waits the
+/// rest inside the host gate.
+const READY_SLACK: Duration = Duration::from_millis(20);
+
+#[derive(Debug, Clone)]
+pub struct CrawlConfig {
+    /// Pages to start from (depth 0).
+    pub seeds: Vec<Url>,
+    /// Sitemaps to read; their pages count as seeds for `max_depth`.
+    pub sitemaps: Vec<Url>,
+    /// At most this many page fetches.
+    pub max_pages: Option<u64>,
+    /// Follow links at most this many steps from a seed.
+    pub max_depth: Option<u32>,
+    /// Tasks in flight at once, over all hosts.
+    pub concurrency: usize,
+    /// Tasks in flight per host (must match the fetcher's connections).
+    pub per_host: usize,
+    /// Read the `Sitemap:` lines of robots.txt of hosts in scope.
+    pub robots_sitemaps: bool,
+    /// After a stop signal, how long tasks in flight may take.
+    pub grace: Duration,
+}
+
+impl Default for CrawlConfig {
+    fn default() -> Self {
+        CrawlConfig {
+            seeds: Vec::new(),
+            sitemaps: Vec::new(),
+            max_pages: None,
+            max_depth: None,
+            concurrency: 8,
+            per_host: 1,
+            robots_sitemaps: true,
+            grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Stop (first signal: finish in-flight work) and abort (second: now).
+#[derive(Debug, Clone, Default)]
+pub struct Stop {
+    pub graceful: CancellationToken,
+    pub now: CancellationToken,
+}
+
+/// State shared by the tasks.
+struct Ctx {
+    fetcher: Arc<Fetcher>,
+    rules: Arc<RuleSet>,
+    scope: Scope,
+    /// Canonical URLs a task has fetched or is fetching (redirect targets
+    /// included), so that two chains ending on one page fetch it once.
+    claimed: Mutex<HashSet<String>>,
+    stop: CancellationToken,
+}
+
+impl Ctx {
+    fn canon(&self, url: &Url) -> Option<Url> {
+        canon::canonicalize(url, &self.scope.rule(url).crawl.strip_params)
+    }
+
+    /// Claims `url` for this task; `false` if another already has it.
+    fn claim(&self, url: &Url) -> bool {
+        let key = self.canon(url).unwrap_or_else(|| url.clone());
+        self.claimed.lock().expect("claimed").insert(key.into())
+    }
+}
+
+enum Done {
+    Page(Box<Document>, Vec<Url>),
+    Sitemap(sitemap::Sitemap),
+    Failed(FetchError),
+}
+
+pub struct Crawler {
+    cfg: CrawlConfig,
+    ctx: Arc<Ctx>,
+    frontier: Box<dyn Frontier>,
+}
+
+impl Crawler {
+    /// The scope is the seeds' and sitemaps' hosts.
+    pub fn new(
+        cfg: CrawlConfig,
+        fetcher: Arc<Fetcher>,
+        rules: Arc<RuleSet>,
+        frontier: Box<dyn Frontier>,
+        stop: CancellationToken,
+    ) -> Crawler {
+        let scope = Scope::new(cfg.seeds.iter().chain(&cfg.sitemaps), rules.clone());
+        Crawler {
+            cfg,
+            ctx: Arc::new(Ctx {
+                fetcher,
+                rules,
+                scope,
+                claimed: Mutex::new(HashSet::new()),
+                stop,
+            }),
+            frontier,
+        }
+    }
+
+    /// Runs the crawl to its end; records and failures go to `out`.
+    pub async fn run(mut self, out: mpsc::Sender<Output>, stop: &Stop, progress: &Progress) -> Summary {
+        let started = Instant::now();
+        let mut summary = Summary::default();
+        for s in self.cfg.seeds.clone() {
+            if let Some(u) = self.ctx.canon(&s) {
+                self.frontier.push(Entry::page(u, 0));
+            }
+        }
+        for s in self.cfg.sitemaps.clone() {
+            if let Some(u) = self.ctx.canon(&s) {
+                self.frontier.push(Entry::sitemap(u));
+            }
+        }
+
+        let mut tasks: JoinSet<(Entry, Done)> = JoinSet::new();
+        // Host key → tasks in flight.
+        let mut busy: HashMap<String, usize> = HashMap::new();
+        let mut pages_started = 0u64;
+        // Canonical URLs of records written (and of their canonical links).
+        let mut emitted: HashSet<String> = HashSet::new();
+        let mut grace_until: Option<Instant> = None;
+        let mut out_closed = false;
+
+        loop {
+            if self.cfg.robots_sitemaps {
+                for u in self.ctx.fetcher.take_robots_sitemaps() {
+                    if self.ctx.scope.host_in_scope(&u)
+                        && let Some(c) = self.ctx.canon(&u)
+                    {
+                        self.frontier.push(Entry::sitemap(c));
+                    }
+                }
+            }
+            let stopping = stop.graceful.is_cancelled() || out_closed;
+            let budget_left = self.cfg.max_pages.is_none_or(|m| pages_started < m);
+
+            // Dispatch what is ready.
+            while !stopping && budget_left && tasks.len() < self.cfg.concurrency {
+                let now = Instant::now();
+                let fetcher = &self.ctx.fetcher;
+                let per_host = self.cfg.per_host;
+                let entry = self.frontier.pop(&mut |key| {
+                    busy.get(key).copied().unwrap_or(0) < per_host
+                        && fetcher.ready_at(key).is_none_or(|t| t <= now + READY_SLACK)
+                });
+                let Some(entry) = entry else { break };
+                if entry.kind == EntryKind::Page {
+                    if self.cfg.max_pages.is_some_and(|m| pages_started >= m) {
+                        summary.unfetched += 1;
+                        continue;
+                    }
+                    pages_started += 1;
+                }
+                *busy.entry(host_key(&entry.url)).or_default() += 1;
+                tasks.spawn(work(self.ctx.clone(), entry));
+            }
+            progress.update(&summary, self.frontier.queued(), tasks.len());
+
+            if tasks.is_empty() && (stopping || !budget_left || self.frontier.queued() == 0) {
+                break;
+            }
+
+            // Sleep until a task ends, a waiting host is ready, or a signal.
+            let wake = if !stopping && budget_left && tasks.len() < self.cfg.concurrency {
+                self.frontier
+                    .waiting_hosts()
+                    .iter()
+                    .filter(|k| busy.get(*k).copied().unwrap_or(0) < self.cfg.per_host)
+                    .filter_map(|k| self.ctx.fetcher.ready_at(k))
+                    .min()
+                    .map(|t| t.max(Instant::now() + Duration::from_millis(1)))
+            } else {
+                None
+            };
+            tokio::select! {
+                Some(joined) = tasks.join_next() => {
+                    let (entry, done) = match joined {
+                        Ok(r) => r,
+                        Err(_) => continue, // aborted at the end of the grace period
+                    };
+                    if let Some(n) = busy.get_mut(&host_key(&entry.url)) {
+                        *n = n.saturating_sub(1);
+                    }
+                    let sent = self.finish(entry, done, &mut summary, &mut emitted, &out, progress).await;
+                    if !sent {
+                        out_closed = true;
+                        stop.graceful.cancel();
+                    }
+                }
+                _ = sleep_until_opt(wake), if wake.is_some() => {}
+                _ = stop.graceful.cancelled(), if grace_until.is_none() => {
+                    grace_until = Some(Instant::now() + self.cfg.grace);
+                }
+                _ = sleep_until_opt(grace_until), if grace_until.is_some() => {
+                    summary.abandoned += tasks.len() as u64;
+                    tasks.shutdown().await;
+                }
+                _ = stop.now.cancelled() => {
+                    summary.abandoned += tasks.len() as u64;
+                    tasks.shutdown().await;
+                    stop.graceful.cancel();
+                }
+                else => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+        tasks.shutdown().await;
+        summary.unfetched += self.frontier.queued() as u64;
+        summary.interrupted = stop.graceful.is_cancelled() && !out_closed;
+        summary.requests = self.ctx.fetcher.requests();
+        summary.elapsed = started.elapsed();
+        summary
+    }
+
+    /// Step 4 for one finished task. Returns `false` when the writer is gone.
+    async fn finish(
+        &mut self,
+        entry: Entry,
+        done: Done,
+        summary: &mut Summary,
+        emitted: &mut HashSet<String>,
+        out: &mpsc::Sender<Output>,
+        progress: &Progress,
+    ) -> bool {
+        match done {
+            Done::Page(doc, links) => {
+                let keys: Vec<String> = std::iter::once(doc.url.as_str())
+                    .chain(doc.canonical_url.as_deref())
+                    .filter_map(|u| Url::parse(u).ok())
+                    .filter_map(|u| self.ctx.canon(&u))
+                    .map(String::from)
+                    .collect();
+                if keys.iter().any(|k| emitted.contains(k)) {
+                    tracing::debug!(url = %doc.url, "duplicate record (same canonical URL)");
+                    summary.count(ErrorKind::Duplicate);
+                    self.frontier.done(&entry.url);
+                    return true;
+                }
+                emitted.extend(keys);
+                let next_depth = entry.depth + 1;
+                if self.cfg.max_depth.is_none_or(|m| next_depth <= m) {
+                    for link in links {
+                        if let Some(c) = self.ctx.canon(&link)
+                            && self.ctx.scope.link(&c).is_ok()
+                        {
+                            self.frontier.push(Entry::page(c, next_depth));
+                        }
+                    }
+                }
+                self.frontier.done(&entry.url);
+                summary.ok += 1;
+                out.send(Output::Record(doc)).await.is_ok()
+            }
+            Done::Sitemap(map) => {
+                for u in map.pages {
+                    if let Some(c) = self.ctx.canon(&u)
+                        && self.ctx.scope.link(&c).is_ok()
+                    {
+                        self.frontier.push(Entry::page(c, 0));
+                    }
+                }
+                for u in map.sitemaps {
+                    if let Some(c) = self.ctx.canon(&u)
+                        && self.ctx.scope.hop(&c).is_ok()
+                    {
+                        self.frontier.push(Entry::sitemap(c));
+                    }
+                }
+                self.frontier.done(&entry.url);
+                true
+            }
+            Done::Failed(e) => {
+                summary.count(e.kind);
+                self.frontier.failed(&entry.url, e.kind);
+                if matches!(e.kind, ErrorKind::Duplicate | ErrorKind::Cancelled) {
+                    tracing::debug!(url = %e.url, kind = %e.kind, "{}", e.message);
+                    return true;
+                }
+                let url = canon::redact(&e.url);
+                let requested = (e.url != entry.url).then(|| canon::redact(&entry.url));
+                progress.line(&format!(
+                    "parkcrawl: {url}: {} {}",
+                    if e.kind.is_skip() { "skipped:" } else { "failed:" },
+                    e.message
+                ));
+                out.send(Output::Failure(Failure {
+                    url,
+                    kind: e.kind,
+                    status: e.status,
+                    message: e.message,
+                    at: now_rfc3339(),
+                    requested,
+                }))
+                .await
+                .is_ok()
+            }
+        }
+    }
+}
+
+async fn sleep_until_opt(t: Option<Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Step 3: one entry, fetched and processed.
+async fn work(ctx: Arc<Ctx>, entry: Entry) -> (Entry, Done) {
+    let done = match process(&ctx, &entry).await {
+        Ok(d) => d,
+        Err(e) => Done::Failed(e),
+    };
+    (entry, done)
+}
+
+async fn process(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Done, FetchError> {
+    if !ctx.claim(&entry.url) {
+        return Err(FetchError::new(
+            ErrorKind::Duplicate,
+            &entry.url,
+            "already fetched (a redirect led there)",
+        ));
+    }
+    let hop = |u: &Url| -> Result<(), FetchError> {
+        ctx.scope
+            .hop(u)
+            .map_err(|why| FetchError::new(ErrorKind::OutOfScope, u, format!("redirect out of scope: {why}")))?;
+        if !ctx.claim(u) {
+            return Err(FetchError::new(
+                ErrorKind::Duplicate,
+                u,
+                "redirect to a page already fetched",
+            ));
+        }
+        Ok(())
+    };
+    let want = match entry.kind {
+        EntryKind::Page => Want::Page,
+        EntryKind::Sitemap => Want::Sitemap,
+    };
+    let fetched = ctx.fetcher.fetch(&entry.url, want, &hop, &ctx.stop).await?;
+    let url = fetched.url.clone();
+    let rules = ctx.rules.clone();
+    let kind = entry.kind;
+    let joined = tokio::task::spawn_blocking(move || match kind {
+        EntryKind::Page => page(fetched, &rules).map(|(d, l)| Done::Page(Box::new(d), l)),
+        EntryKind::Sitemap => sitemap::parse(&fetched.body, &fetched.url).map(Done::Sitemap),
+    })
+    .await;
+    match joined {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(msg)) => Err(FetchError::new(ErrorKind::Content, &url, msg)),
+        Err(e) => Err(FetchError::new(ErrorKind::Content, &url, format!("cleaning failed: {e}"))),
+    }
+}
+
+/// Decode, clean and find links: synchronous, on the blocking pool.
+pub fn page(f: Fetched, rules: &RuleSet) -> Result<(Document, Vec<Url>), String> {
+    let url = f.url.clone();
+    let input = decode::Input {
+        name: url.to_string(),
+        bytes: f.body,
+        url: Some(url.clone()),
+        content_type: f.content_type,
+        fetch: Some(decode::FetchMeta {
+            status: Some(f.status),
+            fetched_at: Some(f.fetched_at),
+            etag: f.etag,
+            last_modified: f.last_modified,
+        }),
+    };
+    let decoded = decode::decode(input).map_err(|e| e.to_string())?;
+    let doc = clean::clean(&decoded, rules).map_err(|e| e.to_string())?;
+    let found = links::links(&decoded.html, &url);
+    Ok((doc, found))
+}

@@ -1,0 +1,127 @@
+//! What the crawl tells people: one stderr line per failed or skipped page
+//! (credentials stripped), a progress bar when stderr is a terminal, and the
+//! one-line summary at the end. Records and the errors file go through
+//! `sink`, never here.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::fetch::ErrorKind;
+
+/// Counts of a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Records written.
+    pub ok: u64,
+    /// Pages that failed (exit code 1).
+    pub failed: u64,
+    /// Pages skipped by policy: robots.txt, not HTML, out of scope, unsafe,
+    /// duplicates.
+    pub skipped: u64,
+    /// Pages abandoned because the crawl was stopped.
+    pub abandoned: u64,
+    /// Queued URLs never fetched (stop signal, --max-pages).
+    pub unfetched: u64,
+    pub requests: u64,
+    pub elapsed: Duration,
+    pub interrupted: bool,
+    pub by_kind: BTreeMap<&'static str, u64>,
+}
+
+impl Summary {
+    pub fn count(&mut self, kind: ErrorKind) {
+        if kind == ErrorKind::Cancelled {
+            self.abandoned += 1;
+        } else if kind.is_skip() {
+            self.skipped += 1;
+        } else {
+            self.failed += 1;
+        }
+        *self.by_kind.entry(kind.as_str()).or_default() += 1;
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.elapsed.as_secs_f64();
+        write!(
+            f,
+            "{} {} pages ok, {} failed, {} skipped",
+            if self.interrupted { "stopped:" } else { "done:" },
+            self.ok,
+            self.failed,
+            self.skipped
+        )?;
+        if !self.by_kind.is_empty() {
+            let kinds: Vec<String> = self.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            write!(f, " ({})", kinds.join(", "))?;
+        }
+        if self.abandoned + self.unfetched > 0 {
+            write!(f, ", {} not fetched", self.abandoned + self.unfetched)?;
+        }
+        write!(
+            f,
+            "; {} requests in {:.1} s, {:.1} pages/s",
+            self.requests,
+            secs,
+            if secs > 0.0 { self.ok as f64 / secs } else { 0.0 }
+        )
+    }
+}
+
+/// stderr, shared with the progress bar.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    /// A bar when stderr is a terminal (and `enabled`), plain lines otherwise.
+    pub fn new(enabled: bool) -> Progress {
+        let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {pos}/{len} pages {msg} {per_sec}",
+                )
+                .expect("static template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress { bar }
+    }
+
+    /// Without any output but the lines (tests, benches).
+    pub fn hidden() -> Progress {
+        Progress { bar: None }
+    }
+
+    /// One line on stderr, above the bar.
+    pub fn line(&self, msg: &str) {
+        match &self.bar {
+            Some(b) => b.suspend(|| eprintln!("{msg}")),
+            None => eprintln!("{msg}"),
+        }
+    }
+
+    pub fn update(&self, s: &Summary, queued: usize, in_flight: usize) {
+        if let Some(b) = &self.bar {
+            let done = s.ok + s.failed + s.skipped;
+            b.set_length(done + (queued + in_flight) as u64);
+            b.set_position(done);
+            b.set_message(format!(
+                "({} ok, {} failed, {} skipped, {} queued)",
+                s.ok, s.failed, s.skipped, queued
+            ));
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

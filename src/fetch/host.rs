@@ -1,0 +1,373 @@
+//! Per-host politeness: one [`Host`] per `host:port`, holding its rate
+//! limiter (governor, on tokio's clock so that paused-time tests are exact),
+//! its connection permits, a pause (`Retry-After`, backoff) and a failure
+//! count that ends in giving the host up rather than hammering it.
+//!
+//! A request to a host takes, in order: a connection permit, the end of any
+//! pause, then a cell of the rate limiter ([`Host::turn`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::clock::Clock;
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::robots::Robots;
+
+/// governor's clock, read from tokio's: under `tokio::time::pause()` the
+/// limiter sees the same paused time as the sleeps that wait for it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioClock;
+
+impl Clock for TokioClock {
+    type Instant = std::time::Instant;
+    fn now(&self) -> std::time::Instant {
+        Instant::now().into_std()
+    }
+}
+
+type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<std::time::Instant>>;
+
+/// How a failing host is backed off.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// The pause after the first transient failure; doubled for each further
+    /// consecutive one, with jitter (half to all of it).
+    pub base: Duration,
+    pub max: Duration,
+    /// Consecutive transient failures after which the host is given up for
+    /// the rest of the run (its remaining pages fail at once).
+    pub give_up_after: u32,
+    /// A `Retry-After` longer than this gives the host up too.
+    pub max_retry_after: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            base: Duration::from_millis(500),
+            max: Duration::from_secs(60),
+            give_up_after: 8,
+            max_retry_after: Duration::from_secs(600),
+        }
+    }
+}
+
+/// The cached robots.txt verdict of a host.
+#[derive(Debug, Clone)]
+pub(super) struct RobotsEntry {
+    /// `Err(message)`: unavailable (5xx, unreachable), so disallow all.
+    pub verdict: Result<Arc<Robots>, String>,
+    pub expires: Instant,
+}
+
+pub struct Host {
+    pub key: String,
+    /// Permits = connections allowed to this host at once (1 by default).
+    conn: Arc<Semaphore>,
+    state: Mutex<State>,
+    /// Held while robots.txt is fetched, so that every other request to the
+    /// host waits for the verdict.
+    pub(super) robots: tokio::sync::Mutex<Option<RobotsEntry>>,
+    backoff: Backoff,
+}
+
+struct State {
+    /// `None`: no rate limit (rate 0).
+    limiter: Option<Limiter>,
+    period: Duration,
+    /// No request starts before this instant (Retry-After, backoff).
+    paused_until: Option<Instant>,
+    /// Consecutive transient failures; reset by any answer from the server.
+    failures: u32,
+    given_up: Option<String>,
+    /// Earliest start of the next request, for the scheduler (an estimate:
+    /// the limiter decides).
+    ready_at: Instant,
+}
+
+fn limiter(period: Duration) -> Option<Limiter> {
+    Quota::with_period(period).map(|q| RateLimiter::direct_with_clock(q, TokioClock))
+}
+
+/// The request period for `rate` requests per second (0: unlimited).
+pub fn period_of(rate: f64) -> Duration {
+    if rate > 0.0 && rate.is_finite() {
+        Duration::from_secs_f64(1.0 / rate)
+    } else {
+        Duration::ZERO
+    }
+}
+
+impl Host {
+    pub fn new(key: String, rate: f64, connections: usize, backoff: Backoff) -> Host {
+        let period = period_of(rate);
+        Host {
+            key,
+            conn: Arc::new(Semaphore::new(connections.max(1))),
+            state: Mutex::new(State {
+                limiter: limiter(period),
+                period,
+                paused_until: None,
+                failures: 0,
+                given_up: None,
+                ready_at: Instant::now(),
+            }),
+            robots: tokio::sync::Mutex::new(None),
+            backoff,
+        }
+    }
+
+    /// Waits for this host's next turn: a connection permit (returned; hold
+    /// it until the response is read), the end of any pause, a rate-limiter
+    /// cell. `None` when `cancel` fires first.
+    pub async fn turn(&self, cancel: &CancellationToken) -> Option<OwnedSemaphorePermit> {
+        let permit = tokio::select! {
+            p = self.conn.clone().acquire_owned() => p.ok()?,
+            _ = cancel.cancelled() => return None,
+        };
+        loop {
+            let wake = {
+                let mut st = self.state.lock().expect("host state");
+                let now = Instant::now();
+                match st.paused_until {
+                    Some(p) if p > now => Some(p),
+                    _ => match &st.limiter {
+                        None => None,
+                        Some(l) => match l.check() {
+                            Ok(()) => {
+                                st.ready_at = now + st.period;
+                                None
+                            }
+                            Err(not_until) => {
+                                Some(now + not_until.wait_time_from(TokioClock.now()))
+                            }
+                        },
+                    },
+                }
+            };
+            let Some(wake) = wake else {
+                return Some(permit);
+            };
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake) => {}
+                _ = cancel.cancelled() => return None,
+            }
+        }
+    }
+
+    /// Honours a robots.txt `Crawl-delay` when it is slower than our rate.
+    /// The request just made (robots.txt itself) counts as the last one.
+    pub fn slow_down_to(&self, period: Duration) {
+        let mut st = self.state.lock().expect("host state");
+        if period <= st.period {
+            return;
+        }
+        st.period = period;
+        st.limiter = limiter(period);
+        if let Some(l) = &st.limiter {
+            let _ = l.check();
+        }
+        st.ready_at = Instant::now() + period;
+    }
+
+    /// The server answered (any status that is not a transient failure).
+    pub fn success(&self) {
+        self.state.lock().expect("host state").failures = 0;
+    }
+
+    /// A transient failure: pause the whole host for the backoff (or the
+    /// server's `Retry-After`, if longer). Returns whether the host is now
+    /// given up.
+    pub fn failure(&self, retry_after: Option<Duration>) -> bool {
+        let mut st = self.state.lock().expect("host state");
+        st.failures += 1;
+        let n = st.failures;
+        let b = self.backoff;
+        let full = b
+            .base
+            .saturating_mul(1u32 << (n - 1).min(20))
+            .min(b.max);
+        let jittered = full / 2 + full.mul_f64(rand::random_range(0.0..0.5));
+        let pause = jittered.max(retry_after.unwrap_or_default());
+        let now = Instant::now();
+        st.paused_until = Some(st.paused_until.map_or(now + pause, |p| p.max(now + pause)));
+        st.ready_at = st.ready_at.max(now + pause);
+        if retry_after.is_some_and(|r| r > b.max_retry_after) {
+            st.given_up = Some(format!(
+                "asked to wait {} s (Retry-After)",
+                retry_after.unwrap_or_default().as_secs()
+            ));
+        } else if n >= b.give_up_after {
+            st.given_up = Some(format!("{n} consecutive failures"));
+        }
+        st.given_up.is_some()
+    }
+
+    pub fn given_up(&self) -> Option<String> {
+        self.state.lock().expect("host state").given_up.clone()
+    }
+
+    /// When this host can next take a request (for the scheduler).
+    pub fn ready_at(&self) -> Instant {
+        self.state.lock().expect("host state").ready_at
+    }
+}
+
+/// Every host met so far, created on first use with its rate.
+pub struct Hosts {
+    map: Mutex<HashMap<String, Arc<Host>>>,
+    /// Requests per second for a host name.
+    rate: super::RateFn,
+    connections: usize,
+    backoff: Backoff,
+}
+
+impl Hosts {
+    pub fn new(rate: super::RateFn, connections: usize, backoff: Backoff) -> Hosts {
+        Hosts {
+            map: Mutex::new(HashMap::new()),
+            rate,
+            connections,
+            backoff,
+        }
+    }
+
+    pub fn get(&self, url: &url::Url) -> Arc<Host> {
+        let key = super::host_key(url);
+        let mut map = self.map.lock().expect("hosts");
+        map.entry(key.clone())
+            .or_insert_with(|| {
+                let rate = (self.rate)(url.host_str().unwrap_or(""));
+                Arc::new(Host::new(key, rate, self.connections, self.backoff))
+            })
+            .clone()
+    }
+
+    /// When the host of `key` can next take a request; `None` if unknown.
+    pub fn ready_at(&self, key: &str) -> Option<Instant> {
+        let host = self.map.lock().expect("hosts").get(key).cloned();
+        host.map(|h| h.ready_at())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(rate: f64) -> Arc<Host> {
+        Arc::new(Host::new("h:80".into(), rate, 1, Backoff::default()))
+    }
+
+    /// Takes `n` turns one after another, returning when each began.
+    async fn turns(h: &Host, n: usize) -> Vec<Duration> {
+        let t0 = Instant::now();
+        let cancel = CancellationToken::new();
+        let mut at = Vec::new();
+        for _ in 0..n {
+            let p = h.turn(&cancel).await.unwrap();
+            at.push(t0.elapsed());
+            drop(p);
+        }
+        at
+    }
+
+    fn ms(v: &[Duration]) -> Vec<u128> {
+        v.iter().map(|d| d.as_millis()).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_spaces_requests_exactly() {
+        assert_eq!(ms(&turns(&host(2.0), 5).await), [0, 500, 1000, 1500, 2000]);
+        assert_eq!(ms(&turns(&host(1.0), 3).await), [0, 1000, 2000]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hosts_run_in_parallel() {
+        let hs: Vec<_> = (0..3).map(|_| host(2.0)).collect();
+        let tasks: Vec<_> = hs
+            .iter()
+            .map(|h| {
+                let h = h.clone();
+                tokio::spawn(async move { turns(&h, 4).await })
+            })
+            .collect();
+        for t in tasks {
+            // Each host at its own pace, all at once: 2 s for 12 requests.
+            assert_eq!(ms(&t.await.unwrap()), [0, 500, 1000, 1500]);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_pauses_the_host() {
+        let h = host(2.0);
+        let t0 = Instant::now();
+        let cancel = CancellationToken::new();
+        drop(h.turn(&cancel).await);
+        assert!(!h.failure(Some(Duration::from_secs(2))));
+        drop(h.turn(&cancel).await);
+        assert_eq!(t0.elapsed().as_millis(), 2000);
+        // Success resets the failure count.
+        h.success();
+        assert_eq!(h.state.lock().unwrap().failures, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn crawl_delay_slows_but_never_speeds_up() {
+        let h = host(2.0);
+        let cancel = CancellationToken::new();
+        drop(h.turn(&cancel).await); // robots.txt
+        h.slow_down_to(Duration::from_secs(2));
+        h.slow_down_to(Duration::from_millis(100));
+        assert_eq!(ms(&turns(&h, 3).await), [2000, 4000, 6000]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn backoff_grows_with_jitter_then_gives_up() {
+        let h = host(0.0);
+        let cancel = CancellationToken::new();
+        let mut prev = Duration::ZERO;
+        for n in 1..=7u32 {
+            let t0 = Instant::now();
+            assert!(!h.failure(None));
+            drop(h.turn(&cancel).await);
+            let full = Duration::from_millis(500) * (1 << (n - 1));
+            let waited = t0.elapsed();
+            assert!(waited >= full / 2 && waited <= full, "{n}: {waited:?}");
+            assert!(n < 3 || waited > prev / 2);
+            prev = waited;
+        }
+        assert!(h.failure(None));
+        assert_eq!(h.given_up().unwrap(), "8 consecutive failures");
+        let h = host(1.0);
+        assert!(h.failure(Some(Duration::from_secs(3600))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_connection_at_a_time_and_cancellation() {
+        let h = host(0.0);
+        let cancel = CancellationToken::new();
+        let held = h.turn(&cancel).await.unwrap();
+        let h2 = h.clone();
+        let c2 = cancel.clone();
+        let waiter = tokio::spawn(async move { h2.turn(&c2).await.is_some() });
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(!waiter.is_finished());
+        drop(held);
+        assert!(waiter.await.unwrap());
+        // A long pause is abandoned when the crawl is cancelled.
+        h.failure(Some(Duration::from_secs(60)));
+        let c3 = cancel.clone();
+        let h3 = h.clone();
+        let waiter = tokio::spawn(async move { h3.turn(&c3).await.is_none() });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        cancel.cancel();
+        assert!(waiter.await.unwrap());
+    }
+}

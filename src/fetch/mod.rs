@@ -1,0 +1,543 @@
+//! Stage 0, fetch: URL → [`Fetched`] bytes, politely. One reqwest `Client`
+//! for the run; per host ([`host`]) a rate limiter, one connection, pauses
+//! and backoff; robots.txt ([`robots`]) read and cached before any other
+//! request to the host; [`safety`] checks on every address.
+//!
+//! One fetch, in order, for every hop of a redirect chain:
+//!
+//! 1. the host is not given up; its address is allowed (safety);
+//! 2. robots.txt allows the path (fetched first if not yet known);
+//! 3. the host's turn: connection permit, pause, rate-limiter cell;
+//! 4. the request; a transient failure (connect, timeout, 408, 429, 5xx)
+//!    pauses the host (backoff with jitter, or `Retry-After`) and goes back
+//!    to 3, up to `retries` times;
+//! 5. a redirect: loop and limit checks, the caller's scope check, next hop;
+//! 6. the Content-Type is checked before the body is read; the body is
+//!    streamed and abandoned past `max_body` bytes (after decompression).
+
+pub mod error;
+pub mod host;
+pub mod robots;
+pub mod safety;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+pub use error::{ErrorKind, FetchError};
+use host::{Backoff, Host, Hosts, RobotsEntry};
+use robots::Robots;
+use safety::{CheckedResolver, Policy};
+
+/// Requests per second for a host name (the site rule's rate, a flag, …).
+pub type RateFn = Arc<dyn Fn(&str) -> f64 + Send + Sync>;
+
+/// The caller's check of each redirect target (scope, already fetched).
+pub type HopCheck<'a> = &'a (dyn Fn(&Url) -> Result<(), FetchError> + Sync);
+
+/// The default User-Agent: the tool and where to read about it.
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "parkcrawl/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/parkcrawl/parkcrawl)"
+);
+
+/// How long robots.txt answers are kept.
+const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Redirects followed for robots.txt (RFC 9309 asks for at least five).
+const ROBOTS_REDIRECTS: usize = 5;
+
+pub struct FetchConfig {
+    pub user_agent: String,
+    /// The product token robots.txt groups are matched against.
+    pub robots_token: String,
+    /// Requests per second per host (0: no limit).
+    pub rate: RateFn,
+    pub connections_per_host: usize,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body: u64,
+    pub max_redirects: usize,
+    /// Further attempts after a transient failure.
+    pub retries: u32,
+    pub backoff: Backoff,
+    /// How long a robots.txt that could not be read disallows its host
+    /// before it is tried again.
+    pub robots_retry: Duration,
+    pub policy: Policy,
+}
+
+impl FetchConfig {
+    /// The polite defaults: 1 request/s and 1 connection per host.
+    pub fn new(user_agent: &str) -> FetchConfig {
+        FetchConfig {
+            user_agent: user_agent.to_string(),
+            robots_token: product_token(user_agent),
+            rate: Arc::new(|_| 1.0),
+            connections_per_host: 1,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body: 10 * 1024 * 1024,
+            max_redirects: 10,
+            retries: 3,
+            backoff: Backoff::default(),
+            robots_retry: Duration::from_secs(60),
+            policy: Policy::default(),
+        }
+    }
+}
+
+/// `parkcrawl/0.1 (+https://…)` → `parkcrawl`.
+pub fn product_token(user_agent: &str) -> String {
+    user_agent
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// `host:port`: the unit of politeness (one rate, one connection, one
+/// robots.txt).
+pub fn host_key(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+/// What is being fetched: decides the Accept header and which types pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    Page,
+    Sitemap,
+    Robots,
+}
+
+impl Want {
+    fn accept(self) -> &'static str {
+        match self {
+            Want::Page => "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+            Want::Sitemap => "application/xml,text/xml;q=0.9,text/plain;q=0.5,*/*;q=0.1",
+            Want::Robots => "text/plain,*/*;q=0.1",
+        }
+    }
+}
+
+/// One fetched response: the bytes and what the headers said.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The final URL, after redirects.
+    pub url: Url,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// RFC 3339, UTC, whole seconds.
+    pub fetched_at: String,
+    pub body: Vec<u8>,
+}
+
+enum Step {
+    Done(Fetched),
+    Redirect(Url),
+}
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    cfg: FetchConfig,
+    policy: Arc<Policy>,
+    hosts: Hosts,
+    /// `Sitemap:` lines of robots.txt files read so far, not yet taken.
+    robots_sitemaps: Mutex<Vec<Url>>,
+    requests: AtomicU64,
+}
+
+impl Fetcher {
+    pub fn new(mut cfg: FetchConfig) -> Result<Fetcher, reqwest::Error> {
+        // Already installed (by a second Fetcher, or a test) is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let policy = Arc::new(std::mem::take(&mut cfg.policy));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT,
+            header::HeaderValue::from_static(Want::Page.accept()),
+        );
+        let client = reqwest::Client::builder()
+            .user_agent(cfg.user_agent.clone())
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.connect_timeout)
+            .pool_max_idle_per_host(cfg.connections_per_host.max(1))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .dns_resolver(CheckedResolver(policy.clone()))
+            .build()?;
+        let hosts = Hosts::new(cfg.rate.clone(), cfg.connections_per_host, cfg.backoff);
+        Ok(Fetcher {
+            client,
+            cfg,
+            policy,
+            hosts,
+            robots_sitemaps: Mutex::new(Vec::new()),
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    /// Requests sent so far (robots.txt, retries and redirects included).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// When the host `key` (see [`host_key`]) can next take a request;
+    /// `None` for a host not met yet.
+    pub fn ready_at(&self, key: &str) -> Option<Instant> {
+        self.hosts.ready_at(key)
+    }
+
+    /// The `Sitemap:` URLs of robots.txt files read since the last call.
+    pub fn take_robots_sitemaps(&self) -> Vec<Url> {
+        std::mem::take(&mut *self.robots_sitemaps.lock().expect("sitemaps"))
+    }
+
+    /// Fetches `url`, following redirects; `hop` vets every redirect target.
+    pub async fn fetch(
+        &self,
+        url: &Url,
+        want: Want,
+        hop: HopCheck<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<Fetched, FetchError> {
+        let limit = match want {
+            Want::Robots => ROBOTS_REDIRECTS,
+            _ => self.cfg.max_redirects,
+        };
+        let mut url = without_fragment(url);
+        let mut chain = vec![url.clone()];
+        loop {
+            let host = self.hosts.get(&url);
+            self.admit(&host, &url, want, cancel).await?;
+            match self.get(&host, &url, want, cancel).await? {
+                Step::Done(f) => return Ok(f),
+                Step::Redirect(next) => {
+                    let next = without_fragment(&next);
+                    if chain.contains(&next) {
+                        let path: Vec<String> = chain.iter().map(|u| u.path().to_string()).collect();
+                        return Err(FetchError::new(
+                            ErrorKind::RedirectLoop,
+                            &url,
+                            format!("redirect loop: {} → {}", path.join(" → "), next.path()),
+                        ));
+                    }
+                    if chain.len() > limit {
+                        return Err(FetchError::new(
+                            ErrorKind::TooManyRedirects,
+                            &url,
+                            format!("more than {limit} redirects (see --max-redirects)"),
+                        ));
+                    }
+                    hop(&next)?;
+                    chain.push(next.clone());
+                    url = next;
+                }
+            }
+        }
+    }
+
+    /// Steps 1–2: the host is usable, the address safe, robots.txt agrees.
+    async fn admit(
+        &self,
+        host: &Host,
+        url: &Url,
+        want: Want,
+        cancel: &CancellationToken,
+    ) -> Result<(), FetchError> {
+        if let Some(why) = host.given_up() {
+            return Err(FetchError::new(
+                ErrorKind::HostUnavailable,
+                url,
+                format!("host given up: {why}"),
+            ));
+        }
+        let name = url.host_str().unwrap_or("");
+        let port = url.port_or_known_default().unwrap_or(0);
+        if let Err(e) = self.policy.resolve_checked(name, port).await {
+            let kind = if e.is::<safety::UnsafeAddress>() {
+                ErrorKind::Unsafe
+            } else {
+                ErrorKind::Connect
+            };
+            return Err(FetchError::new(kind, url, e.to_string()));
+        }
+        if want == Want::Robots {
+            return Ok(());
+        }
+        let robots = self.robots(host, url, cancel).await?;
+        if !robots.is_allowed(&crate::rules::path_and_query(url)) {
+            return Err(FetchError::new(
+                ErrorKind::Disallowed,
+                url,
+                "disallowed by robots.txt",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The host's robots.txt, read once (and again after a failure once
+    /// `robots_retry` has passed). Other requests to the host wait for it.
+    async fn robots(
+        &self,
+        host: &Host,
+        url: &Url,
+        cancel: &CancellationToken,
+    ) -> Result<Arc<Robots>, FetchError> {
+        let mut slot = tokio::select! {
+            s = host.robots.lock() => s,
+            _ = cancel.cancelled() => return Err(cancelled(url)),
+        };
+        let unavailable =
+            |msg: &str| FetchError::new(ErrorKind::RobotsUnavailable, url, format!("robots.txt {msg}"));
+        if let Some(e) = &*slot
+            && e.expires > Instant::now()
+        {
+            return e.verdict.clone().map_err(|m| unavailable(&m));
+        }
+        let mut robots_url = url.clone();
+        robots_url.set_path("/robots.txt");
+        robots_url.set_query(None);
+        let any_hop = |_: &Url| Ok(());
+        let fetched = Box::pin(self.fetch(&robots_url, Want::Robots, &any_hop, cancel)).await;
+        let (verdict, ttl) = match fetched {
+            Ok(f) => {
+                let text = String::from_utf8_lossy(&f.body);
+                let r = Robots::parse(&text, &self.cfg.robots_token);
+                if let Some(d) = r.crawl_delay {
+                    host.slow_down_to(d);
+                }
+                let base = f.url.clone();
+                let mut maps = self.robots_sitemaps.lock().expect("sitemaps");
+                maps.extend(r.sitemaps.iter().filter_map(|s| base.join(s).ok()));
+                (Ok(Arc::new(r)), ROBOTS_TTL)
+            }
+            // 4xx: there are no rules for us (RFC 9309 2.3.1.3).
+            Err(e) if e.kind == ErrorKind::Http && e.status.is_some_and(|s| s < 500 && s != 429) => {
+                (Ok(Arc::new(Robots::allow_all())), ROBOTS_TTL)
+            }
+            Err(e) if e.kind == ErrorKind::Cancelled => return Err(cancelled(url)),
+            // 5xx, unreachable, refused: disallow all for now (2.3.1.4).
+            Err(e) => (Err(format!("unavailable: {}", e.message)), self.cfg.robots_retry),
+        };
+        *slot = Some(RobotsEntry {
+            verdict: verdict.clone(),
+            expires: Instant::now() + ttl,
+        });
+        verdict.map_err(|m| unavailable(&m))
+    }
+
+    /// Steps 3–4: one request with retries of transient failures.
+    async fn get(
+        &self,
+        host: &Host,
+        url: &Url,
+        want: Want,
+        cancel: &CancellationToken,
+    ) -> Result<Step, FetchError> {
+        let mut attempt = 0;
+        loop {
+            let Some(permit) = host.turn(cancel).await else {
+                return Err(cancelled(url));
+            };
+            if let Some(why) = host.given_up() {
+                return Err(FetchError::new(
+                    ErrorKind::HostUnavailable,
+                    url,
+                    format!("host given up: {why}"),
+                ));
+            }
+            let result = self.once(url, want).await;
+            drop(permit);
+            match result {
+                Err(e) if e.is_transient() => {
+                    let given_up = host.failure(e.retry_after);
+                    if attempt >= self.cfg.retries || given_up {
+                        return Err(e);
+                    }
+                    attempt += 1;
+                    tracing::debug!(url = %url, error = %e, attempt, "retrying");
+                }
+                other => {
+                    host.success();
+                    return other;
+                }
+            }
+        }
+    }
+
+    /// One request; steps 5–6 for its response.
+    async fn once(&self, url: &Url, want: Want) -> Result<Step, FetchError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(url = %url, "GET");
+        let mut resp = self
+            .client
+            .get(url.clone())
+            .header(header::ACCEPT, want.accept())
+            .send()
+            .await
+            .map_err(|e| FetchError::from_reqwest(url, &e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers();
+        let text = |name: header::HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        if matches!(status, 301 | 302 | 303 | 307 | 308) {
+            let loc = text(header::LOCATION)
+                .ok_or_else(|| FetchError::new(ErrorKind::BadUrl, url, "redirect without Location"))?;
+            let next = url.join(loc.trim()).map_err(|e| {
+                FetchError::new(ErrorKind::BadUrl, url, format!("bad Location {loc:?}: {e}"))
+            })?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(FetchError::new(
+                    ErrorKind::BadUrl,
+                    url,
+                    format!("redirect to {}", next.scheme()),
+                ));
+            }
+            return Ok(Step::Redirect(next));
+        }
+        if !(200..300).contains(&status) {
+            let retry_after = text(header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
+            return Err(FetchError::http(url, status, retry_after));
+        }
+        let content_type = text(header::CONTENT_TYPE);
+        if want == Want::Page
+            && let Some(ct) = &content_type
+            && !is_html(ct)
+        {
+            return Err(FetchError::new(
+                ErrorKind::NotHtml,
+                url,
+                format!("not HTML ({ct})"),
+            ));
+        }
+        let (etag, last_modified) = (text(header::ETAG), text(header::LAST_MODIFIED));
+        let max = match want {
+            Want::Robots => robots::MAX_ROBOTS_BYTES as u64,
+            _ => self.cfg.max_body,
+        };
+        let too_large = |n: &str| {
+            FetchError::new(
+                ErrorKind::TooLarge,
+                url,
+                format!("body larger than {max} bytes ({n}; see --max-body)"),
+            )
+        };
+        // Content-Length is the compressed size when there is an encoding; it
+        // still refuses honest giants without reading a byte.
+        if want != Want::Robots
+            && let Some(n) = resp.content_length()
+            && n > max
+        {
+            return Err(too_large(&format!("Content-Length {n}")));
+        }
+        let mut body: Vec<u8> = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| FetchError::from_reqwest(url, &e))?
+        {
+            if (body.len() + chunk.len()) as u64 > max {
+                if want == Want::Robots {
+                    // RFC 9309: parse what fits, ignore the rest.
+                    body.extend_from_slice(&chunk[..max as usize - body.len()]);
+                    break;
+                }
+                return Err(too_large("stopped reading"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Step::Done(Fetched {
+            url: url.clone(),
+            status,
+            content_type,
+            etag,
+            last_modified,
+            fetched_at: now_rfc3339(),
+            body,
+        }))
+    }
+}
+
+fn cancelled(url: &Url) -> FetchError {
+    FetchError::new(ErrorKind::Cancelled, url, "crawl stopped")
+}
+
+fn without_fragment(url: &Url) -> Url {
+    let mut u = url.clone();
+    u.set_fragment(None);
+    u
+}
+
+/// `text/html; charset=gbk` → HTML; so is XHTML.
+pub fn is_html(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    matches!(essence.as_str(), "text/html" | "application/xhtml+xml" | "")
+}
+
+/// `Retry-After`: delay-seconds or an HTTP-date.
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+/// Now, RFC 3339 in UTC to the second.
+pub fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        let later = std::time::SystemTime::now() + Duration::from_secs(30);
+        let d = parse_retry_after(&httpdate::fmt_http_date(later)).unwrap();
+        assert!(d <= Duration::from_secs(30) && d >= Duration::from_secs(28));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+        assert!(is_html("text/html; charset=GBK"));
+        assert!(is_html("Application/XHTML+XML"));
+        assert!(!is_html("application/pdf"));
+        assert_eq!(product_token(DEFAULT_USER_AGENT), "parkcrawl");
+        assert_eq!(
+            host_key(&Url::parse("https://A.cn/x").unwrap()),
+            "a.cn:443"
+        );
+    }
+}

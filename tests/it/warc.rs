@@ -1,0 +1,174 @@
+//! WARC in and out: `clean FILE.warc.gz` gives the records `clean` gives for
+//! the same pages as files; an independent reader (warcio) accepts what we
+//! write.
+
+use std::path::Path;
+use std::process::Command;
+
+use parkcrawl::warc::{Exchange, WarcWriter};
+use serde_json::Value;
+
+use crate::support::{self, records, run};
+
+/// Writes every fixture page that has a URL into a WARC, as the crawler
+/// archives a response.
+fn fixture_warc(path: &Path) -> Vec<support::Page> {
+    let pages: Vec<support::Page> = support::manifest()
+        .into_iter()
+        .filter(|p| p.url.is_some())
+        .collect();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = WarcWriter::new(file, true, "fixtures.warc.gz", "2026-11-25T08:00:00Z").unwrap();
+    for p in &pages {
+        let body = std::fs::read(p.path()).unwrap();
+        let mut headers = vec![(
+            "Date".to_string(),
+            "Wed, 25 Nov 2026 08:00:00 GMT".to_string(),
+        )];
+        if let Some(ct) = &p.content_type {
+            headers.push(("Content-Type".into(), ct.clone()));
+        } else {
+            headers.push(("Content-Type".into(), "text/html".into()));
+        }
+        w.write_exchange(&Exchange {
+            url: p.url.as_deref().unwrap(),
+            date: "2026-11-25T08:00:00Z",
+            ip: Some("127.0.0.1"),
+            method: "GET",
+            request_headers: &[("User-Agent".into(), "parkcrawl-test".into())],
+            status: 200,
+            reason: "OK",
+            response_headers: &headers,
+            body: &body,
+        })
+        .unwrap();
+    }
+    pages
+}
+
+fn without_fetch(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("fetch");
+    v
+}
+
+#[test]
+fn clean_of_a_warc_equals_clean_of_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let warc = dir.path().join("site.warc.gz");
+    let pages = fixture_warc(&warc);
+    let out = run(&[
+        "clean".into(),
+        warc.display().to_string(),
+        "--jobs".into(),
+        "2".into(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_warc = records(&out.stdout);
+    assert_eq!(from_warc.len(), pages.len());
+    for (p, rec) in pages.iter().zip(&from_warc) {
+        let mut args = p.clean_args();
+        if p.content_type.is_none() {
+            args.extend(["--content-type".into(), "text/html".into()]);
+        }
+        let file_rec = records(&run(&args).stdout).remove(0);
+        assert_eq!(
+            without_fetch(rec.clone()),
+            without_fetch(file_rec),
+            "{}",
+            p.file
+        );
+        assert_eq!(rec["fetch"]["status"], 200);
+        assert_eq!(rec["fetch"]["fetched_at"], "2026-11-25T08:00:00Z");
+    }
+}
+
+#[test]
+fn a_truncated_warc_gives_every_whole_record_and_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let warc = dir.path().join("site.warc.gz");
+    let pages = fixture_warc(&warc);
+    let bytes = std::fs::read(&warc).unwrap();
+    let cut = dir.path().join("cut.warc.gz");
+    // Cut inside the last request record (the last gzip member).
+    std::fs::write(&cut, &bytes[..bytes.len() - 40]).unwrap();
+    let out = run(&["clean".into(), cut.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(records(&out.stdout).len(), pages.len());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().next().unwrap().contains("cut.warc.gz"), "{err}");
+}
+
+/// warcio, installed by this test into its own virtual environment, reads
+/// every record and checks every digest. Needs PyPI (a package registry).
+#[test]
+fn warcio_accepts_our_warc() {
+    let venv = support::root().join("target/warcio-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "python3 -m venv failed");
+    }
+    let has = Command::new(&python)
+        .args(["-c", "import warcio"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    if !has {
+        let ok = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "warcio==1.8.1"])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "pip install warcio failed");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let warc = dir.path().join("site.warc.gz");
+    let pages = fixture_warc(&warc);
+    let out = Command::new(venv.join("bin/warcio"))
+        .args(["check", "-v"])
+        .arg(&warc)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "warcio check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let script = r#"
+import sys
+from warcio.archiveiterator import ArchiveIterator
+n = {}
+with open(sys.argv[1], 'rb') as f:
+    for rec in ArchiveIterator(f):
+        n[rec.rec_type] = n.get(rec.rec_type, 0) + 1
+        rec.content_stream().read()
+print(n.get('warcinfo', 0), n.get('response', 0), n.get('request', 0))
+"#;
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(&warc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n = pages.len();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("1 {n} {n}")
+    );
+}
