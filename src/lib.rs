@@ -32,6 +32,7 @@ pub mod extract;
 pub mod fetch;
 pub mod output;
 pub mod rules;
+pub mod store;
 pub mod warc;
 
 /// Exit codes, documented in the README.
