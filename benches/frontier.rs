@@ -35,7 +35,11 @@ fn main() {
 
     let t = Instant::now();
     for i in 0..n {
-        let url = url::Url::parse(&format!("http://h{}.example.cn/news/view.html?id={i}", i % 100)).unwrap();
+        let url = url::Url::parse(&format!(
+            "http://h{}.example.cn/news/view.html?id={i}",
+            i % 100
+        ))
+        .unwrap();
         store.push(Entry::page(url, 1));
     }
     let enqueue = t.elapsed().as_secs_f64();
@@ -43,7 +47,11 @@ fn main() {
     let t = Instant::now();
     let dup = (0..10_000)
         .filter(|i| {
-            let url = url::Url::parse(&format!("http://h{}.example.cn/news/view.html?id={i}", i % 100)).unwrap();
+            let url = url::Url::parse(&format!(
+                "http://h{}.example.cn/news/view.html?id={i}",
+                i % 100
+            ))
+            .unwrap();
             store.push(Entry::page(url, 1))
         })
         .count();
@@ -53,7 +61,16 @@ fn main() {
     let t = Instant::now();
     let mut popped = 0usize;
     while let Some(e) = store.pop(&mut |_| true) {
-        store.commit_page(&e.url, &Fetched { emitted: true, ..Default::default() }, None).unwrap();
+        store
+            .commit_page(
+                &e.url,
+                &Fetched {
+                    emitted: true,
+                    ..Default::default()
+                },
+                None,
+            )
+            .unwrap();
         popped += 1;
     }
     let dequeue = t.elapsed().as_secs_f64();
@@ -64,9 +81,18 @@ fn main() {
         .map(|e| e.unwrap().metadata().unwrap().len())
         .sum();
     println!("frontier of {n} URLs over 100 hosts (SQLite state file):");
-    println!("  enqueue   {:>9.0} URLs/s  ({enqueue:.1} s)", n as f64 / enqueue);
+    println!(
+        "  enqueue   {:>9.0} URLs/s  ({enqueue:.1} s)",
+        n as f64 / enqueue
+    );
     println!("  known URL {:>9.0} pushes/s (no-op)", 10_000.0 / dedup);
-    println!("  dequeue   {:>9.0} URLs/s  ({dequeue:.1} s, pop + mark done)", n as f64 / dequeue);
-    println!("  peak RSS  {:.0} MB (at start {rss_start:.0} MB)", peak_rss_mb());
+    println!(
+        "  dequeue   {:>9.0} URLs/s  ({dequeue:.1} s, pop + mark done)",
+        n as f64 / dequeue
+    );
+    println!(
+        "  peak RSS  {:.0} MB (at start {rss_start:.0} MB)",
+        peak_rss_mb()
+    );
     println!("  state file {:.0} MB", size as f64 / 1e6);
 }

@@ -33,7 +33,7 @@ pub struct CrawlArgs {
     /// 0 means no limit: only for servers you own.
     #[arg(long, value_name = "PER_SECOND")]
     pub rate: Option<f64>,
-    /// Pages in flight at once, over all hosts (each host gets one connection).
+    /// Requests in flight at once, over all hosts (each host gets one connection).
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,
     /// Stop after this many page fetches.
@@ -101,7 +101,9 @@ fn seconds(flag: &str, v: f64) -> Result<Duration, String> {
 
 pub fn run(args: CrawlArgs) -> i32 {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
         .with_writer(std::io::stderr)
         .try_init();
     match prepare(args) {
@@ -123,7 +125,10 @@ struct Prepared {
 
 /// Everything that can refuse to start, before any request.
 fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
-    let rules = Arc::new(RuleSet::load(args.rules.rules.as_deref()).map_err(|e| ("rules".to_string(), e.to_string()))?);
+    let rules = Arc::new(
+        RuleSet::load(args.rules.rules.as_deref())
+            .map_err(|e| ("rules".to_string(), e.to_string()))?,
+    );
     let url = |s: &String| -> Result<Url, (String, String)> {
         let u = Url::parse(s).map_err(|e| (s.clone(), e.to_string()))?;
         if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
@@ -178,9 +183,10 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
             .unwrap_or(1.0)
     });
     fetch.timeout = seconds("--timeout", args.timeout).map_err(|m| bad("--timeout", &m))?;
-    fetch.connect_timeout =
-        seconds("--connect-timeout", args.connect_timeout).map_err(|m| bad("--connect-timeout", &m))?;
+    fetch.connect_timeout = seconds("--connect-timeout", args.connect_timeout)
+        .map_err(|m| bad("--connect-timeout", &m))?;
     fetch.max_body = args.max_body;
+    fetch.max_in_flight = args.concurrency;
     fetch.max_redirects = args.max_redirects;
     fetch.retries = args.retries;
     fetch.policy.allow_private = args.allow_private;
@@ -197,7 +203,9 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
         sitemaps,
         max_pages: args.max_pages,
         max_depth: args.max_depth,
-        concurrency: args.concurrency,
+        // Waiting tasks are cheap; this bounds pages being cleaned and the
+        // hosts served at once.
+        max_tasks: (args.concurrency * 4).max(16),
         per_host: fetch.connections_per_host,
         robots_sitemaps: !args.no_robots_sitemaps,
         ..CrawlConfig::default()
@@ -225,7 +233,10 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
 }
 
 fn execute(p: Prepared) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             report("tokio runtime", &e);

@@ -141,7 +141,12 @@ mod tests {
     #[test]
     fn once_per_url_and_hosts_in_turn() {
         let mut f = MemoryFrontier::new();
-        for u in ["http://a.cn/1", "http://a.cn/2", "http://a.cn/3", "http://b.cn/1"] {
+        for u in [
+            "http://a.cn/1",
+            "http://a.cn/2",
+            "http://a.cn/3",
+            "http://b.cn/1",
+        ] {
             assert!(f.push(e(u)));
         }
         assert!(!f.push(e("http://a.cn/2")));
@@ -152,7 +157,12 @@ mod tests {
             .collect();
         assert_eq!(
             order,
-            ["http://a.cn/1", "http://b.cn/1", "http://a.cn/2", "http://a.cn/3"]
+            [
+                "http://a.cn/1",
+                "http://b.cn/1",
+                "http://a.cn/2",
+                "http://a.cn/3"
+            ]
         );
         assert_eq!(f.queued(), 0);
         assert!(!f.push(e("http://a.cn/1")));

@@ -4,7 +4,9 @@
 //! 1. seeds (command line, else the site rules' seeds) and sitemaps are
 //!    canonicalised ([`canon`]) and queued in the [`frontier`];
 //! 2. the loop takes entries of hosts that are neither busy nor waiting
-//!    (hosts in turn), at most `concurrency` at once, each a task;
+//!    (hosts in turn), at most `max_tasks` at once, each a task (the
+//!    fetcher caps the requests actually in flight: a task waiting for its
+//!    host's turn, robots.txt or a backoff holds no request slot);
 //! 3. a task fetches (`crate::fetch`: robots, politeness, retries,
 //!    redirects vetted by [`scope`] and the claimed set), then decodes,
 //!    cleans and finds links ([`links`]) on the blocking pool — or parses a
@@ -57,8 +59,9 @@ pub struct CrawlConfig {
     pub max_pages: Option<u64>,
     /// Follow links at most this many steps from a seed.
     pub max_depth: Option<u32>,
-    /// Tasks in flight at once, over all hosts.
-    pub concurrency: usize,
+    /// Tasks at once, over all hosts: fetching, waiting for a host's turn,
+    /// or cleaning. Requests in flight are capped by the fetcher.
+    pub max_tasks: usize,
     /// Tasks in flight per host (must match the fetcher's connections).
     pub per_host: usize,
     /// Read the `Sitemap:` lines of robots.txt of hosts in scope.
@@ -74,7 +77,7 @@ impl Default for CrawlConfig {
             sitemaps: Vec::new(),
             max_pages: None,
             max_depth: None,
-            concurrency: 8,
+            max_tasks: 32,
             per_host: 1,
             robots_sitemaps: true,
             grace: Duration::from_secs(5),
@@ -148,7 +151,12 @@ impl Crawler {
     }
 
     /// Runs the crawl to its end; records and failures go to `out`.
-    pub async fn run(mut self, out: mpsc::Sender<Output>, stop: &Stop, progress: &Progress) -> Summary {
+    pub async fn run(
+        mut self,
+        out: mpsc::Sender<Output>,
+        stop: &Stop,
+        progress: &Progress,
+    ) -> Summary {
         let started = Instant::now();
         let mut summary = Summary::default();
         for s in self.cfg.seeds.clone() {
@@ -162,6 +170,12 @@ impl Crawler {
             }
         }
 
+        tracing::info!(
+            seeds = self.cfg.seeds.len(),
+            sitemaps = self.cfg.sitemaps.len(),
+            queued = self.frontier.queued(),
+            "crawl starts"
+        );
         let mut tasks: JoinSet<(Entry, Done)> = JoinSet::new();
         // Host key → tasks in flight.
         let mut busy: HashMap<String, usize> = HashMap::new();
@@ -185,7 +199,7 @@ impl Crawler {
             let budget_left = self.cfg.max_pages.is_none_or(|m| pages_started < m);
 
             // Dispatch what is ready.
-            while !stopping && budget_left && tasks.len() < self.cfg.concurrency {
+            while !stopping && budget_left && tasks.len() < self.cfg.max_tasks {
                 let now = Instant::now();
                 let fetcher = &self.ctx.fetcher;
                 let per_host = self.cfg.per_host;
@@ -211,7 +225,7 @@ impl Crawler {
             }
 
             // Sleep until a task ends, a waiting host is ready, or a signal.
-            let wake = if !stopping && budget_left && tasks.len() < self.cfg.concurrency {
+            let wake = if !stopping && budget_left && tasks.len() < self.cfg.max_tasks {
                 self.frontier
                     .waiting_hosts()
                     .iter()
@@ -296,11 +310,13 @@ impl Crawler {
                         }
                     }
                 }
+                tracing::debug!(url = %doc.url, depth = entry.depth, kind = ?doc.kind, "page");
                 self.frontier.done(&entry.url);
                 summary.ok += 1;
                 out.send(Output::Record(doc)).await.is_ok()
             }
             Done::Sitemap(map) => {
+                tracing::info!(url = %entry.url, pages = map.pages.len(), sitemaps = map.sitemaps.len(), "sitemap read");
                 for u in map.pages {
                     if let Some(c) = self.ctx.canon(&u)
                         && self.ctx.scope.link(&c).is_ok()
@@ -326,10 +342,14 @@ impl Crawler {
                     return true;
                 }
                 let url = canon::redact(&e.url);
-                let requested = (e.url != entry.url).then(|| canon::redact(&entry.url));
+                let requested = (*e.url != entry.url).then(|| canon::redact(&entry.url));
                 progress.line(&format!(
                     "parkcrawl: {url}: {} {}",
-                    if e.kind.is_skip() { "skipped:" } else { "failed:" },
+                    if e.kind.is_skip() {
+                        "skipped:"
+                    } else {
+                        "failed:"
+                    },
                     e.message
                 ));
                 out.send(Output::Failure(Failure {
@@ -372,9 +392,18 @@ async fn process(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Done, FetchError> {
         ));
     }
     let hop = |u: &Url| -> Result<(), FetchError> {
-        ctx.scope
-            .hop(u)
-            .map_err(|why| FetchError::new(ErrorKind::OutOfScope, u, format!("redirect out of scope: {why}")))?;
+        // A seed that redirects to another host (http://a.cn → www.a.cn)
+        // brings that host into the crawl.
+        if entry.depth == 0 && entry.kind == EntryKind::Page && !ctx.scope.host_in_scope(u) {
+            ctx.scope.adopt(u);
+        }
+        ctx.scope.hop(u).map_err(|why| {
+            FetchError::new(
+                ErrorKind::OutOfScope,
+                u,
+                format!("redirect out of scope: {why}"),
+            )
+        })?;
         if !ctx.claim(u) {
             return Err(FetchError::new(
                 ErrorKind::Duplicate,
@@ -400,7 +429,11 @@ async fn process(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Done, FetchError> {
     match joined {
         Ok(Ok(done)) => Ok(done),
         Ok(Err(msg)) => Err(FetchError::new(ErrorKind::Content, &url, msg)),
-        Err(e) => Err(FetchError::new(ErrorKind::Content, &url, format!("cleaning failed: {e}"))),
+        Err(e) => Err(FetchError::new(
+            ErrorKind::Content,
+            &url,
+            format!("cleaning failed: {e}"),
+        )),
     }
 }
 

@@ -50,13 +50,21 @@ impl std::fmt::Display for Summary {
         write!(
             f,
             "{} {} pages ok, {} failed, {} skipped",
-            if self.interrupted { "stopped:" } else { "done:" },
+            if self.interrupted {
+                "stopped:"
+            } else {
+                "done:"
+            },
             self.ok,
             self.failed,
             self.skipped
         )?;
         if !self.by_kind.is_empty() {
-            let kinds: Vec<String> = self.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let kinds: Vec<String> = self
+                .by_kind
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
             write!(f, " ({})", kinds.join(", "))?;
         }
         if self.abandoned + self.unfetched > 0 {
@@ -67,7 +75,11 @@ impl std::fmt::Display for Summary {
             "; {} requests in {:.1} s, {:.1} pages/s",
             self.requests,
             secs,
-            if secs > 0.0 { self.ok as f64 / secs } else { 0.0 }
+            if secs > 0.0 {
+                self.ok as f64 / secs
+            } else {
+                0.0
+            }
         )
     }
 }

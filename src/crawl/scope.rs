@@ -4,7 +4,7 @@
 //! Seeds themselves are given explicitly and bypass the patterns.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use url::Url;
 
@@ -12,8 +12,9 @@ use crate::rules::{PageSignals, Rule, RuleSet, path_and_query};
 
 #[derive(Debug)]
 pub struct Scope {
-    /// Hosts of the seeds and sitemaps given, lower case.
-    hosts: HashSet<String>,
+    /// Hosts of the seeds and sitemaps given, lower case, and the hosts
+    /// seeds redirected to (`example.cn` → `www.example.cn`).
+    hosts: RwLock<HashSet<String>>,
     /// Ids of the site rules matching a seed host: their other hosts are in
     /// scope too (`sh.taxs.vip` and `www.taxs.vip` are one site).
     rule_ids: HashSet<String>,
@@ -34,15 +35,19 @@ impl Scope {
             }
         }
         Scope {
-            hosts,
+            hosts: RwLock::new(hosts),
             rule_ids,
             rules,
         }
     }
 
-    /// The seed hosts (which may be at any address, see `fetch::safety`).
-    pub fn seed_hosts(&self) -> &HashSet<String> {
-        &self.hosts
+    /// Takes `url`'s host into the crawl: a seed redirected there.
+    pub fn adopt(&self, url: &Url) {
+        if let Some(h) = url.host_str() {
+            let h = h.to_ascii_lowercase();
+            tracing::info!(host = %h, "a seed redirected to this host: in scope");
+            self.hosts.write().expect("scope hosts").insert(h);
+        }
     }
 
     pub fn rule(&self, url: &Url) -> &Rule {
@@ -54,7 +59,10 @@ impl Scope {
         let Some(h) = url.host_str() else {
             return false;
         };
-        self.hosts.contains(&h.to_ascii_lowercase())
+        self.hosts
+            .read()
+            .expect("scope hosts")
+            .contains(&h.to_ascii_lowercase())
             || self
                 .rules
                 .sites
@@ -114,7 +122,10 @@ mod tests {
         let s = Scope::new([&seed, &other], rules);
         let u = |s: &str| Url::parse(s).unwrap();
         assert!(s.link(&u("http://sh.taxs.vip/news/view.html?id=1")).is_ok());
-        assert!(s.link(&u("http://www.taxs.vip/park/view.html?id=2")).is_ok());
+        assert!(
+            s.link(&u("http://www.taxs.vip/park/view.html?id=2"))
+                .is_ok()
+        );
         assert!(s.link(&u("http://sh.taxs.vip/member/login")).is_err());
         assert!(s.link(&u("http://sh.taxs.vip/uploads/a.pdf")).is_err());
         assert!(s.link(&u("http://sh.taxs.vip/about.html")).is_err());

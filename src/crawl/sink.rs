@@ -70,7 +70,8 @@ pub fn spawn(
                     }
                     Output::Failure(f) => {
                         if let Some(e) = &mut errors {
-                            e.write(&f).map_err(|e| io::Error::new(e.kind(), format!("--errors: {e}")))?;
+                            e.write(&f)
+                                .map_err(|e| io::Error::new(e.kind(), format!("--errors: {e}")))?;
                             if rx.is_empty() {
                                 e.flush()?;
                             }

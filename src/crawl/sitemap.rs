@@ -114,7 +114,11 @@ mod tests {
         let pages: Vec<&str> = s.pages.iter().map(Url::as_str).collect();
         assert_eq!(
             pages,
-            ["http://a.cn/news/view.html?id=1&x=2", "http://a.cn/park/", "http://a.cn/c"]
+            [
+                "http://a.cn/news/view.html?id=1&x=2",
+                "http://a.cn/park/",
+                "http://a.cn/c"
+            ]
         );
         let index = br#"<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
   <sitemap><loc>http://a.cn/s1.xml</loc></sitemap></sitemapindex>"#;

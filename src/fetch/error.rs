@@ -88,8 +88,9 @@ impl std::fmt::Display for ErrorKind {
 #[error("{kind}: {message}")]
 pub struct FetchError {
     pub kind: ErrorKind,
-    /// The URL that failed (the last hop of a redirect chain).
-    pub url: Url,
+    /// The URL that failed (the last hop of a redirect chain); boxed to keep
+    /// `Result`s small.
+    pub url: Box<Url>,
     pub status: Option<u16>,
     pub message: String,
     /// What the server asked for with `Retry-After`.
@@ -100,7 +101,7 @@ impl FetchError {
     pub fn new(kind: ErrorKind, url: &Url, message: impl Into<String>) -> FetchError {
         FetchError {
             kind,
-            url: url.clone(),
+            url: Box::new(url.clone()),
             status: None,
             message: message.into(),
             retry_after: None,
@@ -114,7 +115,7 @@ impl FetchError {
             .unwrap_or("");
         FetchError {
             kind: ErrorKind::Http,
-            url: url.clone(),
+            url: Box::new(url.clone()),
             status: Some(status),
             message: format!("HTTP {status} {reason}").trim_end().to_string(),
             retry_after,

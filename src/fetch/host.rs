@@ -124,40 +124,68 @@ impl Host {
         }
     }
 
-    /// Waits for this host's next turn: a connection permit (returned; hold
-    /// it until the response is read), the end of any pause, a rate-limiter
-    /// cell. `None` when `cancel` fires first.
-    pub async fn turn(&self, cancel: &CancellationToken) -> Option<OwnedSemaphorePermit> {
-        let permit = tokio::select! {
+    /// Waits for this host's next turn: a connection permit, the end of any
+    /// pause, a global request slot from `slots`, then a rate-limiter cell.
+    /// Both permits are returned: hold them until the response is read.
+    /// `None` when `cancel` fires first.
+    ///
+    /// The cell is taken last, once the request can really start, so that a
+    /// request held up by a busy crawl moves the next one back rather than
+    /// letting it follow too closely.
+    pub async fn turn(
+        &self,
+        slots: &Arc<Semaphore>,
+        cancel: &CancellationToken,
+    ) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+        let conn = tokio::select! {
             p = self.conn.clone().acquire_owned() => p.ok()?,
             _ = cancel.cancelled() => return None,
         };
         loop {
+            let ready = {
+                let st = self.state.lock().expect("host state");
+                st.paused_until.map_or(st.ready_at, |p| p.max(st.ready_at))
+            };
+            if ready > Instant::now() {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(ready) => {}
+                    _ = cancel.cancelled() => return None,
+                }
+            }
+            let slot = tokio::select! {
+                s = slots.clone().acquire_owned() => s.ok()?,
+                _ = cancel.cancelled() => return None,
+            };
             let wake = {
                 let mut st = self.state.lock().expect("host state");
                 let now = Instant::now();
                 match st.paused_until {
                     Some(p) if p > now => Some(p),
-                    _ => match &st.limiter {
-                        None => None,
-                        Some(l) => match l.check() {
+                    _ => {
+                        let verdict = st.limiter.as_ref().map_or(Ok(()), |l| l.check());
+                        match verdict {
                             Ok(()) => {
                                 st.ready_at = now + st.period;
                                 None
                             }
                             Err(not_until) => {
-                                Some(now + not_until.wait_time_from(TokioClock.now()))
+                                let t = now + not_until.wait_time_from(TokioClock.now());
+                                st.ready_at = st.ready_at.max(t);
+                                Some(t)
                             }
-                        },
-                    },
+                        }
+                    }
                 }
             };
-            let Some(wake) = wake else {
-                return Some(permit);
-            };
-            tokio::select! {
-                _ = tokio::time::sleep_until(wake) => {}
-                _ = cancel.cancelled() => return None,
+            match wake {
+                None => return Some((conn, slot)),
+                Some(t) => {
+                    drop(slot);
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(t) => {}
+                        _ = cancel.cancelled() => return None,
+                    }
+                }
             }
         }
     }
@@ -190,10 +218,7 @@ impl Host {
         st.failures += 1;
         let n = st.failures;
         let b = self.backoff;
-        let full = b
-            .base
-            .saturating_mul(1u32 << (n - 1).min(20))
-            .min(b.max);
+        let full = b.base.saturating_mul(1u32 << (n - 1).min(20)).min(b.max);
         let jittered = full / 2 + full.mul_f64(rand::random_range(0.0..0.5));
         let pause = jittered.max(retry_after.unwrap_or_default());
         let now = Instant::now();
@@ -265,13 +290,18 @@ mod tests {
         Arc::new(Host::new("h:80".into(), rate, 1, Backoff::default()))
     }
 
+    fn slots() -> Arc<Semaphore> {
+        Arc::new(Semaphore::new(100))
+    }
+
     /// Takes `n` turns one after another, returning when each began.
     async fn turns(h: &Host, n: usize) -> Vec<Duration> {
         let t0 = Instant::now();
         let cancel = CancellationToken::new();
+        let slots = slots();
         let mut at = Vec::new();
         for _ in 0..n {
-            let p = h.turn(&cancel).await.unwrap();
+            let p = h.turn(&slots, &cancel).await.unwrap();
             at.push(t0.elapsed());
             drop(p);
         }
@@ -309,9 +339,9 @@ mod tests {
         let h = host(2.0);
         let t0 = Instant::now();
         let cancel = CancellationToken::new();
-        drop(h.turn(&cancel).await);
+        drop(h.turn(&slots(), &cancel).await);
         assert!(!h.failure(Some(Duration::from_secs(2))));
-        drop(h.turn(&cancel).await);
+        drop(h.turn(&slots(), &cancel).await);
         assert_eq!(t0.elapsed().as_millis(), 2000);
         // Success resets the failure count.
         h.success();
@@ -319,10 +349,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_request_held_up_for_a_slot_moves_the_next_one_back() {
+        let h = host(4.0);
+        let cancel = CancellationToken::new();
+        let slots = Arc::new(Semaphore::new(1));
+        let t0 = Instant::now();
+        drop(h.turn(&slots, &cancel).await.unwrap());
+        // Another host's request holds the only slot until 400 ms.
+        let busy = slots.clone().acquire_owned().await.unwrap();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            drop(busy);
+        });
+        drop(h.turn(&slots, &cancel).await.unwrap());
+        assert_eq!(t0.elapsed().as_millis(), 400);
+        drop(h.turn(&slots, &cancel).await.unwrap());
+        assert_eq!(t0.elapsed().as_millis(), 650);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn crawl_delay_slows_but_never_speeds_up() {
         let h = host(2.0);
         let cancel = CancellationToken::new();
-        drop(h.turn(&cancel).await); // robots.txt
+        drop(h.turn(&slots(), &cancel).await); // robots.txt
         h.slow_down_to(Duration::from_secs(2));
         h.slow_down_to(Duration::from_millis(100));
         assert_eq!(ms(&turns(&h, 3).await), [2000, 4000, 6000]);
@@ -336,7 +385,7 @@ mod tests {
         for n in 1..=7u32 {
             let t0 = Instant::now();
             assert!(!h.failure(None));
-            drop(h.turn(&cancel).await);
+            drop(h.turn(&slots(), &cancel).await);
             let full = Duration::from_millis(500) * (1 << (n - 1));
             let waited = t0.elapsed();
             assert!(waited >= full / 2 && waited <= full, "{n}: {waited:?}");
@@ -353,10 +402,10 @@ mod tests {
     async fn one_connection_at_a_time_and_cancellation() {
         let h = host(0.0);
         let cancel = CancellationToken::new();
-        let held = h.turn(&cancel).await.unwrap();
+        let held = h.turn(&slots(), &cancel).await.unwrap();
         let h2 = h.clone();
         let c2 = cancel.clone();
-        let waiter = tokio::spawn(async move { h2.turn(&c2).await.is_some() });
+        let waiter = tokio::spawn(async move { h2.turn(&slots(), &c2).await.is_some() });
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert!(!waiter.is_finished());
         drop(held);
@@ -365,7 +414,7 @@ mod tests {
         h.failure(Some(Duration::from_secs(60)));
         let c3 = cancel.clone();
         let h3 = h.clone();
-        let waiter = tokio::spawn(async move { h3.turn(&c3).await.is_none() });
+        let waiter = tokio::spawn(async move { h3.turn(&slots(), &c3).await.is_none() });
         tokio::time::sleep(Duration::from_secs(1)).await;
         cancel.cancel();
         assert!(waiter.await.unwrap());

@@ -59,6 +59,8 @@ pub struct FetchConfig {
     /// Requests per second per host (0: no limit).
     pub rate: RateFn,
     pub connections_per_host: usize,
+    /// Requests in flight at once, over all hosts.
+    pub max_in_flight: usize,
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub max_body: u64,
@@ -80,6 +82,7 @@ impl FetchConfig {
             robots_token: product_token(user_agent),
             rate: Arc::new(|_| 1.0),
             connections_per_host: 1,
+            max_in_flight: 8,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             max_body: 10 * 1024 * 1024,
@@ -153,6 +156,8 @@ pub struct Fetcher {
     cfg: FetchConfig,
     policy: Arc<Policy>,
     hosts: Hosts,
+    /// Permits = requests that may be in flight at once (`max_in_flight`).
+    in_flight: Arc<tokio::sync::Semaphore>,
     /// `Sitemap:` lines of robots.txt files read so far, not yet taken.
     robots_sitemaps: Mutex<Vec<Url>>,
     requests: AtomicU64,
@@ -181,6 +186,7 @@ impl Fetcher {
         let hosts = Hosts::new(cfg.rate.clone(), cfg.connections_per_host, cfg.backoff);
         Ok(Fetcher {
             client,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(cfg.max_in_flight.max(1))),
             cfg,
             policy,
             hosts,
@@ -227,7 +233,8 @@ impl Fetcher {
                 Step::Redirect(next) => {
                     let next = without_fragment(&next);
                     if chain.contains(&next) {
-                        let path: Vec<String> = chain.iter().map(|u| u.path().to_string()).collect();
+                        let path: Vec<String> =
+                            chain.iter().map(|u| u.path().to_string()).collect();
                         return Err(FetchError::new(
                             ErrorKind::RedirectLoop,
                             &url,
@@ -266,7 +273,10 @@ impl Fetcher {
         }
         let name = url.host_str().unwrap_or("");
         let port = url.port_or_known_default().unwrap_or(0);
-        if let Err(e) = self.policy.resolve_checked(name, port).await {
+        // Checked here for a clear error; the resolver checks again on connect.
+        if !self.policy.exempt(&name.to_ascii_lowercase())
+            && let Err(e) = self.policy.resolve_checked(name, port).await
+        {
             let kind = if e.is::<safety::UnsafeAddress>() {
                 ErrorKind::Unsafe
             } else {
@@ -300,8 +310,13 @@ impl Fetcher {
             s = host.robots.lock() => s,
             _ = cancel.cancelled() => return Err(cancelled(url)),
         };
-        let unavailable =
-            |msg: &str| FetchError::new(ErrorKind::RobotsUnavailable, url, format!("robots.txt {msg}"));
+        let unavailable = |msg: &str| {
+            FetchError::new(
+                ErrorKind::RobotsUnavailable,
+                url,
+                format!("robots.txt {msg}"),
+            )
+        };
         if let Some(e) = &*slot
             && e.expires > Instant::now()
         {
@@ -325,13 +340,26 @@ impl Fetcher {
                 (Ok(Arc::new(r)), ROBOTS_TTL)
             }
             // 4xx: there are no rules for us (RFC 9309 2.3.1.3).
-            Err(e) if e.kind == ErrorKind::Http && e.status.is_some_and(|s| s < 500 && s != 429) => {
+            Err(e)
+                if e.kind == ErrorKind::Http && e.status.is_some_and(|s| s < 500 && s != 429) =>
+            {
                 (Ok(Arc::new(Robots::allow_all())), ROBOTS_TTL)
             }
             Err(e) if e.kind == ErrorKind::Cancelled => return Err(cancelled(url)),
             // 5xx, unreachable, refused: disallow all for now (2.3.1.4).
-            Err(e) => (Err(format!("unavailable: {}", e.message)), self.cfg.robots_retry),
+            Err(e) => (
+                Err(format!("unavailable: {}", e.message)),
+                self.cfg.robots_retry,
+            ),
         };
+        match &verdict {
+            Ok(r) => {
+                tracing::info!(host = %host.key, rules = r.rule_count(), crawl_delay = ?r.crawl_delay, "robots.txt read")
+            }
+            Err(m) => {
+                tracing::warn!(host = %host.key, "robots.txt {m}; host disallowed for {:?}", ttl)
+            }
+        }
         *slot = Some(RobotsEntry {
             verdict: verdict.clone(),
             expires: Instant::now() + ttl,
@@ -349,7 +377,7 @@ impl Fetcher {
     ) -> Result<Step, FetchError> {
         let mut attempt = 0;
         loop {
-            let Some(permit) = host.turn(cancel).await else {
+            let Some(permits) = host.turn(&self.in_flight, cancel).await else {
                 return Err(cancelled(url));
             };
             if let Some(why) = host.given_up() {
@@ -360,7 +388,7 @@ impl Fetcher {
                 ));
             }
             let result = self.once(url, want).await;
-            drop(permit);
+            drop(permits);
             match result {
                 Err(e) if e.is_transient() => {
                     let given_up = host.failure(e.retry_after);
@@ -398,8 +426,9 @@ impl Fetcher {
                 .map(str::to_string)
         };
         if matches!(status, 301 | 302 | 303 | 307 | 308) {
-            let loc = text(header::LOCATION)
-                .ok_or_else(|| FetchError::new(ErrorKind::BadUrl, url, "redirect without Location"))?;
+            let loc = text(header::LOCATION).ok_or_else(|| {
+                FetchError::new(ErrorKind::BadUrl, url, "redirect without Location")
+            })?;
             let next = url.join(loc.trim()).map_err(|e| {
                 FetchError::new(ErrorKind::BadUrl, url, format!("bad Location {loc:?}: {e}"))
             })?;
@@ -535,9 +564,6 @@ mod tests {
         assert!(is_html("Application/XHTML+XML"));
         assert!(!is_html("application/pdf"));
         assert_eq!(product_token(DEFAULT_USER_AGENT), "parkcrawl");
-        assert_eq!(
-            host_key(&Url::parse("https://A.cn/x").unwrap()),
-            "a.cn:443"
-        );
+        assert_eq!(host_key(&Url::parse("https://A.cn/x").unwrap()), "a.cn:443");
     }
 }

@@ -138,6 +138,11 @@ impl Robots {
         }
     }
 
+    /// How many allow/disallow rules apply to us.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
     /// Whether `path_and_query` (`/a/b?c`) may be fetched: the longest matching
     /// pattern decides, `allow` winning a tie; `/robots.txt` is always allowed.
     pub fn is_allowed(&self, path_and_query: &str) -> bool {

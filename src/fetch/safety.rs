@@ -75,14 +75,21 @@ impl Policy {
         } else if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
             vec![SocketAddr::new(ip, port)]
         } else {
-            tokio::net::lookup_host((host.as_str(), port)).await?.collect()
+            tokio::net::lookup_host((host.as_str(), port))
+                .await?
+                .collect()
         };
         self.check(&host, &addrs)?;
         Ok(addrs)
     }
 
+    /// Whether `host` (lower case) may be at any address.
+    pub fn exempt(&self, host: &str) -> bool {
+        self.allow_private || self.trusted.contains(host)
+    }
+
     pub fn check(&self, host: &str, addrs: &[SocketAddr]) -> Result<(), UnsafeAddress> {
-        if self.allow_private || self.trusted.contains(host) {
+        if self.exempt(host) {
             return Ok(());
         }
         match addrs.iter().find(|a| !is_public(a.ip())) {

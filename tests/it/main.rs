@@ -2,5 +2,6 @@
 //! binary, real files, real HTTP servers on 127.0.0.1.
 
 mod clean;
+mod crawl;
 mod support;
 mod warc;

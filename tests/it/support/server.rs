@@ -1,0 +1,338 @@
+//! A real HTTP server on 127.0.0.1 (port 0) for crawl tests and the bench:
+//! many "hosts" told apart by the Host header (the crawler is pointed at it
+//! with `--resolve HOST:127.0.0.1:PORT`), a handler deciding each reply, and
+//! the server's own log of every request with its arrival time.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// The Host header without the port.
+    pub host: String,
+    /// Path and query, as sent.
+    pub path: String,
+    /// Arrival, since the server started.
+    pub at: Duration,
+    /// How many earlier requests had this host and path.
+    pub n: usize,
+    pub user_agent: String,
+    pub accept: String,
+}
+
+pub enum Payload {
+    Bytes(Vec<u8>),
+    /// `len` bytes of HTML generated while sent (no Content-Length), counting
+    /// into `sent` what was produced, to show that the reader gave up.
+    Stream {
+        len: u64,
+        sent: Arc<AtomicU64>,
+    },
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Payload,
+    /// Wait this long before answering (latency).
+    pub delay: Option<Duration>,
+}
+
+impl Reply {
+    pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: Payload::Bytes(body.into()),
+            delay: None,
+        }
+    }
+
+    pub fn html(body: impl Into<Vec<u8>>) -> Reply {
+        Reply::new(200, "text/html; charset=utf-8", body)
+    }
+
+    /// A small page with a title, some text and these links.
+    pub fn page(title: &str, links: &[&str]) -> Reply {
+        let a: String = links
+            .iter()
+            .map(|l| format!("<li><a href=\"{l}\">{l}</a></li>"))
+            .collect();
+        Reply::html(format!(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+             <body><h1>{title}</h1><p>{title}: 园区新闻与招商政策的正文段落, 足够长以便被当作正文。</p>\
+             <ul>{a}</ul></body></html>"
+        ))
+    }
+
+    pub fn text(body: &str) -> Reply {
+        Reply::new(200, "text/plain", body)
+    }
+
+    pub fn status(status: u16) -> Reply {
+        Reply::new(status, "text/plain", format!("status {status}"))
+    }
+
+    pub fn redirect(status: u16, to: &str) -> Reply {
+        Reply::status(status).header("location", to)
+    }
+
+    pub fn stream(len: u64, sent: Arc<AtomicU64>) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![("content-type".into(), "text/html".into())],
+            body: Payload::Stream { len, sent },
+            delay: None,
+        }
+    }
+
+    pub fn header(mut self, k: &str, v: &str) -> Reply {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(k));
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn delayed(mut self, d: Duration) -> Reply {
+        self.delay = Some(d);
+        self
+    }
+}
+
+pub type Handler = Arc<dyn Fn(&Hit) -> Reply + Send + Sync>;
+
+#[derive(Default)]
+struct Log {
+    hits: Vec<Hit>,
+    counts: HashMap<(String, String), usize>,
+}
+
+struct Shared {
+    handler: Handler,
+    log: Mutex<Log>,
+    start: Instant,
+}
+
+pub struct Server {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts a server on 127.0.0.1:0 with `threads` runtime workers.
+    pub fn start_with(
+        threads: usize,
+        handler: impl Fn(&Hit) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let shared = Arc::new(Shared {
+            handler: Arc::new(handler),
+            log: Mutex::new(Log::default()),
+            start: Instant::now(),
+        });
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let app = axum::Router::new()
+            .fallback(serve)
+            .with_state(shared.clone());
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads.max(1))
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        Server {
+            addr,
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn start(handler: impl Fn(&Hit) -> Reply + Send + Sync + 'static) -> Server {
+        Self::start_with(1, handler)
+    }
+
+    /// `--resolve` flags sending each host to this server.
+    pub fn resolve(&self, hosts: &[&str]) -> Vec<String> {
+        hosts
+            .iter()
+            .flat_map(|h| ["--resolve".to_string(), format!("{h}:{}", self.addr)])
+            .collect()
+    }
+
+    pub fn hits(&self) -> Vec<Hit> {
+        self.shared.log.lock().unwrap().hits.clone()
+    }
+
+    pub fn hits_of(&self, host: &str) -> Vec<Hit> {
+        self.hits().into_iter().filter(|h| h.host == host).collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        // Open keep-alive connections may hold graceful shutdown; don't wait.
+        drop(self.thread.take());
+    }
+}
+
+async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    // Read what is needed first: a `Request` (its body) is not `Sync`, so no
+    // reference to it may live across the awaits below.
+    let (host, path, user_agent, accept) = {
+        let h = |name: header::HeaderName| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let host = h(header::HOST);
+        let host = host
+            .rsplit_once(':')
+            .map_or(host.as_str(), |(h, _)| h)
+            .to_ascii_lowercase();
+        let path = req
+            .uri()
+            .path_and_query()
+            .map_or("/".to_string(), |p| p.as_str().to_string());
+        (host, path, h(header::USER_AGENT), h(header::ACCEPT))
+    };
+    drop(req);
+    let hit = {
+        let mut log = shared.log.lock().unwrap();
+        let n = log.counts.entry((host.clone(), path.clone())).or_insert(0);
+        let hit = Hit {
+            host,
+            path,
+            at: shared.start.elapsed(),
+            n: *n,
+            user_agent,
+            accept,
+        };
+        *n += 1;
+        log.hits.push(hit.clone());
+        hit
+    };
+    let reply = (shared.handler)(&hit);
+    if let Some(d) = reply.delay {
+        tokio::time::sleep(d).await;
+    }
+    let body = match reply.body {
+        Payload::Bytes(b) => Body::from(b),
+        Payload::Stream { len, sent } => {
+            const CHUNK: usize = 64 * 1024;
+            let chunk = Bytes::from("<p>园区</p>\n".repeat(CHUNK / 14 + 1).into_bytes());
+            let stream = futures_util::stream::unfold(0u64, move |done| {
+                let chunk = chunk.clone();
+                let sent = sent.clone();
+                async move {
+                    if done >= len {
+                        return None;
+                    }
+                    let n = (len - done).min(chunk.len() as u64) as usize;
+                    sent.fetch_add(n as u64, Ordering::Relaxed);
+                    Some((Ok::<_, std::io::Error>(chunk.slice(..n)), done + n as u64))
+                }
+            });
+            Body::from_stream(stream)
+        }
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap();
+    for (k, v) in reply.headers {
+        resp.headers_mut().insert(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(&v).unwrap(),
+        );
+    }
+    resp
+}
+
+/// Runs a child to its end, sampling its peak resident memory (VmHWM) and
+/// CPU time from /proc while it runs (Linux). Returns the output, the peak
+/// RSS in KiB and the CPU seconds (user + system) last seen.
+pub fn run_measured(mut cmd: std::process::Command) -> (std::process::Output, u64, f64) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out_thread = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        out_pipe.read_to_end(&mut v).unwrap();
+        v
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        err_pipe.read_to_end(&mut v).unwrap();
+        v
+    });
+    let (mut peak_kb, mut cpu) = (0u64, 0f64);
+    let status = loop {
+        if let Some((kb, c)) = proc_sample(pid) {
+            peak_kb = peak_kb.max(kb);
+            cpu = cpu.max(c);
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let output = std::process::Output {
+        status,
+        stdout: out_thread.join().unwrap(),
+        stderr: err_thread.join().unwrap(),
+    };
+    (output, peak_kb, cpu)
+}
+
+/// (VmHWM in KiB, user+system CPU seconds) of a live process.
+fn proc_sample(pid: u32) -> Option<(u64, f64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields, in clock ticks (100 per second on Linux).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some((kb, ticks as f64 / 100.0))
+}
