@@ -71,6 +71,35 @@ pub struct Exchange<'a> {
     pub body: &'a [u8],
 }
 
+/// An [`Exchange`] that owns its parts, to travel between threads.
+#[derive(Debug, Clone, Default)]
+pub struct OwnedExchange {
+    pub url: String,
+    pub date: String,
+    pub ip: Option<String>,
+    pub request_headers: Vec<(String, String)>,
+    pub status: u16,
+    pub reason: String,
+    pub response_headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl OwnedExchange {
+    pub fn as_exchange(&self) -> Exchange<'_> {
+        Exchange {
+            url: &self.url,
+            date: &self.date,
+            ip: self.ip.as_deref(),
+            method: "GET",
+            request_headers: &self.request_headers,
+            status: self.status,
+            reason: &self.reason,
+            response_headers: &self.response_headers,
+            body: &self.body,
+        }
+    }
+}
+
 pub struct WarcWriter<W: Write> {
     out: W,
     gzip: bool,

@@ -16,9 +16,10 @@ use crate::crawl::frontier::MemoryFrontier;
 use crate::crawl::report::Progress;
 use crate::crawl::{CrawlConfig, Crawler, Stop, shutdown, sink};
 use crate::exit;
-use crate::fetch::{DEFAULT_USER_AGENT, FetchConfig, Fetcher};
+use crate::fetch::{DEFAULT_USER_AGENT, FetchConfig, Fetcher, now_rfc3339};
 use crate::output::JsonlWriter;
 use crate::rules::RuleSet;
+use crate::warc::WarcWriter;
 
 #[derive(Debug, clap::Args)]
 pub struct CrawlArgs {
@@ -51,6 +52,10 @@ pub struct CrawlArgs {
     /// Write failed and skipped pages to FILE as JSON Lines.
     #[arg(long, value_name = "FILE")]
     pub errors: Option<PathBuf>,
+    /// Archive every fetched page as WARC/1.1 request + response records
+    /// (gzip per record when FILE ends in .gz).
+    #[arg(long, value_name = "FILE")]
+    pub warc: Option<PathBuf>,
     /// Whole-request timeout, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub timeout: f64,
@@ -121,6 +126,7 @@ struct Prepared {
     rules: Arc<RuleSet>,
     records: JsonlWriter,
     errors: Option<JsonlWriter>,
+    archive: Option<sink::Archive>,
 }
 
 /// Everything that can refuse to start, before any request.
@@ -198,7 +204,7 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
         .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
         .collect();
 
-    let crawl = CrawlConfig {
+    let mut crawl = CrawlConfig {
         seeds,
         sitemaps,
         max_pages: args.max_pages,
@@ -223,12 +229,29 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
         Some(p) => Some(open(Some(p), "--errors")?),
         None => None,
     };
+    let archive = match args.warc.as_deref() {
+        Some(p) => {
+            let name = p
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let gzip = name.to_ascii_lowercase().ends_with(".gz");
+            let file = std::fs::File::create(p)
+                .and_then(|f| {
+                    WarcWriter::new(std::io::BufWriter::new(f), gzip, &name, &now_rfc3339())
+                })
+                .map_err(|e| (p.display().to_string(), e.to_string()))?;
+            Some(file)
+        }
+        None => None,
+    };
+    crawl.archive = archive.is_some();
     Ok(Prepared {
         crawl,
         fetch,
         rules,
         records,
         errors,
+        archive,
     })
 }
 
@@ -255,7 +278,7 @@ fn execute(p: Prepared) -> i32 {
     let (summary, written) = runtime.block_on(async {
         let say = progress.clone();
         shutdown::listen(stop.clone(), move |m| say.line(m));
-        let (tx, writer) = sink::spawn(p.records, p.errors, stop.graceful.clone());
+        let (tx, writer) = sink::spawn(p.records, p.errors, p.archive, stop.graceful.clone());
         let crawler = Crawler::new(
             p.crawl,
             fetcher,

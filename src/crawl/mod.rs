@@ -40,6 +40,7 @@ use crate::clean::{self, decode};
 use crate::document::Document;
 use crate::fetch::{ErrorKind, FetchError, Fetched, Fetcher, Want, host_key, now_rfc3339};
 use crate::rules::RuleSet;
+use crate::warc::OwnedExchange;
 use frontier::{Entry, EntryKind, Frontier};
 use report::{Progress, Summary};
 use scope::Scope;
@@ -68,6 +69,8 @@ pub struct CrawlConfig {
     pub robots_sitemaps: bool,
     /// After a stop signal, how long tasks in flight may take.
     pub grace: Duration,
+    /// Archive every fetched page response (`--warc`).
+    pub archive: bool,
 }
 
 impl Default for CrawlConfig {
@@ -81,6 +84,7 @@ impl Default for CrawlConfig {
             per_host: 1,
             robots_sitemaps: true,
             grace: Duration::from_secs(5),
+            archive: false,
         }
     }
 }
@@ -101,6 +105,8 @@ struct Ctx {
     /// included), so that two chains ending on one page fetch it once.
     claimed: Mutex<HashSet<String>>,
     stop: CancellationToken,
+    /// Fetched pages go to the WARC too.
+    archive: bool,
 }
 
 impl Ctx {
@@ -116,7 +122,7 @@ impl Ctx {
 }
 
 enum Done {
-    Page(Box<Document>, Vec<Url>),
+    Page(Box<Document>, Vec<Url>, Option<Box<OwnedExchange>>),
     Sitemap(sitemap::Sitemap),
     Failed(FetchError),
 }
@@ -137,6 +143,7 @@ impl Crawler {
         stop: CancellationToken,
     ) -> Crawler {
         let scope = Scope::new(cfg.seeds.iter().chain(&cfg.sitemaps), rules.clone());
+        let archive = cfg.archive;
         Crawler {
             cfg,
             ctx: Arc::new(Ctx {
@@ -145,6 +152,7 @@ impl Crawler {
                 scope,
                 claimed: Mutex::new(HashSet::new()),
                 stop,
+                archive,
             }),
             frontier,
         }
@@ -286,7 +294,13 @@ impl Crawler {
         progress: &Progress,
     ) -> bool {
         match done {
-            Done::Page(doc, links) => {
+            Done::Page(doc, links, exchange) => {
+                // Every fetched response is archived, duplicates included.
+                if let Some(x) = exchange
+                    && out.send(Output::Archive(x)).await.is_err()
+                {
+                    return false;
+                }
                 let keys: Vec<String> = std::iter::once(doc.url.as_str())
                     .chain(doc.canonical_url.as_deref())
                     .filter_map(|u| Url::parse(u).ok())
@@ -419,10 +433,22 @@ async fn process(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Done, FetchError> {
     };
     let fetched = ctx.fetcher.fetch(&entry.url, want, &hop, &ctx.stop).await?;
     let url = fetched.url.clone();
+    let exchange = (ctx.archive && entry.kind == EntryKind::Page).then(|| {
+        Box::new(OwnedExchange {
+            url: fetched.url.to_string(),
+            date: fetched.fetched_at.clone(),
+            ip: fetched.ip.clone(),
+            request_headers: fetched.request_headers.clone(),
+            status: fetched.status,
+            reason: fetched.reason.clone(),
+            response_headers: fetched.response_headers.clone(),
+            body: fetched.body.clone(),
+        })
+    });
     let rules = ctx.rules.clone();
     let kind = entry.kind;
     let joined = tokio::task::spawn_blocking(move || match kind {
-        EntryKind::Page => page(fetched, &rules).map(|(d, l)| Done::Page(Box::new(d), l)),
+        EntryKind::Page => page(fetched, &rules).map(|(d, l)| Done::Page(Box::new(d), l, exchange)),
         EntryKind::Sitemap => sitemap::parse(&fetched.body, &fetched.url).map(Done::Sitemap),
     })
     .await;

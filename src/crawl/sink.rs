@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::document::Document;
 use crate::fetch::ErrorKind;
 use crate::output::{JsonlWriter, is_broken_pipe};
+use crate::warc::{OwnedExchange, WarcWriter};
 
 /// Records waiting for the writer, at most.
 pub const CHANNEL: usize = 64;
@@ -35,7 +36,12 @@ pub struct Failure {
 pub enum Output {
     Record(Box<Document>),
     Failure(Failure),
+    /// A fetched response for the WARC (sent before its record).
+    Archive(Box<OwnedExchange>),
 }
+
+/// The `--warc` file: each record written whole and flushed as it arrives.
+pub type Archive = WarcWriter<std::io::BufWriter<std::fs::File>>;
 
 /// How the writer ended.
 #[derive(Debug, Default)]
@@ -51,6 +57,7 @@ pub struct Written {
 pub fn spawn(
     mut records: JsonlWriter,
     mut errors: Option<JsonlWriter>,
+    mut archive: Option<Archive>,
     stop: CancellationToken,
 ) -> (mpsc::Sender<Output>, JoinHandle<io::Result<Written>>) {
     let (tx, mut rx) = mpsc::channel::<Output>(CHANNEL);
@@ -66,6 +73,12 @@ pub fn spawn(
                         // reader sees records as pages finish.
                         if rx.is_empty() {
                             records.flush()?;
+                        }
+                    }
+                    Output::Archive(x) => {
+                        if let Some(a) = &mut archive {
+                            a.write_exchange(&x.as_exchange())
+                                .map_err(|e| io::Error::new(e.kind(), format!("--warc: {e}")))?;
                         }
                     }
                     Output::Failure(f) => {

@@ -144,6 +144,12 @@ pub struct Fetched {
     /// RFC 3339, UTC, whole seconds.
     pub fetched_at: String,
     pub body: Vec<u8>,
+    /// The exchange as it went over the wire, for a WARC: request headers
+    /// sent, response headers and reason, the server's address.
+    pub request_headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+    pub reason: String,
+    pub ip: Option<String>,
 }
 
 enum Step {
@@ -418,6 +424,18 @@ impl Fetcher {
             .await
             .map_err(|e| FetchError::from_reqwest(url, &e))?;
         let status = resp.status().as_u16();
+        let reason = resp.status().canonical_reason().unwrap_or("").to_string();
+        let ip = resp.remote_addr().map(|a| a.ip().to_string());
+        let response_headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         let headers = resp.headers();
         let text = |name: header::HeaderName| {
             headers
@@ -500,6 +518,15 @@ impl Fetcher {
             last_modified,
             fetched_at: now_rfc3339(),
             body,
+            request_headers: vec![
+                ("Host".into(), url.host_str().unwrap_or("").to_string()),
+                ("User-Agent".into(), self.cfg.user_agent.clone()),
+                ("Accept".into(), want.accept().to_string()),
+                ("Accept-Encoding".into(), "gzip, br, deflate".into()),
+            ],
+            response_headers,
+            reason,
+            ip,
         }))
     }
 }

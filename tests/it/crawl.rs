@@ -522,8 +522,8 @@ fn url_variants_of_one_page_are_fetched_once() {
     assert!(run.stderr.contains("duplicate 1"), "{}", run.stderr);
 }
 
-#[test]
-fn the_fixture_site_crawls_to_the_records_clean_makes() {
+/// The fixture site's sh.taxs.vip pages, served at their URLs.
+fn fixture_site() -> (Vec<support::Page>, Server) {
     let pages: Vec<support::Page> = support::manifest()
         .into_iter()
         .filter(|p| {
@@ -547,6 +547,12 @@ fn the_fixture_site_crawls_to_the_records_clean_makes() {
             None => Reply::status(404),
         }
     });
+    (pages, server)
+}
+
+#[test]
+fn the_fixture_site_crawls_to_the_records_clean_makes() {
+    let (pages, server) = fixture_site();
     // The rule says 1 request/s; the flag overrides it to keep the test short.
     let run = crawl(
         &server,
@@ -590,6 +596,46 @@ fn the_fixture_site_crawls_to_the_records_clean_makes() {
             "{}",
             h.path
         );
+    }
+}
+
+/// `crawl --warc`, then `clean` of that WARC: the same records as the crawl
+/// wrote, `fetch` included (the WARC keeps status, headers and date).
+#[test]
+fn a_crawl_archived_as_warc_cleans_to_the_same_records() {
+    let (pages, server) = fixture_site();
+    let dir = tempfile::tempdir().unwrap();
+    let warc = dir.path().join("crawl.warc.gz");
+    let run = crawl(
+        &server,
+        &["sh.taxs.vip"],
+        &[
+            "http://sh.taxs.vip/",
+            "--max-depth",
+            "1",
+            "--rate",
+            "20",
+            "--warc",
+            warc.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.records.len(), pages.len());
+    let out = support::run(&["clean".into(), warc.display().to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by_url = |mut v: Vec<serde_json::Value>| {
+        v.sort_by_key(|r| r["url"].as_str().unwrap().to_string());
+        v
+    };
+    let crawled = by_url(run.records.clone());
+    let cleaned = by_url(records(&out.stdout));
+    assert_eq!(cleaned.len(), crawled.len());
+    for (c, w) in crawled.iter().zip(&cleaned) {
+        assert_eq!(c, w, "{}", c["url"]);
     }
 }
 
