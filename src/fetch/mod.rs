@@ -153,7 +153,7 @@ pub struct Fetched {
 }
 
 enum Step {
-    Done(Fetched),
+    Done(Box<Fetched>),
     Redirect(Url),
 }
 
@@ -235,7 +235,7 @@ impl Fetcher {
             let host = self.hosts.get(&url);
             self.admit(&host, &url, want, cancel).await?;
             match self.get(&host, &url, want, cancel).await? {
-                Step::Done(f) => return Ok(f),
+                Step::Done(f) => return Ok(*f),
                 Step::Redirect(next) => {
                     let next = without_fragment(&next);
                     if chain.contains(&next) {
@@ -510,7 +510,7 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Step::Done(Fetched {
+        Ok(Step::Done(Box::new(Fetched {
             url: url.clone(),
             status,
             content_type,
@@ -527,7 +527,7 @@ impl Fetcher {
             response_headers,
             reason,
             ip,
-        }))
+        })))
     }
 }
 
