@@ -187,7 +187,17 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
 
     // The header line: among the lines after the headline and before the
     // content (or its first lines), those that read as a header.
-    let mut head = header_near_title(&html, rule, &units, &in_content, title.as_ref());
+    // The rule's header elements, found once: they mark header lines both
+    // before the content and inside it.
+    let header_nodes = header_elements(&html, rule, &dropped);
+    let mut head = header_near_title(
+        &html,
+        rule,
+        &units,
+        &in_content,
+        title.as_ref(),
+        &header_nodes,
+    );
 
     let provisional_kind = url_kind.or_else(|| {
         if fields.len() >= 3 {
@@ -202,7 +212,6 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         .filter(|(_, c)| **c)
         .map(|(u, _)| u.clone())
         .collect();
-    let header_nodes = header_elements(&html, rule, &dropped);
     let header_units: HashSet<usize> = content_units
         .iter()
         .enumerate()
@@ -485,9 +494,9 @@ fn header_near_title(
     units: &[Unit],
     in_content: &[bool],
     title: Option<&title::Title>,
+    header_nodes: &HashSet<NodeId>,
 ) -> Header {
     let mut head = Header::default();
-    let header_nodes = header_elements(html, rule, &HashSet::new());
     // Where the headline stands among the lines: by its element, else by its
     // text. Without it there is no header region: dates elsewhere belong to
     // sidebars and lists.
@@ -518,7 +527,7 @@ fn header_near_title(
         let Some(h) = extract::header::parse(&l.text, &rule.labels, &rule.timezone) else {
             continue;
         };
-        let marked = within(html, l.node, &header_nodes);
+        let marked = within(html, l.node, header_nodes);
         if h.published_at.is_some() || h.facts() >= 2 || (marked && h.facts() >= 1) {
             head.merge(h);
         }
@@ -570,9 +579,9 @@ fn date_in_url(url: &Url, tz: &jiff::tz::TimeZone) -> Option<String> {
 /// The last few hundred characters of the page's text (its footer), for
 /// matching a saved file to its site.
 fn tail_text(html: &Html) -> String {
-    let text: String = html.root_element().text().collect::<String>();
-    let chars: Vec<char> = text.chars().collect();
-    chars[chars.len().saturating_sub(600)..].iter().collect()
+    let text: String = html.root_element().text().collect();
+    let start = text.char_indices().rev().nth(599).map_or(0, |(i, _)| i);
+    text[start..].to_string()
 }
 
 /// A cheap scan of the markup for element nesting beyond `limit`, before
