@@ -21,6 +21,7 @@
 //! - [`crawl`]: frontier, canonical URLs, scope, links, sitemaps, shutdown —
 //!   feeds fetched pages through decode and clean;
 //! - [`warc`]: WARC/1.1 reader and writer; [`bulk`]: ordered parallel cleaning;
+//! - [`eval`]: the extraction-quality metric the extract benchmark scores with;
 //! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
 
 pub mod bulk;
@@ -28,6 +29,7 @@ pub mod clean;
 pub mod cli;
 pub mod crawl;
 pub mod document;
+pub mod eval;
 pub mod extract;
 pub mod fetch;
 pub mod output;

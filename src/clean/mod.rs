@@ -16,6 +16,7 @@
 //! crawler calls this on a blocking pool.
 
 pub mod blocks;
+pub mod content;
 pub mod decode;
 pub mod dom;
 pub mod linear;
@@ -102,7 +103,15 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
 
     // Regions.
     let dropped = dropped_nodes(&html, rule);
-    let content = find_content(&html, rule, &dropped);
+    let body = html
+        .select(sel_body())
+        .next()
+        .unwrap_or_else(|| html.root_element());
+    let found = find_content(&html, body, rule, &dropped);
+    let content = found
+        .top
+        .and_then(|id| html.tree.get(id))
+        .and_then(ElementRef::wrap);
     let title = title::find(&html, &rule.selectors.title, &meta, &site_names, &dropped);
     let title_text = title.as_ref().map(|t| t.text.clone());
     let url_kind = rule.kind_of(&url);
@@ -174,15 +183,11 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     };
     skip.extend(item_nodes);
 
-    // Linearize the whole body once; content is the part within `content`.
-    let body = html
-        .select(sel_body())
-        .next()
-        .unwrap_or_else(|| html.root_element());
+    // Linearize the whole body once; content is the part `found` holds.
     let units = linear::linearize(body, &skip);
     let in_content: Vec<bool> = units
         .iter()
-        .map(|u| content.is_some_and(|c| is_within(&html, u.node(), c.id())))
+        .map(|u| found.holds(&html, u.node()))
         .collect();
 
     // The header line: among the lines after the headline and before the
@@ -411,14 +416,17 @@ fn dropped_nodes(html: &Html, rule: &Rule) -> HashSet<NodeId> {
     set
 }
 
-/// The element holding the main text: the first content selector with a
-/// match that holds text; else the best-scoring container.
-fn find_content<'a>(
-    html: &'a Html,
+/// The main content: the first of the site rule's own content selectors
+/// with a match that holds text decides; else the generic finder scores the
+/// page (`content.rs`), the generic selectors' matches getting a bonus.
+fn find_content(
+    html: &Html,
+    body: ElementRef,
     rule: &Rule,
     dropped: &HashSet<NodeId>,
-) -> Option<ElementRef<'a>> {
-    for sel in &rule.selectors.content {
+) -> content::Content {
+    let (own, generic) = rule.selectors.content.split_at(rule.selectors.own_content);
+    for sel in own {
         let best = html
             .select(sel)
             .filter(|e| !within(html, e.id(), dropped))
@@ -427,63 +435,10 @@ fn find_content<'a>(
         if let Some((n, el)) = best
             && n >= 20
         {
-            return Some(el);
+            return content::Content::single(el, HashSet::new());
         }
     }
-    score_content(html, dropped)
-}
-
-/// Readability-style scoring: every text-bearing block gives points, by its
-/// length and punctuation and against its link density, to its parent and
-/// (half) its grandparent; the container with most points wins.
-fn score_content<'a>(html: &'a Html, dropped: &HashSet<NodeId>) -> Option<ElementRef<'a>> {
-    static P: LazyLock<Selector> = LazyLock::new(|| {
-        Selector::parse("p, td, pre, blockquote, li, div, section, article, font, span").unwrap()
-    });
-    let mut scores: std::collections::HashMap<NodeId, f64> = std::collections::HashMap::new();
-    for el in html.select(&P) {
-        if within(html, el.id(), dropped) {
-            continue;
-        }
-        // Only the element's own text, not its block children's.
-        let own: String = el
-            .children()
-            .filter_map(|c| match c.value() {
-                scraper::Node::Text(t) => Some(t.to_string()),
-                scraper::Node::Element(e) if !dom::is_block(e.name()) => {
-                    ElementRef::wrap(c).map(|e| text_of(e, dropped))
-                }
-                _ => None,
-            })
-            .collect();
-        let own = dom::normalize_ws(&own);
-        let n = own.trim().chars().count();
-        if n < 25 {
-            continue;
-        }
-        let links = dom::link_text_len(el, dropped) as f64;
-        let density = (links / n as f64).min(1.0);
-        let commas = own.matches(['，', ',', '。', '、', '；']).count() as f64;
-        let s = (1.0 + commas + (n as f64 / 100.0).min(3.0)) * (1.0 - density);
-        let mut node = el.parent();
-        for weight in [1.0, 0.5] {
-            let Some(p) = node else { break };
-            *scores.entry(p.id()).or_default() += s * weight;
-            node = p.parent();
-        }
-        // An element with its own text is also a candidate itself.
-        *scores.entry(el.id()).or_default() += s;
-    }
-    scores
-        .into_iter()
-        .filter_map(|(id, s)| html.tree.get(id).and_then(ElementRef::wrap).map(|e| (s, e)))
-        // One real paragraph scores above 1; below that there is no main
-        // text (a home page of links), and no block is better than chrome.
-        .filter(|(s, e)| *s >= 1.5 && e.value().name() != "html")
-        // Equal scores go to the element earlier in the document (node ids
-        // grow in parse order), never to hash-map iteration order.
-        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.id().cmp(&a.1.id())))
-        .map(|(_, e)| e)
+    content::find(html, body, dropped, &content::hints(html, generic))
 }
 
 /// Header lines: in the rule's header elements, or among the few lines after

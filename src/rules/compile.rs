@@ -151,11 +151,11 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
         v
     };
     let bs = base.map(|b| &b.selectors);
+    let own_content = c.selectors("selectors.content", &s.content)?;
     let selectors = Selectors {
-        content: inherit(
-            c.selectors("selectors.content", &s.content)?,
-            bs.map(|b| &b.content),
-        ),
+        // The generic rule's own selectors are hints like any generic one.
+        own_content: if base.is_some() { own_content.len() } else { 0 },
+        content: inherit(own_content, bs.map(|b| &b.content)),
         title: inherit(
             c.selectors("selectors.title", &s.title)?,
             bs.map(|b| &b.title),

@@ -77,6 +77,9 @@ pub struct District {
 #[derive(Debug, Default)]
 pub struct Selectors {
     pub content: Vec<Selector>,
+    /// How many of `content` (the first ones) the site rule wrote itself:
+    /// those decide; the generic ones after them are only scoring hints.
+    pub own_content: usize,
     pub title: Vec<Selector>,
     pub header: Vec<Selector>,
     pub drop: Vec<Selector>,

@@ -1,0 +1,669 @@
+//! Finding the main content of a page without a site rule.
+//!
+//! One pass over the tree measures every element (visible text, link text,
+//! its own paragraph text, class/id hints); then, readability-style:
+//!
+//! 1. **prune**: subtrees no reader reads as the page's text — hidden
+//!    elements, navigation, asides, headers and footers, forms' widgets, and
+//!    elements whose class/id says share, comment, related, sidebar, cookie,
+//!    advert … (unless it also says article/content/main) — are left out of
+//!    the measures and of the content;
+//! 2. **score**: each paragraph (a block with at least 25 characters of its
+//!    own inline text) gives points for its length and commas to its parent,
+//!    half to its grandparent and less further up; each candidate starts
+//!    from its tag and class hints, and ends scaled by its link density;
+//! 3. **choose**: the best candidate, moved up to an ancestor when several
+//!    near-best candidates sit under it (a body split in sections);
+//! 4. **siblings**: the best candidate's siblings that score well or read as
+//!    paragraphs join it (a body split by an inline advert or figure);
+//! 5. **trim**: inside the content, link-heavy blocks (related stories,
+//!    tag clouds, share bars) are left out.
+//!
+//! CJK characters count twice toward lengths: a Chinese sentence says in 20
+//! characters what an English one says in 50.
+
+use std::collections::HashSet;
+
+use ego_tree::NodeId;
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node, Selector};
+
+use super::dom::{is_block, is_cjk, is_hidden, is_never_text};
+
+/// The main content: the chosen roots (in document order) and the elements
+/// inside them left out as chrome.
+#[derive(Debug, Default)]
+pub struct Content {
+    /// The best candidate; the anchor for searches "in the content".
+    pub top: Option<NodeId>,
+    /// The top candidate and the siblings that joined it, in document order.
+    pub roots: Vec<NodeId>,
+    /// Subtrees inside the roots that are not content.
+    pub pruned: HashSet<NodeId>,
+}
+
+impl Content {
+    /// One element is the whole content (a site rule's selector chose it).
+    pub fn single(el: ElementRef, pruned: HashSet<NodeId>) -> Content {
+        Content {
+            top: Some(el.id()),
+            roots: vec![el.id()],
+            pruned,
+        }
+    }
+
+    /// Is `node` part of the content: under a root, not in a pruned subtree?
+    pub fn holds(&self, html: &Html, node: NodeId) -> bool {
+        let mut cur = html.tree.get(node);
+        while let Some(n) = cur {
+            if self.pruned.contains(&n.id()) {
+                return false;
+            }
+            if self.roots.contains(&n.id()) {
+                return true;
+            }
+            cur = n.parent();
+        }
+        false
+    }
+}
+
+/// Measures of one element.
+#[derive(Debug, Clone)]
+struct Info {
+    id: NodeId,
+    parent: Option<usize>,
+    tag: Tag,
+    /// Class/id hint: positive for article-like names, negative for chrome.
+    weight: f64,
+    /// Chrome by tag or name (judged once the page is measured).
+    soft: bool,
+    /// Left out: soft chrome with a minor share of the text, or inside one.
+    excluded: bool,
+    /// Text directly in this element, and the part of it inside links.
+    self_text: f64,
+    self_links: f64,
+    /// Visible text length (CJK doubled) of the subtree, pruned parts out.
+    text: f64,
+    /// The part of `text` inside links.
+    links: f64,
+    /// Inline text directly in this block (not in block children).
+    own: f64,
+    own_links: f64,
+    own_commas: u32,
+    /// The own text ends a sentence.
+    own_ends_sentence: bool,
+    score: Option<f64>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    #[default]
+    Other,
+    Div,
+    P,
+    Pre,
+    Td,
+    Blockquote,
+    ListLike,
+    Heading,
+    List,
+    Table,
+    Article,
+    Body,
+}
+
+impl Tag {
+    fn of(name: &str) -> Tag {
+        match name {
+            "div" | "section" | "center" | "main" => Tag::Div,
+            "p" => Tag::P,
+            "pre" => Tag::Pre,
+            "td" => Tag::Td,
+            "blockquote" => Tag::Blockquote,
+            "address" | "dl" | "dd" | "dt" | "li" | "form" => Tag::ListLike,
+            "ul" | "ol" => Tag::List,
+            "table" => Tag::Table,
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => Tag::Heading,
+            "article" => Tag::Article,
+            "body" => Tag::Body,
+            _ => Tag::Other,
+        }
+    }
+
+    /// Readability's starting score of a candidate by its tag.
+    fn base(self) -> f64 {
+        match self {
+            Tag::Div | Tag::Article => 5.0,
+            Tag::Pre | Tag::Td | Tag::Blockquote => 3.0,
+            Tag::ListLike | Tag::List => -3.0,
+            Tag::Heading => -5.0,
+            _ => 0.0,
+        }
+    }
+}
+
+/// Word stems (matched at the start of a class/id word) of page chrome: an
+/// element so named is pruned, unless its name also says content or it
+/// holds most of the page's text (a `Page-ad-margins` wrapper).
+const UNLIKELY: &[&str] = &[
+    "advert", "adsbygoogle", "adslot", "adunit", "agegate", "banner", "breadcrumb", "comment",
+    "communit", "consent", "cookie", "crumb", "disqus", "footer", "gdpr", "masthead", "menu",
+    "modal", "nav", "newsletter", "outbrain", "pager", "paginat", "popup", "promo", "related",
+    "remark", "replies", "rss", "share", "sharing", "shoutbox", "sidebar", "signup", "skyscraper",
+    "social", "sponsor", "subscri", "supplement", "taboola", "toolbar", "trending", "recommend",
+    "widget", "fenxiang", "bdshare", "pinglun", "xgxw", "xgyd", "xgwz", "erweima", "qrcode",
+    "friendlink", "yqlj",
+];
+/// Whole class/id words of chrome.
+const UNLIKELY_WORDS: &[&str] = &["ad", "ads", "adv", "tags", "hidden", "print"];
+/// Words that keep an element whose name also says chrome.
+const MAYBE: &[&str] = &["article", "body", "content", "main", "story", "entry", "post", "text"];
+const POSITIVE: &[&str] = &[
+    "article", "body", "content", "entry", "hentry", "main", "post", "text", "blog", "story",
+    "detail", "zoom", "trs", "artibody", "正文",
+];
+const NEGATIVE: &[&str] = &[
+    "comment", "contact", "foot", "gdpr", "masthead", "media", "meta", "outbrain", "promo",
+    "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper", "sponsor", "shopping",
+    "tags", "tool", "widget", "byline", "author", "dateline", "caption", "recommend", "banner",
+    "combx", "hidden",
+];
+const NEGATIVE_WORDS: &[&str] = &["ad", "ads", "com"];
+/// Class names of elements hidden by the stylesheets every framework ships.
+const HIDDEN_CLASSES: &[&str] = &[
+    "hidden",
+    "hide",
+    "d-none",
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "screen-reader-text",
+    "screenreader",
+];
+/// ARIA roles of page chrome.
+const CHROME_ROLES: &[&str] = &[
+    "navigation",
+    "menu",
+    "menubar",
+    "complementary",
+    "contentinfo",
+    "banner",
+    "alert",
+    "alertdialog",
+    "dialog",
+    "search",
+];
+
+/// The words of a class or id: split at punctuation and at camelCase
+/// humps, lower-cased (`PageBuilder-pageRow` → page, builder, page, row).
+fn words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn has_stem(words: &[String], stems: &[&str]) -> bool {
+    words
+        .iter()
+        .any(|w| stems.iter().any(|s| w.starts_with(s)))
+}
+
+fn has_word(words: &[String], list: &[&str]) -> bool {
+    words.iter().any(|w| list.contains(&w.as_str()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chrome {
+    No,
+    /// Never read: hidden, script, form widgets.
+    Hard,
+    /// Chrome by tag or name, unless it holds most of the page's text.
+    Soft,
+}
+
+fn chrome(e: &scraper::node::Element, name_words: &[String]) -> Chrome {
+    let name = e.name();
+    if is_never_text(name)
+        || is_hidden(e)
+        || e.attr("aria-hidden") == Some("true")
+        || e.classes().any(|c| HIDDEN_CLASSES.contains(&c))
+    {
+        return Chrome::Hard;
+    }
+    if matches!(
+        name,
+        "nav" | "aside" | "footer" | "header" | "menu" | "dialog" | "form"
+    ) || e.attr("role").is_some_and(|r| CHROME_ROLES.contains(&r))
+    {
+        return Chrome::Soft;
+    }
+    if matches!(name, "body" | "html" | "a" | "article" | "main") {
+        return Chrome::No;
+    }
+    if (has_stem(name_words, UNLIKELY) || has_word(name_words, UNLIKELY_WORDS))
+        && !has_word(name_words, MAYBE)
+    {
+        return Chrome::Soft;
+    }
+    Chrome::No
+}
+
+fn name_words(e: &scraper::node::Element) -> Vec<String> {
+    let mut w = Vec::new();
+    if let Some(c) = e.attr("class") {
+        w.extend(words(c));
+    }
+    if let Some(i) = e.attr("id") {
+        w.extend(words(i));
+    }
+    w
+}
+
+fn class_weight(name_words: &[String], hinted: bool) -> f64 {
+    let mut w = 0.0;
+    if has_stem(name_words, NEGATIVE) || has_word(name_words, NEGATIVE_WORDS) {
+        w -= 25.0;
+    }
+    if has_stem(name_words, POSITIVE) {
+        w += 25.0;
+    }
+    if hinted {
+        w += 25.0;
+    }
+    w
+}
+
+/// Length with CJK characters doubled, whitespace not counted; and commas.
+fn measure(t: &str) -> (f64, u32, Option<char>) {
+    let (mut n, mut commas, mut last) = (0.0, 0, None);
+    for c in t.chars() {
+        if c.is_whitespace() || c == '\u{3000}' {
+            continue;
+        }
+        n += if is_cjk(c) { 2.0 } else { 1.0 };
+        if matches!(c, ',' | '，' | '、' | '。' | '；') {
+            commas += 1;
+        }
+        last = Some(c);
+    }
+    (n, commas, last)
+}
+
+/// Finds the main content of `root` (the body). `dropped` are the rule's
+/// chrome; `hints` are elements a generic content selector matched (they
+/// get a bonus, not the decision).
+pub fn find(html: &Html, root: ElementRef, dropped: &HashSet<NodeId>, hints: &HashSet<NodeId>) -> Content {
+    let (infos, pruned) = measure_tree(root, dropped, hints);
+    if std::env::var_os("PARKCRAWL_DEBUG_CONTENT").is_some() {
+        for id in &pruned {
+            let e = html.tree.get(*id).and_then(ElementRef::wrap).unwrap();
+            let n = super::dom::text_of(e, &HashSet::new()).len();
+            if n > 500 {
+                eprintln!("pruned <{} class={:?} id={:?} role={:?}> {n}", e.value().name(), e.value().attr("class"), e.value().attr("id"), e.value().attr("role"));
+            }
+        }
+    }
+    let mut infos = infos;
+    if infos.is_empty() {
+        return Content::default();
+    }
+
+    // Score: each paragraph feeds its ancestors.
+    let mut candidates: Vec<usize> = Vec::new();
+    for i in 0..infos.len() {
+        let own = infos[i].own;
+        if infos[i].excluded || own < 25.0 || !matches!(infos[i].tag, Tag::P | Tag::Div | Tag::Td | Tag::Pre | Tag::Blockquote | Tag::ListLike | Tag::Other | Tag::Article) {
+            continue;
+        }
+        // A paragraph of links is a menu, not text.
+        if infos[i].own_links / own > 0.5 {
+            continue;
+        }
+        let s = 1.0 + f64::from(infos[i].own_commas) + (own / 100.0).floor().min(3.0);
+        // The paragraph element itself counts as level 0 when it is a
+        // container-ish block (text directly in a div or td).
+        let mut level = 0;
+        let mut cur = if matches!(infos[i].tag, Tag::P | Tag::ListLike | Tag::Other) {
+            infos[i].parent
+        } else {
+            Some(i)
+        };
+        while let Some(a) = cur {
+            if level > 4 {
+                break;
+            }
+            let div = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => f64::from(l) * 3.0,
+            };
+            let info = &mut infos[a];
+            if info.score.is_none() {
+                info.score = Some(info.tag.base() + info.weight);
+                candidates.push(a);
+            }
+            *info.score.as_mut().expect("set above") += s / div;
+            level += 1;
+            cur = info.parent;
+        }
+    }
+    if candidates.is_empty() {
+        return Content {
+            pruned,
+            ..Content::default()
+        };
+    }
+    let final_score = |infos: &[Info], i: usize| {
+        let info = &infos[i];
+        let density = if info.text > 0.0 { info.links / info.text } else { 0.0 };
+        info.score.unwrap_or(0.0) * (1.0 - density)
+    };
+    let mut ranked: Vec<(f64, usize)> = candidates
+        .iter()
+        .map(|&i| (final_score(&infos, i), i))
+        .collect();
+    // Ties go to the earlier element (indices follow document order).
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let (best_score, mut top) = ranked[0];
+    // One real paragraph scores above 1; below that there is no main text
+    // (a home page of links), and no block is better than chrome.
+    if best_score < 1.5 {
+        return Content {
+            pruned,
+            ..Content::default()
+        };
+    }
+
+    // Several near-best candidates under one ancestor: the body is split in
+    // sections, and the ancestor holds them all.
+    let near: Vec<usize> = ranked[1..]
+        .iter()
+        .take(5)
+        .filter(|(s, _)| *s >= best_score * 0.75)
+        .map(|(_, i)| *i)
+        .collect();
+    if near.len() >= 3 {
+        let mut anc = infos[top].parent;
+        while let Some(a) = anc {
+            if infos[a].tag == Tag::Body {
+                break;
+            }
+            let holds = near.iter().filter(|&&n| is_ancestor(&infos, a, n)).count();
+            if holds >= 3 {
+                top = a;
+                break;
+            }
+            anc = infos[a].parent;
+        }
+    }
+    // Siblings that belong with the top candidate.
+    let top_score = final_score(&infos, top).max(best_score);
+    let threshold = (top_score * 0.2).max(10.0);
+    let mut roots = vec![top];
+    if let Some(parent) = infos[top].parent {
+        let top_class = html
+            .tree
+            .get(infos[top].id)
+            .and_then(ElementRef::wrap)
+            .and_then(|e| e.value().attr("class").map(str::to_string));
+        for (j, info) in infos.iter().enumerate() {
+            if j == top || info.parent != Some(parent) || info.excluded {
+                continue;
+            }
+            let el = html.tree.get(info.id).and_then(ElementRef::wrap);
+            let same_class = top_class.is_some()
+                && el.and_then(|e| e.value().attr("class")) == top_class.as_deref();
+            let bonus = if same_class { top_score * 0.2 } else { 0.0 };
+            let density = if info.text > 0.0 { info.links / info.text } else { 0.0 };
+            let joins = final_score(&infos, j) + bonus >= threshold
+                || (info.own > 0.0
+                    && matches!(info.tag, Tag::P | Tag::Blockquote | Tag::Pre | Tag::Div)
+                    && ((info.text > 80.0 && density < 0.25)
+                        || (info.text > 0.0 && density == 0.0 && info.own_ends_sentence)));
+            if joins {
+                roots.push(j);
+            }
+        }
+    }
+    roots.sort_unstable();
+    if std::env::var_os("PARKCRAWL_DEBUG_CONTENT").is_some() {
+        for (sc, i) in ranked.iter().take(5) {
+            let e = html.tree.get(infos[*i].id).and_then(ElementRef::wrap).unwrap();
+            eprintln!("cand {sc:.1} <{} class={:?} id={:?}> text={} links={}", e.value().name(), e.value().attr("class"), e.value().attr("id"), infos[*i].text, infos[*i].links);
+        }
+        let e = html.tree.get(infos[top].id).and_then(ElementRef::wrap).unwrap();
+        eprintln!("top <{} class={:?}> roots={}", e.value().name(), e.value().attr("class"), roots.len());
+    }
+
+    // Trim link-heavy blocks inside the content.
+    let mut pruned = pruned;
+    for &r in &roots {
+        trim(&infos, r, &mut pruned);
+    }
+    Content {
+        top: Some(infos[top].id),
+        roots: roots.iter().map(|&i| infos[i].id).collect(),
+        pruned,
+    }
+}
+
+/// Is `a` an ancestor of (or equal to) `n`? Indices are in document order,
+/// so the walk stops as soon as it passes `a`.
+fn is_ancestor(infos: &[Info], a: usize, n: usize) -> bool {
+    let mut cur = Some(n);
+    while let Some(c) = cur {
+        if c == a {
+            return true;
+        }
+        if c < a {
+            return false;
+        }
+        cur = infos[c].parent;
+    }
+    false
+}
+
+/// Marks link-heavy lists, tables and divs under `root` as pruned: a block of
+/// more than a little text that is mostly links is a list of other pages.
+fn trim(infos: &[Info], root: usize, pruned: &mut HashSet<NodeId>) {
+    for (i, info) in infos.iter().enumerate().skip(root + 1) {
+        if !is_ancestor(infos, root, i) {
+            // Indices are in document order: once past the subtree, done.
+            if i > root && infos[i].parent.is_some_and(|p| p < root) {
+                break;
+            }
+            continue;
+        }
+        if !matches!(info.tag, Tag::List | Tag::Table | Tag::Div | Tag::ListLike) {
+            continue;
+        }
+        if info.text < 1.0 {
+            continue;
+        }
+        let density = info.links / info.text;
+        let limit = if info.weight >= 25.0 { 0.5 } else { 0.35 };
+        // A negative name plus little prose, or links throughout.
+        if density > limit && info.own < 200.0 && !has_long_paragraph(infos, i) {
+            pruned.insert(info.id);
+        } else if info.weight <= -25.0 && info.text < 400.0 {
+            pruned.insert(info.id);
+        }
+    }
+}
+
+fn has_long_paragraph(infos: &[Info], root: usize) -> bool {
+    infos
+        .iter()
+        .enumerate()
+        .skip(root)
+        .take_while(|(i, _)| is_ancestor(infos, root, *i))
+        .any(|(_, x)| x.own >= 160.0 && x.own_links / x.own < 0.2)
+}
+
+/// One pass: every element's measures, in document order. Hard chrome is
+/// skipped (and returned as pruned); soft chrome is measured, then left out
+/// unless it holds most of the page's text.
+fn measure_tree(
+    root: ElementRef,
+    dropped: &HashSet<NodeId>,
+    hints: &HashSet<NodeId>,
+) -> (Vec<Info>, HashSet<NodeId>) {
+    let mut infos: Vec<Info> = Vec::new();
+    let mut pruned = HashSet::new();
+    // Open elements: (info index, is block, is link).
+    let mut stack: Vec<(usize, bool, bool)> = Vec::new();
+    let mut skipping: Option<NodeId> = None;
+    let mut in_link = 0usize;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(n) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match n.value() {
+                    Node::Element(e) => {
+                        let words = name_words(e);
+                        let kind = if n.id() == root.id() {
+                            Chrome::No
+                        } else if dropped.contains(&n.id()) {
+                            Chrome::Hard
+                        } else {
+                            chrome(e, &words)
+                        };
+                        if kind == Chrome::Hard {
+                            skipping = Some(n.id());
+                            pruned.insert(n.id());
+                            continue;
+                        }
+                        let name = e.name();
+                        let idx = infos.len();
+                        infos.push(Info {
+                            id: n.id(),
+                            parent: stack.last().map(|s| s.0),
+                            tag: Tag::of(name),
+                            weight: class_weight(&words, hints.contains(&n.id())),
+                            soft: kind == Chrome::Soft,
+                            excluded: false,
+                            self_text: 0.0,
+                            self_links: 0.0,
+                            text: 0.0,
+                            links: 0.0,
+                            own: 0.0,
+                            own_links: 0.0,
+                            own_commas: 0,
+                            own_ends_sentence: false,
+                            score: None,
+                        });
+                        let link = name == "a";
+                        if link {
+                            in_link += 1;
+                        }
+                        stack.push((idx, is_block(name), link));
+                    }
+                    Node::Text(t) => {
+                        let (len, commas, last) = measure(t);
+                        if len == 0.0 {
+                            continue;
+                        }
+                        let linked = in_link > 0;
+                        // Own text goes to the nearest block ancestor.
+                        if let Some(&(b, _, _)) = stack.iter().rev().find(|s| s.1) {
+                            let info = &mut infos[b];
+                            info.own += len;
+                            info.own_commas += commas;
+                            if linked {
+                                info.own_links += len;
+                            }
+                            if let Some(c) = last {
+                                info.own_ends_sentence =
+                                    matches!(c, '.' | '。' | '!' | '?' | '！' | '？' | '"' | '”');
+                            }
+                        }
+                        if let Some(&(i, _, _)) = stack.last() {
+                            infos[i].self_text += len;
+                            if linked {
+                                infos[i].self_links += len;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(n) => {
+                if skipping == Some(n.id()) {
+                    skipping = None;
+                    continue;
+                }
+                if skipping.is_some() || !matches!(n.value(), Node::Element(_)) {
+                    continue;
+                }
+                if let Some((_, _, true)) = stack.pop() {
+                    in_link -= 1;
+                }
+            }
+        }
+    }
+    if infos.is_empty() {
+        return (infos, pruned);
+    }
+
+    // Totals with everything, to judge soft chrome by its share of the page.
+    totals(&mut infos);
+    let page = infos[0].text;
+    for i in 0..infos.len() {
+        let parent_out = infos[i].parent.is_some_and(|p| infos[p].excluded);
+        let own_out = infos[i].soft && infos[i].text < page * 0.5;
+        infos[i].excluded = parent_out || own_out;
+        if own_out && !parent_out {
+            pruned.insert(infos[i].id);
+        }
+    }
+    totals(&mut infos);
+    (infos, pruned)
+}
+
+/// Subtree text and link text, bottom-up (children follow their parent in
+/// document order), excluded subtrees counting nothing.
+fn totals(infos: &mut [Info]) {
+    for info in infos.iter_mut() {
+        (info.text, info.links) = if info.excluded {
+            (0.0, 0.0)
+        } else {
+            (info.self_text, info.self_links)
+        };
+    }
+    for i in (1..infos.len()).rev() {
+        if let Some(p) = infos[i].parent {
+            let (t, l) = (infos[i].text, infos[i].links);
+            infos[p].text += t;
+            infos[p].links += l;
+        }
+    }
+}
+
+/// Elements the generic content selectors match: hints for scoring.
+pub fn hints(html: &Html, selectors: &[Selector]) -> HashSet<NodeId> {
+    selectors
+        .iter()
+        .flat_map(|s| html.select(s).map(|e| e.id()))
+        .collect()
+}
