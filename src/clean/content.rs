@@ -83,6 +83,8 @@ struct Info {
     /// Text directly in this element, and the part of it inside links.
     self_text: f64,
     self_links: f64,
+    /// The longest paragraph of prose (own text, few links) in the subtree.
+    prose: f64,
     /// Visible text length (CJK doubled) of the subtree, pruned parts out.
     text: f64,
     /// The part of `text` inside links.
@@ -358,7 +360,13 @@ pub fn find(html: &Html, root: ElementRef, dropped: &HashSet<NodeId>, hints: &Ha
             };
             let info = &mut infos[a];
             if info.score.is_none() {
-                info.score = Some(info.tag.base() + info.weight);
+                // A name says little about a block with hardly any text.
+                let weight = if info.weight > 0.0 {
+                    info.weight * (info.text / 500.0).min(1.0)
+                } else {
+                    info.weight
+                };
+                info.score = Some(info.tag.base() + weight);
                 candidates.push(a);
             }
             *info.score.as_mut().expect("set above") += s / div;
@@ -571,6 +579,7 @@ fn measure_tree(
                             own_links: 0.0,
                             own_commas: 0,
                             own_ends_sentence: false,
+                            prose: 0.0,
                             score: None,
                         });
                         let link = name == "a";
@@ -631,7 +640,11 @@ fn measure_tree(
     let page = infos[0].text;
     for i in 0..infos.len() {
         let parent_out = infos[i].parent.is_some_and(|p| infos[p].excluded);
-        let own_out = infos[i].soft && infos[i].text < page * 0.5;
+        // ASP.NET pages wrap the whole page, article included, in a form.
+        let form_with_prose = infos[i].tag == Tag::ListLike
+            && infos[i].prose >= 160.0
+            && html_name(root, infos[i].id) == Some("form");
+        let own_out = infos[i].soft && infos[i].text < page * 0.5 && !form_with_prose;
         infos[i].excluded = parent_out || own_out;
         if own_out && !parent_out {
             pruned.insert(infos[i].id);
@@ -650,14 +663,27 @@ fn totals(infos: &mut [Info]) {
         } else {
             (info.self_text, info.self_links)
         };
+        info.prose = if !info.excluded && info.own_links < info.own * 0.3 {
+            info.own
+        } else {
+            0.0
+        };
     }
     for i in (1..infos.len()).rev() {
         if let Some(p) = infos[i].parent {
-            let (t, l) = (infos[i].text, infos[i].links);
+            let (t, l, m) = (infos[i].text, infos[i].links, infos[i].prose);
             infos[p].text += t;
             infos[p].links += l;
+            infos[p].prose = infos[p].prose.max(m);
         }
     }
+}
+
+fn html_name<'a>(root: ElementRef<'a>, id: NodeId) -> Option<&'a str> {
+    root.tree()
+        .get(id)
+        .and_then(ElementRef::wrap)
+        .map(|e| e.value().name())
 }
 
 /// Elements the generic content selectors match: hints for scoring.

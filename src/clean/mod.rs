@@ -170,7 +170,12 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
                     i.title.chars().count() + i.summary.as_deref().map_or(0, |s| s.chars().count())
                 })
                 .sum();
-            if url_kind.is_some() || listed * 3 >= text_of(scope, &dropped).chars().count() * 2 {
+            // Entries are a title and a line or two of summary: a list of
+            // long sections is an article written as a list.
+            let short = !i.is_empty() && listed / i.len() <= 250;
+            if url_kind.is_some()
+                || (short && listed * 3 >= text_of(scope, &dropped).chars().count() * 2)
+            {
                 (i, n)
             } else {
                 (Vec::new(), Vec::new())

@@ -67,7 +67,7 @@ pub fn detect(
         }
         let entries = el
             .child_elements()
-            .filter(|c| c.select(&A).next().is_some() && text_of(*c, dropped).chars().count() >= 6)
+            .filter(|c| is_entry(*c, dropped))
             .count();
         if entries >= min && best.is_none_or(|(n, _)| entries > n) {
             best = Some((entries, el));
@@ -82,6 +82,43 @@ pub fn detect(
         .filter_map(|e| item(*e, dropped, base, tz))
         .collect();
     (items, els.iter().map(|e| e.id()).collect())
+}
+
+/// A listing entry leads with its link, and the link is its title: it
+/// stands as a line of its own (a summary follows in another block) or is a
+/// good part of the entry's text. A paragraph with a link inside is no entry.
+fn is_entry(el: ElementRef, dropped: &HashSet<NodeId>) -> bool {
+    let Some(a) = el.select(&A).find(|a| !within_set(a.id(), dropped)) else {
+        return false;
+    };
+    let whole = text_of(el, dropped);
+    let total = whole.chars().count();
+    let link = text_of(a, dropped);
+    let n = link.chars().count();
+    if total < 6 || n < 2 {
+        return false;
+    }
+    // What precedes the link: a date, a bullet, a category tag at most.
+    let lead = whole.find(link.as_str()).map_or(usize::MAX, |i| whole[..i].chars().count());
+    if lead > 12 {
+        return false;
+    }
+    if n * 3 >= total {
+        return true;
+    }
+    // The link's own block (inside the entry) holds nothing else.
+    let mut cur = a.parent().and_then(ElementRef::wrap);
+    while let Some(b) = cur {
+        if b.id() == el.id() || crate::clean::dom::is_block(b.value().name()) {
+            return text_of(b, dropped).chars().count() <= n + 12 && b.id() != el.id();
+        }
+        cur = b.parent().and_then(ElementRef::wrap);
+    }
+    false
+}
+
+fn within_set(id: NodeId, set: &HashSet<NodeId>) -> bool {
+    set.contains(&id)
 }
 
 fn item(el: ElementRef, skip: &HashSet<NodeId>, base: Option<&Url>, tz: &TimeZone) -> Option<Item> {
