@@ -68,6 +68,8 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
     // Lines that may be headings by position alone (checked at the end).
     let mut plain_short: Vec<usize> = Vec::new();
     let mut seen_text = 0usize;
+    // Blocks made of one link and nothing else (teasers of other pages).
+    let mut link_lines: Vec<usize> = Vec::new();
 
     for (index, unit) in units.iter().enumerate() {
         let line = match unit {
@@ -185,6 +187,10 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
             *caption = Some(text.to_string());
             continue;
         }
+        let linked: usize = line.links.iter().map(|(t, _)| t.chars().count()).sum();
+        if linked * 10 >= text.chars().count() * 9 {
+            link_lines.push(out.blocks.len());
+        }
         if line.heading.is_some() || (line.strong && is_short_title(text)) {
             out.blocks.push(Block::Heading {
                 text: text.to_string(),
@@ -200,6 +206,27 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
     }
 
     promote_headings(&mut out.blocks, &plain_short);
+    // Two or more link lines in a row: a list of other pages ("You may
+    // also like"), however it is marked up. One link line is a reference.
+    let mut run_end = usize::MAX;
+    let mut drop: Vec<usize> = Vec::new();
+    for (k, &i) in link_lines.iter().enumerate() {
+        let starts = k == 0 || link_lines[k - 1] + 1 != i;
+        if starts {
+            run_end = link_lines[k..]
+                .iter()
+                .zip(i..)
+                .take_while(|(a, b)| **a == *b)
+                .count();
+        }
+        if run_end >= 2 {
+            drop.push(i);
+        }
+    }
+    for &i in drop.iter().rev() {
+        out.blocks.remove(i);
+        count(&mut out, "link-list");
+    }
     // A heading with nothing after it introduced what was removed (a
     // 联系方式 whose lines became fields).
     while matches!(out.blocks.last(), Some(Block::Heading { .. })) {

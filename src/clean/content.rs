@@ -645,6 +645,9 @@ fn measure_tree(
             && infos[i].prose >= 160.0
             && html_name(root, infos[i].id) == Some("form");
         let own_out = infos[i].soft && infos[i].text < page * 0.5 && !form_with_prose;
+        if std::env::var_os("PARKCRAWL_DEBUG_CONTENT").is_some() && infos[i].soft && infos[i].text > 500.0 {
+            eprintln!("soft {:?} text={} prose={} page={page} form={form_with_prose}", html_name(root, infos[i].id), infos[i].text, infos[i].prose);
+        }
         infos[i].excluded = parent_out || own_out;
         if own_out && !parent_out {
             pruned.insert(infos[i].id);
