@@ -187,6 +187,25 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
             *caption = Some(text.to_string());
             continue;
         }
+        // A caption by markup whose picture was not kept (a gallery slide, a
+        // video, a second credit line): it stays a figure's caption, never
+        // body text.
+        if line.figcaption && line.heading.is_none() {
+            match out.blocks.last_mut() {
+                Some(Block::Image {
+                    caption: Some(c), ..
+                }) => {
+                    c.push(' ');
+                    c.push_str(text);
+                }
+                _ => out.blocks.push(Block::Image {
+                    src: None,
+                    alt: None,
+                    caption: Some(text.to_string()),
+                }),
+            }
+            continue;
+        }
         let linked: usize = line.links.iter().map(|(t, _)| t.chars().count()).sum();
         if linked * 10 >= text.chars().count() * 9 {
             link_lines.push(out.blocks.len());

@@ -213,7 +213,11 @@ pub fn linearize(root: ElementRef, skip: &HashSet<NodeId>) -> Vec<Unit> {
                         } else if name == "center" {
                             c.centered = true;
                         }
-                        c.figcaption |= name == "figcaption";
+                        // A caption by markup: <figcaption>, any text inside a
+                        // <figure>, or an element named for captions/credits.
+                        c.figcaption |= matches!(name, "figcaption" | "figure")
+                            || (!matches!(name, "body" | "html" | "main" | "article")
+                                && e.attr("class").is_some_and(names_caption));
                         stack.push((c, if block_el { n.id() } else { block }));
                     }
                     _ => {}
@@ -243,6 +247,19 @@ pub fn linearize(root: ElementRef, skip: &HashSet<NodeId>) -> Vec<Unit> {
     b.units
 }
 
+/// A class that says caption or credit (`wp-caption-text`, `newsCaption`,
+/// `photo-credit`).
+fn names_caption(class: &str) -> bool {
+    // The name must end in it: `f_caption_muted_videos_on` on <body> is a
+    // feature flag, not a caption.
+    class.split_whitespace().any(|c| {
+        let c = c.to_ascii_lowercase();
+        ["caption", "caption-text", "caption_text", "credit", "credits"]
+            .iter()
+            .any(|end| c.ends_with(end))
+    })
+}
+
 /// An image unit; None for spacers, icons and tracking pixels.
 fn image(el: ElementRef) -> Option<Unit> {
     let e = el.value();
@@ -252,11 +269,8 @@ fn image(el: ElementRef) -> Option<Unit> {
         .or_else(|| attr("data-src"))
         .or_else(|| attr("data-lazy-src"))
         .or_else(|| attr("data-url"));
-    let src = match (attr("src"), lazy) {
-        (Some(s), Some(l)) if s.starts_with("data:") || is_spacer(s) => Some(l),
-        (Some(s), _) => Some(s),
-        (None, l) => l,
-    };
+    // The data-* attribute is the picture; src holds it too or a spinner.
+    let src = lazy.or_else(|| attr("src"));
     if src.is_some_and(|s| is_spacer(s) || s.starts_with("data:")) {
         return None;
     }

@@ -173,8 +173,11 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
             // Entries are a title and a line or two of summary: a list of
             // long sections is an article written as a list.
             let short = !i.is_empty() && listed / i.len() <= 250;
+            // A page that declares itself an article is one, lists and all.
             if url_kind.is_some()
-                || (short && listed * 3 >= text_of(scope, &dropped).chars().count() * 2)
+                || (short
+                    && !meta.declares_article()
+                    && listed * 3 >= text_of(scope, &dropped).chars().count() * 2)
             {
                 (i, n)
             } else {

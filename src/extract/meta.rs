@@ -17,6 +17,8 @@ pub struct PageMeta {
     pub og_url: Option<String>,
     pub og_title: Option<String>,
     pub og_site_name: Option<String>,
+    /// `og:type` (`article`, `website`), lower case.
+    pub og_type: Option<String>,
     pub description: Option<String>,
     /// article:published_time, PubDate, publishdate … in order of trust.
     pub published: Vec<String>,
@@ -46,6 +48,13 @@ macro_rules! sel {
         static S: LazyLock<Selector> = LazyLock::new(|| Selector::parse($s).expect($s));
         &*S
     }};
+}
+
+impl PageMeta {
+    /// The page declares itself one article (OpenGraph or JSON-LD).
+    pub fn declares_article(&self) -> bool {
+        self.og_type.as_deref() == Some("article") || self.jsonld.headline.is_some()
+    }
 }
 
 pub fn read(html: &Html) -> PageMeta {
@@ -86,6 +95,7 @@ pub fn read(html: &Html) -> PageMeta {
         match key.as_str() {
             "og:title" => m.og_title = Some(content),
             "og:url" => m.og_url = Some(content),
+            "og:type" => m.og_type = Some(content.to_ascii_lowercase()),
             "og:site_name" | "sitename" | "site_name" => m.og_site_name = Some(content),
             "description" | "og:description" => {
                 m.description.get_or_insert(content);
