@@ -26,7 +26,7 @@ use std::collections::HashSet;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
-use scraper::{ElementRef, Html, Node, Selector};
+use scraper::{ElementRef, Html, Node};
 
 use super::dom::{is_block, is_cjk, is_hidden, is_never_text};
 
@@ -687,12 +687,4 @@ fn html_name<'a>(root: ElementRef<'a>, id: NodeId) -> Option<&'a str> {
         .get(id)
         .and_then(ElementRef::wrap)
         .map(|e| e.value().name())
-}
-
-/// Elements the generic content selectors match: hints for scoring.
-pub fn hints(html: &Html, selectors: &[Selector]) -> HashSet<NodeId> {
-    selectors
-        .iter()
-        .flat_map(|s| html.select(s).map(|e| e.id()))
-        .collect()
 }

@@ -20,6 +20,7 @@ pub mod content;
 pub mod decode;
 pub mod dom;
 pub mod linear;
+pub mod prefilter;
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -48,10 +49,12 @@ pub enum CleanError {
 
 /// Cleans one decoded page with the rule that matches it.
 pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
-    if nesting_exceeds(&d.html, MAX_DEPTH) {
+    let text = prefilter::strip(&d.html);
+    if nesting_exceeds(&text, MAX_DEPTH) {
         return Err(CleanError::TooDeep);
     }
-    let html = Html::parse_document(&d.html);
+    let html = Html::parse_document(&text);
+    drop(text);
     let meta = meta::read(&html);
     let input_url = d.input.url.as_ref();
 
@@ -417,11 +420,10 @@ fn fetch_of(d: &Decoded) -> Option<Fetch> {
 
 /// Nodes matched by the rule's drop selectors.
 fn dropped_nodes(html: &Html, rule: &Rule) -> HashSet<NodeId> {
-    let mut set = HashSet::new();
-    for sel in &rule.selectors.drop {
-        set.extend(html.select(sel).map(|e| e.id()));
+    match &rule.selectors.drop_any {
+        Some(any) => html.select(any).map(|e| e.id()).collect(),
+        None => HashSet::new(),
     }
-    set
 }
 
 /// The main content: the first of the site rule's own content selectors
@@ -433,8 +435,7 @@ fn find_content(
     rule: &Rule,
     dropped: &HashSet<NodeId>,
 ) -> content::Content {
-    let (own, generic) = rule.selectors.content.split_at(rule.selectors.own_content);
-    for sel in own {
+    for sel in &rule.selectors.content[..rule.selectors.own_content] {
         let best = html
             .select(sel)
             .filter(|e| !within(html, e.id(), dropped))
@@ -446,7 +447,11 @@ fn find_content(
             return content::Content::single(el, HashSet::new());
         }
     }
-    content::find(html, body, dropped, &content::hints(html, generic))
+    let hints = match &rule.selectors.hints_any {
+        Some(any) => html.select(any).map(|e| e.id()).collect(),
+        None => HashSet::new(),
+    };
+    content::find(html, body, dropped, &hints)
 }
 
 /// Header lines: in the rule's header elements, or among the few lines after
@@ -502,7 +507,7 @@ fn header_near_title(
 /// generic `.info` that wraps half the page is no header).
 fn header_elements(html: &Html, rule: &Rule, dropped: &HashSet<NodeId>) -> HashSet<NodeId> {
     rule.selectors
-        .header
+        .header_any
         .iter()
         .flat_map(|s| html.select(s))
         .filter(|e| !within(html, e.id(), dropped) && text_of(*e, dropped).chars().count() <= 200)

@@ -80,6 +80,11 @@ pub struct Selectors {
     /// How many of `content` (the first ones) the site rule wrote itself:
     /// those decide; the generic ones after them are only scoring hints.
     pub own_content: usize,
+    /// Unions of the lists above, for one walk of the page per list.
+    pub drop_any: Option<Selector>,
+    pub header_any: Option<Selector>,
+    /// The generic (hint) content selectors.
+    pub hints_any: Option<Selector>,
     pub title: Vec<Selector>,
     pub header: Vec<Selector>,
     pub drop: Vec<Selector>,
