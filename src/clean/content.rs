@@ -149,27 +149,100 @@ impl Tag {
 /// element so named is pruned, unless its name also says content or it
 /// holds most of the page's text (a `Page-ad-margins` wrapper).
 const UNLIKELY: &[&str] = &[
-    "advert", "adsbygoogle", "adslot", "adunit", "agegate", "banner", "breadcrumb", "comment",
-    "communit", "consent", "cookie", "crumb", "disqus", "footer", "gdpr", "masthead", "menu",
-    "modal", "nav", "newsletter", "outbrain", "pager", "paginat", "popup", "promo", "related",
-    "remark", "replies", "rss", "share", "sharing", "shoutbox", "sidebar", "signup", "skyscraper",
-    "social", "sponsor", "subscri", "supplement", "taboola", "toolbar", "trending", "recommend",
-    "widget", "fenxiang", "bdshare", "pinglun", "xgxw", "xgyd", "xgwz", "erweima", "qrcode",
-    "friendlink", "yqlj",
+    "advert",
+    "adsbygoogle",
+    "adslot",
+    "adunit",
+    "agegate",
+    "banner",
+    "breadcrumb",
+    "comment",
+    "communit",
+    "consent",
+    "cookie",
+    "crumb",
+    "disqus",
+    "footer",
+    "gdpr",
+    "masthead",
+    "menu",
+    "modal",
+    "nav",
+    "newsletter",
+    "outbrain",
+    "pager",
+    "paginat",
+    "popup",
+    "promo",
+    "related",
+    "remark",
+    "replies",
+    "rss",
+    "share",
+    "sharing",
+    "shoutbox",
+    "sidebar",
+    "signup",
+    "skyscraper",
+    "social",
+    "sponsor",
+    "subscri",
+    "supplement",
+    "taboola",
+    "toolbar",
+    "trending",
+    "recommend",
+    "widget",
+    "fenxiang",
+    "bdshare",
+    "pinglun",
+    "xgxw",
+    "xgyd",
+    "xgwz",
+    "erweima",
+    "qrcode",
+    "friendlink",
+    "yqlj",
 ];
 /// Whole class/id words of chrome.
 const UNLIKELY_WORDS: &[&str] = &["ad", "ads", "adv", "tags", "hidden", "print"];
 /// Words that keep an element whose name also says chrome.
-const MAYBE: &[&str] = &["article", "body", "content", "main", "story", "entry", "post", "text"];
+const MAYBE: &[&str] = &[
+    "article", "body", "content", "main", "story", "entry", "post", "text",
+];
 const POSITIVE: &[&str] = &[
     "article", "body", "content", "entry", "hentry", "main", "post", "text", "blog", "story",
     "detail", "zoom", "trs", "artibody", "正文",
 ];
 const NEGATIVE: &[&str] = &[
-    "comment", "contact", "foot", "gdpr", "masthead", "media", "meta", "outbrain", "promo",
-    "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper", "sponsor", "shopping",
-    "tags", "tool", "widget", "byline", "author", "dateline", "caption", "recommend", "banner",
-    "combx", "hidden",
+    "comment",
+    "contact",
+    "foot",
+    "gdpr",
+    "masthead",
+    "media",
+    "meta",
+    "outbrain",
+    "promo",
+    "related",
+    "scroll",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "tags",
+    "tool",
+    "widget",
+    "byline",
+    "author",
+    "dateline",
+    "caption",
+    "recommend",
+    "banner",
+    "combx",
+    "hidden",
 ];
 const NEGATIVE_WORDS: &[&str] = &["ad", "ads", "com"];
 /// Class names of elements hidden by the stylesheets every framework ships.
@@ -224,9 +297,7 @@ fn words(s: &str) -> Vec<String> {
 }
 
 fn has_stem(words: &[String], stems: &[&str]) -> bool {
-    words
-        .iter()
-        .any(|w| stems.iter().any(|s| w.starts_with(s)))
+    words.iter().any(|w| stems.iter().any(|s| w.starts_with(s)))
 }
 
 fn has_word(words: &[String], list: &[&str]) -> bool {
@@ -313,17 +384,13 @@ fn measure(t: &str) -> (f64, u32, Option<char>) {
 /// Finds the main content of `root` (the body). `dropped` are the rule's
 /// chrome; `hints` are elements a generic content selector matched (they
 /// get a bonus, not the decision).
-pub fn find(html: &Html, root: ElementRef, dropped: &HashSet<NodeId>, hints: &HashSet<NodeId>) -> Content {
+pub fn find(
+    html: &Html,
+    root: ElementRef,
+    dropped: &HashSet<NodeId>,
+    hints: &HashSet<NodeId>,
+) -> Content {
     let (infos, pruned) = measure_tree(root, dropped, hints);
-    if std::env::var_os("PARKCRAWL_DEBUG_CONTENT").is_some() {
-        for id in &pruned {
-            let e = html.tree.get(*id).and_then(ElementRef::wrap).unwrap();
-            let n = super::dom::text_of(e, &HashSet::new()).len();
-            if n > 500 {
-                eprintln!("pruned <{} class={:?} id={:?} role={:?}> {n}", e.value().name(), e.value().attr("class"), e.value().attr("id"), e.value().attr("role"));
-            }
-        }
-    }
     let mut infos = infos;
     if infos.is_empty() {
         return Content::default();
@@ -333,7 +400,20 @@ pub fn find(html: &Html, root: ElementRef, dropped: &HashSet<NodeId>, hints: &Ha
     let mut candidates: Vec<usize> = Vec::new();
     for i in 0..infos.len() {
         let own = infos[i].own;
-        if infos[i].excluded || own < 25.0 || !matches!(infos[i].tag, Tag::P | Tag::Div | Tag::Td | Tag::Pre | Tag::Blockquote | Tag::ListLike | Tag::Other | Tag::Article) {
+        if infos[i].excluded
+            || own < 25.0
+            || !matches!(
+                infos[i].tag,
+                Tag::P
+                    | Tag::Div
+                    | Tag::Td
+                    | Tag::Pre
+                    | Tag::Blockquote
+                    | Tag::ListLike
+                    | Tag::Other
+                    | Tag::Article
+            )
+        {
             continue;
         }
         // A paragraph of links is a menu, not text.
@@ -382,7 +462,11 @@ pub fn find(html: &Html, root: ElementRef, dropped: &HashSet<NodeId>, hints: &Ha
     }
     let final_score = |infos: &[Info], i: usize| {
         let info = &infos[i];
-        let density = if info.text > 0.0 { info.links / info.text } else { 0.0 };
+        let density = if info.text > 0.0 {
+            info.links / info.text
+        } else {
+            0.0
+        };
         info.score.unwrap_or(0.0) * (1.0 - density)
     };
     let mut ranked: Vec<(f64, usize)> = candidates
@@ -441,7 +525,11 @@ pub fn find(html: &Html, root: ElementRef, dropped: &HashSet<NodeId>, hints: &Ha
             let same_class = top_class.is_some()
                 && el.and_then(|e| e.value().attr("class")) == top_class.as_deref();
             let bonus = if same_class { top_score * 0.2 } else { 0.0 };
-            let density = if info.text > 0.0 { info.links / info.text } else { 0.0 };
+            let density = if info.text > 0.0 {
+                info.links / info.text
+            } else {
+                0.0
+            };
             let joins = final_score(&infos, j) + bonus >= threshold
                 || (info.own > 0.0
                     && matches!(info.tag, Tag::P | Tag::Blockquote | Tag::Pre | Tag::Div)
@@ -453,14 +541,6 @@ pub fn find(html: &Html, root: ElementRef, dropped: &HashSet<NodeId>, hints: &Ha
         }
     }
     roots.sort_unstable();
-    if std::env::var_os("PARKCRAWL_DEBUG_CONTENT").is_some() {
-        for (sc, i) in ranked.iter().take(5) {
-            let e = html.tree.get(infos[*i].id).and_then(ElementRef::wrap).unwrap();
-            eprintln!("cand {sc:.1} <{} class={:?} id={:?}> text={} links={}", e.value().name(), e.value().attr("class"), e.value().attr("id"), infos[*i].text, infos[*i].links);
-        }
-        let e = html.tree.get(infos[top].id).and_then(ElementRef::wrap).unwrap();
-        eprintln!("top <{} class={:?}> roots={}", e.value().name(), e.value().attr("class"), roots.len());
-    }
 
     // Trim link-heavy blocks inside the content.
     let mut pruned = pruned;
@@ -645,9 +725,6 @@ fn measure_tree(
             && infos[i].prose >= 160.0
             && html_name(root, infos[i].id) == Some("form");
         let own_out = infos[i].soft && infos[i].text < page * 0.5 && !form_with_prose;
-        if std::env::var_os("PARKCRAWL_DEBUG_CONTENT").is_some() && infos[i].soft && infos[i].text > 500.0 {
-            eprintln!("soft {:?} text={} prose={} page={page} form={form_with_prose}", html_name(root, infos[i].id), infos[i].text, infos[i].prose);
-        }
         infos[i].excluded = parent_out || own_out;
         if own_out && !parent_out {
             pruned.insert(infos[i].id);

@@ -254,9 +254,15 @@ fn names_caption(class: &str) -> bool {
     // feature flag, not a caption.
     class.split_whitespace().any(|c| {
         let c = c.to_ascii_lowercase();
-        ["caption", "caption-text", "caption_text", "credit", "credits"]
-            .iter()
-            .any(|end| c.ends_with(end))
+        [
+            "caption",
+            "caption-text",
+            "caption_text",
+            "credit",
+            "credits",
+        ]
+        .iter()
+        .any(|end| c.ends_with(end))
     })
 }
 

@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use ego_tree::NodeId;
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
 
 use crate::document::{self, Document, Fetch, Park, Site};
@@ -152,7 +152,14 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         }
     }
 
-    let (mut found_items, item_nodes) = if matches!(url_kind, None | Some(Kind::District)) {
+    // A page that declares itself an article is one, lists and all: no
+    // listing is looked for without the URL's word for it.
+    let look_for_items = match url_kind {
+        Some(Kind::District) => true,
+        None => !meta.declares_article() || !rule.selectors.items.is_empty(),
+        _ => false,
+    };
+    let (mut found_items, item_nodes) = if look_for_items {
         let tz = &rule.timezone;
         let (i, n) = items::by_selectors(&html, &rule.selectors.items, &dropped, Some(&base), tz);
         if i.is_empty() {
@@ -176,11 +183,8 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
             // Entries are a title and a line or two of summary: a list of
             // long sections is an article written as a list.
             let short = !i.is_empty() && listed / i.len() <= 250;
-            // A page that declares itself an article is one, lists and all.
             if url_kind.is_some()
-                || (short
-                    && !meta.declares_article()
-                    && listed * 3 >= text_of(scope, &dropped).chars().count() * 2)
+                || (short && listed * 3 >= text_of(scope, &dropped).chars().count() * 2)
             {
                 (i, n)
             } else {
@@ -196,10 +200,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
 
     // Linearize the whole body once; content is the part `found` holds.
     let units = linear::linearize(body, &skip);
-    let in_content: Vec<bool> = units
-        .iter()
-        .map(|u| found.holds(&html, u.node()))
-        .collect();
+    let in_content: Vec<bool> = units.iter().map(|u| found.holds(&html, u.node())).collect();
 
     // The header line: among the lines after the headline and before the
     // content (or its first lines), those that read as a header.
@@ -260,13 +261,15 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
             meta.published
                 .iter()
                 .find_map(|d| extract::date::parse(d, tz))
-        });
+        })
+        // `<time datetime>` by the content is machine-readable too: it gives
+        // a visible date its time and offset.
+        .or_else(|| time_element(&html, content, &dropped, tz));
     let published_at = head
         .published_at
         .clone()
         .map(|visible| extract::date::refine(visible, machine_date.as_deref()))
         .or_else(|| machine_date.clone())
-        .or_else(|| time_element(&html, content, &dropped, tz))
         .or_else(|| date_in_url(&url, tz));
     let not_site = |a: &String| !site_names.contains(&a.as_str());
     let author = head
@@ -547,7 +550,20 @@ fn date_in_url(url: &Url, tz: &jiff::tz::TimeZone) -> Option<String> {
 /// The last few hundred characters of the page's text (its footer), for
 /// matching a saved file to its site.
 fn tail_text(html: &Html) -> String {
-    let text: String = html.root_element().text().collect();
+    // Text nodes from the end of the arena (nodes are created in document
+    // order) until enough is gathered: never the whole page's text.
+    let mut parts: Vec<&str> = Vec::new();
+    let mut n = 0;
+    for node in html.tree.nodes().rev() {
+        if let Node::Text(t) = node.value() {
+            parts.push(t);
+            n += t.chars().count();
+            if n >= 600 {
+                break;
+            }
+        }
+    }
+    let text: String = parts.into_iter().rev().collect();
     let start = text.char_indices().rev().nth(599).map_or(0, |(i, _)| i);
     text[start..].to_string()
 }

@@ -24,7 +24,9 @@ pub fn strip(html: &str) -> std::borrow::Cow<'_, str> {
         let at = i + off;
         let rest = &b[at + 1..];
         if rest.starts_with(b"!--") {
-            let end = html[at + 4..].find("-->").map_or(b.len(), |p| at + 4 + p + 3);
+            let end = html[at + 4..]
+                .find("-->")
+                .map_or(b.len(), |p| at + 4 + p + 3);
             if !html[at..end].contains("saved from url=") {
                 out.push_str(&html[kept..at]);
                 kept = end;
@@ -62,7 +64,10 @@ pub fn strip(html: &str) -> std::borrow::Cow<'_, str> {
 fn starts_with_tag(rest: &[u8], name: &str) -> bool {
     rest.len() > name.len()
         && rest[..name.len()].eq_ignore_ascii_case(name.as_bytes())
-        && matches!(rest[name.len()], b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>')
+        && matches!(
+            rest[name.len()],
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>'
+        )
 }
 
 /// Position of the `</name` that closes a raw-text element opened before

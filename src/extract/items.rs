@@ -99,7 +99,9 @@ fn is_entry(el: ElementRef, dropped: &HashSet<NodeId>) -> bool {
         return false;
     }
     // What precedes the link: a date, a bullet, a category tag at most.
-    let lead = whole.find(link.as_str()).map_or(usize::MAX, |i| whole[..i].chars().count());
+    let lead = whole
+        .find(link.as_str())
+        .map_or(usize::MAX, |i| whole[..i].chars().count());
     if lead > 12 {
         return false;
     }

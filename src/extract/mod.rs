@@ -120,7 +120,9 @@ pub fn lang(text: &str, declared: Option<&str>) -> Option<String> {
     if (han + kana) * 3 > total {
         return Some("zh".into());
     }
-    let info = whatlang::detect(text)?;
+    // A few thousand characters tell the language as well as the whole text.
+    let cut = text.char_indices().nth(3000).map_or(text.len(), |(i, _)| i);
+    let info = whatlang::detect(&text[..cut])?;
     let code = match info.lang() {
         whatlang::Lang::Eng => "en",
         whatlang::Lang::Fra => "fr",
