@@ -354,16 +354,8 @@ impl Crawler {
                     .filter_map(|u| self.ctx.canon(&u))
                     .map(String::from)
                     .collect();
-                if keys.iter().any(|k| emitted.contains(k)) {
-                    tracing::debug!(url = %doc.url, "duplicate record (same canonical URL)");
-                    summary.count(ErrorKind::Duplicate);
-                    // No record id: the page that owns it is the one
-                    // written (perhaps still on its way to the writer).
-                    visit.record_id = None;
-                    self.frontier.done(&entry.url, Some(&visit))?;
-                    return Ok(true);
-                }
-                emitted.extend(keys);
+                // A duplicate's links are followed too: the copy written
+                // first (an alias naming this page as canonical) may lack them.
                 let next_depth = entry.depth + 1;
                 if self.cfg.max_depth.is_none_or(|m| next_depth <= m) {
                     for link in links {
@@ -374,6 +366,16 @@ impl Crawler {
                         }
                     }
                 }
+                if keys.iter().any(|k| emitted.contains(k)) {
+                    tracing::debug!(url = %doc.url, "duplicate record (same canonical URL)");
+                    summary.count(ErrorKind::Duplicate);
+                    // No record id: the page that owns it is the one
+                    // written (perhaps still on its way to the writer).
+                    visit.record_id = None;
+                    self.frontier.done(&entry.url, Some(&visit))?;
+                    return Ok(true);
+                }
+                emitted.extend(keys);
                 tracing::debug!(url = %doc.url, depth = entry.depth, kind = ?doc.kind, "page");
                 if !self.cfg.emit_all && known.content_hash.as_ref() == Some(&doc.content_hash) {
                     tracing::debug!(url = %doc.url, "unchanged");
