@@ -312,11 +312,11 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
 
     // The state comes before any output file is touched: a second run on a
     // locked state must leave the first run's files alone.
-    let state = match &args.state {
-        Some(path) => Some(open_state(path, args.output.as_deref(), recrawl_after)?),
+    let store = match &args.state {
+        Some(path) => Some(open_state(path, args.output.as_deref())?),
         None => None,
     };
-    let resume = state.is_some();
+    let resume = store.is_some();
     let open = |p: Option<&Path>, what: &str| {
         let w = if resume {
             if let Some(p) = p {
@@ -344,6 +344,11 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
         None => None,
     };
     crawl.archive = archive.is_some();
+    // Last, so that a run refused above is not recorded as one that started.
+    let state = match (store, &args.state) {
+        (Some(store), Some(path)) => Some(begin(store, path, recrawl_after)?),
+        _ => None,
+    };
     Ok(Prepared {
         crawl,
         fetch,
@@ -355,13 +360,9 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
     })
 }
 
-/// Opens the state (taking its lock), repairs the output a killed run left,
-/// and decides whether this run resumes, revisits, or starts afresh.
-fn open_state(
-    path: &Path,
-    output: Option<&Path>,
-    recrawl_after: Duration,
-) -> Result<StateRun, Refused> {
+/// Opens the state (taking its lock) and repairs the output a killed run
+/// left, before any output file is opened.
+fn open_state(path: &Path, output: Option<&Path>) -> Result<StateStore, Refused> {
     let mut store = StateStore::open(path).map_err(|e| match e {
         StoreError::Locked { .. } => Refused {
             message: e.to_string(),
@@ -372,19 +373,36 @@ fn open_state(
     let found = store
         .reconcile(output)
         .map_err(|e| Refused::new("crawl", e))?;
-    let out_name = output.map_or_else(|| "the output".to_string(), |p| p.display().to_string());
-    if let Some((len, committed)) = found.short {
+    if let Some(file) = &found.file {
+        let name = file.display();
+        if let Some((len, committed)) = found.short {
+            eprintln!(
+                "parkcrawl: note: {name} is {len} bytes, shorter than the {committed} bytes the state {} counts as written: it was truncated or replaced since (or a power cut lost its tail)",
+                path.display()
+            );
+        }
+        if found.records > 0 || found.cut > 0 {
+            eprintln!(
+                "parkcrawl: {name}: kept {} record(s) written before the last run ended; cut a partial last line of {} bytes",
+                found.records, found.cut
+            );
+        }
+    }
+    if found.cut_here > 0
+        && let Some(o) = output
+    {
         eprintln!(
-            "parkcrawl: warning: {out_name} is {len} bytes, shorter than the {committed} the state {} counts as written: records of a power cut or of an edit may be missing",
-            path.display()
+            "parkcrawl: {}: cut a partial last line of {} bytes before appending",
+            o.display(),
+            found.cut_here
         );
     }
-    if found.records > 0 || found.cut > 0 {
-        eprintln!(
-            "parkcrawl: {out_name}: kept {} record(s) written before the last run ended; cut a partial last line of {} bytes",
-            found.records, found.cut
-        );
-    }
+    Ok(store)
+}
+
+/// Decides whether this run resumes, revisits, or starts afresh, and says
+/// which.
+fn begin(mut store: StateStore, path: &Path, recrawl_after: Duration) -> Result<StateRun, Refused> {
     let before = jiff::Timestamp::now()
         .checked_sub(
             jiff::SignedDuration::try_from(recrawl_after).unwrap_or(jiff::SignedDuration::MAX),

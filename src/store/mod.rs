@@ -158,17 +158,21 @@ pub struct Status {
     pub output: Option<String>,
 }
 
-/// What reconcile found in the output file.
+/// What reconcile found in an output file.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reconciled {
+    /// The file read: the output of the run before.
+    pub file: Option<PathBuf>,
     /// Whole lines written after the last commit, now marked done.
     pub records: usize,
     /// Bytes of a partial last line, cut off.
     pub cut: u64,
-    /// The output file is shorter than the committed offset (a power cut,
-    /// or someone truncated it): records the state counts as written are
-    /// missing from it.
+    /// The file is shorter than the committed offset (truncated or replaced
+    /// since, or a power cut lost its tail): `(length, committed)`.
     pub short: Option<(u64, u64)>,
+    /// Bytes of a partial last line cut off this run's output, when it is
+    /// another file than the run before's.
+    pub cut_here: u64,
 }
 
 pub struct StateStore {
@@ -461,6 +465,7 @@ impl StateStore {
             let committed = self.meta_i64("output_offset")?.unwrap_or(0).max(0) as u64;
             if prev.is_file() {
                 found = self.scan_tail(&prev, committed)?;
+                found.file = Some(prev);
             }
         }
         match &here {
@@ -469,7 +474,7 @@ impl StateStore {
                     file_len(p)?
                 } else {
                     let (len, cut) = cut_partial_line(p)?;
-                    found.cut += cut;
+                    found.cut_here = cut;
                     len
                 };
                 self.set_meta("output_path", &p.to_string_lossy())?;
@@ -1161,7 +1166,9 @@ mod tests {
         let mut s = StateStore::open(&db).unwrap();
         let found = s.reconcile(Some(&day2)).unwrap();
         assert_eq!(found.records, 1);
-        assert_eq!(found.cut, "{\"partial".len() as u64);
+        assert_eq!(found.file, Some(absolute(&day1)));
+        assert_eq!(found.cut, 0);
+        assert_eq!(found.cut_here, "{\"partial".len() as u64);
         assert_eq!(
             std::fs::read_to_string(&day2).unwrap(),
             "{\"foreign\":true}\n"

@@ -371,6 +371,56 @@ fn a_half_written_last_line_is_cut_and_its_page_written_whole() {
     assert_eq!(status_json(&state)["complete"], true);
 }
 
+/// SIGTERM stops a state crawl cleanly (pages in flight finish or go back
+/// to the queue); the next run picks up the rest.
+#[test]
+fn sigterm_stops_a_state_crawl_and_the_next_run_finishes_it() {
+    let server = Server::start(tree_site);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let state = dir.path().join("state.db");
+    let args = [
+        "http://k.test/",
+        "--state",
+        path_str(&state),
+        "-o",
+        path_str(&out),
+        "--rate",
+        "0",
+    ];
+    let mut cmd = crawl_cmd(&server, &["k.test"], &args);
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while page_hits(&server).len() < 20 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let first = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("stopped: "), "{stderr}");
+    let st = status_json(&state);
+    assert_eq!(st["complete"], false, "{st}");
+    assert_eq!(st["last_run"]["outcome"], "stopped", "{st}");
+    let written = output(&out).len();
+    assert!((19..200).contains(&written), "{written}");
+
+    let r = run(crawl_cmd(&server, &["k.test"], &args));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("resuming the crawl"), "{}", r.stderr);
+    let recs = output(&out);
+    let ids: HashSet<&str> = recs.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!((recs.len(), ids.len()), (200, 200));
+    assert_eq!(status_json(&state)["complete"], true);
+}
+
 /// One page of the incremental site, as the server holds it now.
 #[derive(Clone)]
 struct Spec {
