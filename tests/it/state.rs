@@ -195,6 +195,10 @@ fn kill_9_five_times_then_every_page_is_written_exactly_once() {
             if let Some(s) = child.try_wait().unwrap() {
                 panic!("run {kill} ended ({s}) before its kill point; seed {seed}");
             }
+            if started.elapsed() > Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("run {kill} hangs: no kill point after a minute; seed {seed}");
+            }
             if !on_growth {
                 std::thread::sleep(Duration::from_millis(1));
             }
