@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use parkcrawl::crawl::frontier::{Entry, Frontier};
-use parkcrawl::store::{Fetched, StateStore};
+use parkcrawl::store::{StateStore, Visit};
 
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -40,7 +40,7 @@ fn main() {
             i % 100
         ))
         .unwrap();
-        store.push(Entry::page(url, 1));
+        store.push(Entry::page(url, 1)).unwrap();
     }
     let enqueue = t.elapsed().as_secs_f64();
     // A second push of a known URL is a no-op (the seen-set is the table).
@@ -52,7 +52,7 @@ fn main() {
                 i % 100
             ))
             .unwrap();
-            store.push(Entry::page(url, 1))
+            store.push(Entry::page(url, 1)).unwrap()
         })
         .count();
     let dedup = t.elapsed().as_secs_f64();
@@ -60,11 +60,11 @@ fn main() {
 
     let t = Instant::now();
     let mut popped = 0usize;
-    while let Some(e) = store.pop(&mut |_| true) {
+    while let Some(e) = store.pop(&mut |_| true).unwrap() {
         store
             .commit_page(
                 &e.url,
-                &Fetched {
+                &Visit {
                     emitted: true,
                     ..Default::default()
                 },

@@ -20,6 +20,8 @@
 //!   redirects, body limit, address safety;
 //! - [`crawl`]: frontier, canonical URLs, scope, links, sitemaps, shutdown —
 //!   feeds fetched pages through decode and clean;
+//! - [`store`]: the crawl state (`--state`), SQLite behind the frontier
+//!   trait: resume, incremental recrawl, exactly-once output;
 //! - [`warc`]: WARC/1.1 reader and writer; [`bulk`]: ordered parallel cleaning;
 //! - [`eval`]: the extraction-quality metric the extract benchmark scores with;
 //! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
@@ -45,4 +47,6 @@ pub mod exit {
     pub const SOME_FAILED: i32 = 1;
     /// The run could not start: bad arguments, bad rules, unwritable output.
     pub const CANNOT_START: i32 = 2;
+    /// `crawl --state FILE`: another run holds that state's lock.
+    pub const LOCKED: i32 = 3;
 }

@@ -2,13 +2,14 @@
 //! with its code. Everything else lives in the library.
 
 use clap::Parser;
-use parkcrawl::cli::{Cli, Command, clean, crawl, rules};
+use parkcrawl::cli::{Cli, Command, clean, crawl, rules, status};
 
 fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Crawl(args) => crawl::run(*args),
         Command::Clean(args) => clean::run(args),
+        Command::Status(args) => status::run(args),
         Command::Rules { command } => rules::run(command),
     };
     std::process::exit(code);

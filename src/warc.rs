@@ -11,7 +11,8 @@
 //! renamed `X-Parkcrawl-Original-Content-Encoding`: a reader must not decode
 //! the payload twice. The payload digest is over the stored body.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
+use std::path::Path;
 
 use sha1::{Digest, Sha1};
 
@@ -214,6 +215,89 @@ impl<W: Write> WarcWriter<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
+}
+
+/// Cuts off a last record that a kill left half-written, so that a resumed
+/// crawl can append to the WARC (`crawl --state … --warc FILE`). Works on
+/// what [`WarcWriter`] writes: one gzip member per record, or plain records.
+/// Returns the bytes cut; a missing file is fine (0).
+pub fn cut_partial_record(path: &Path) -> io::Result<u64> {
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata()?.len();
+    let mut r = BufReader::with_capacity(64 * 1024, &file);
+    let gz = r.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let mut good = 0u64;
+    while good < len {
+        let next = if gz {
+            // A bufread decoder takes exactly its member from the reader, so
+            // the position after it is the member's end. A truncated member
+            // fails (its deflate data or its CRC trailer is short).
+            let mut d = flate2::bufread::GzDecoder::new(&mut r);
+            match io::copy(&mut d, &mut io::sink()) {
+                Ok(_) => r.stream_position()?,
+                Err(_) => break,
+            }
+        } else {
+            match plain_record_len(&mut r)? {
+                Some(n) => good + n,
+                None => break,
+            }
+        };
+        if next <= good {
+            break;
+        }
+        good = next;
+    }
+    drop(r);
+    if good < len {
+        file.set_len(good)?;
+    }
+    Ok(len - good)
+}
+
+/// The length of one whole uncompressed record (headers, block and the
+/// closing CRLF CRLF), or `None` when the file ends inside it.
+fn plain_record_len(r: &mut impl BufRead) -> io::Result<Option<u64>> {
+    let mut line = Vec::new();
+    let mut n = r.read_until(b'\n', &mut line)? as u64;
+    if !line.starts_with(b"WARC/") || line.last() != Some(&b'\n') {
+        return Ok(None);
+    }
+    let mut block = None;
+    loop {
+        line.clear();
+        let k = r.read_until(b'\n', &mut line)?;
+        if line.last() != Some(&b'\n') {
+            return Ok(None);
+        }
+        n += k as u64;
+        let l = String::from_utf8_lossy(&line);
+        let l = l.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':')
+            && k.trim().eq_ignore_ascii_case("Content-Length")
+        {
+            block = v.trim().parse::<u64>().ok();
+        }
+    }
+    let Some(block) = block else {
+        return Ok(None);
+    };
+    let want = block + 4;
+    if io::copy(&mut r.take(want), &mut io::sink())? < want {
+        return Ok(None);
+    }
+    Ok(Some(n + want))
 }
 
 /// WARC-Target-URI: no fragment.
@@ -518,6 +602,40 @@ mod tests {
             whole += 1;
         }
         assert_eq!(whole, 6);
+    }
+
+    #[test]
+    fn a_half_written_last_record_is_cut_for_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        for gzip in [true, false] {
+            let path = dir.path().join(if gzip { "a.warc.gz" } else { "a.warc" });
+            let mut w = WarcWriter::new(Vec::new(), gzip, "a", "2026-11-25T08:00:00Z").unwrap();
+            w.write_exchange(&Exchange {
+                url: "http://a.example.cn/",
+                date: "2026-11-25T08:00:00Z",
+                ip: None,
+                method: "GET",
+                request_headers: &[],
+                status: 200,
+                reason: "OK",
+                response_headers: &[],
+                body: "<p>页面</p>".as_bytes(),
+            })
+            .unwrap();
+            let whole = w.into_inner();
+            // A kill 40 bytes into the next record (inside its first member).
+            let mut file = whole.clone();
+            file.extend_from_slice(&whole[..40]);
+            std::fs::write(&path, &file).unwrap();
+            let cut = cut_partial_record(&path).unwrap();
+            assert_eq!(cut, 40, "gzip {gzip}");
+            assert_eq!(std::fs::read(&path).unwrap(), whole);
+            assert_eq!(cut_partial_record(&path).unwrap(), 0);
+        }
+        assert_eq!(
+            cut_partial_record(&dir.path().join("none.warc")).unwrap(),
+            0
+        );
     }
 
     #[test]

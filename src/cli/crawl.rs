@@ -1,31 +1,48 @@
 //! `parkcrawl crawl [URL…]`: a polite crawl that streams records. Builds the
-//! fetch and crawl configs from the flags and the site rules (precedence:
-//! defaults < site rule < flag), runs the crawl, maps the outcome to an exit
-//! code.
+//! fetch and crawl configs from the flags, the job file and the site rules
+//! (precedence: defaults < job file < site rule < flag), opens the crawl
+//! state when there is one, runs the crawl, maps the outcome to an exit code.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 use url::Url;
 
-use super::{RuleArgs, report};
-use crate::crawl::frontier::MemoryFrontier;
-use crate::crawl::report::Progress;
+use super::{job, report};
+use crate::crawl::frontier::{Frontier, MemoryFrontier};
+use crate::crawl::report::{Progress, Summary};
+use crate::crawl::sink::Ledger;
 use crate::crawl::{CrawlConfig, Crawler, Stop, shutdown, sink};
 use crate::exit;
 use crate::fetch::{DEFAULT_USER_AGENT, FetchConfig, Fetcher, now_rfc3339};
 use crate::output::JsonlWriter;
 use crate::rules::RuleSet;
+use crate::store::{LastRun, RunStart, SharedStore, StateStore, StoreError, cut_partial_line};
 use crate::warc::WarcWriter;
 
-#[derive(Debug, clap::Args)]
+/// What `--emit` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Emit {
+    /// Records of new and changed pages only (and tombstones of pages gone).
+    Changed,
+    /// A record of every page fetched, changed or not; no conditional requests.
+    All,
+}
+
+/// The flags of `crawl`. Every one may also be a key of a `--config` job
+/// file (see `job.rs`), so none has a clap default: the defaults are
+/// applied after the flags and the file are merged, in [`prepare`].
+#[derive(Debug, Default, clap::Args, serde::Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CrawlArgs {
     /// Pages to start from. Without any (and without --sitemap): the seeds of
     /// every site rule.
     #[arg(value_name = "URL")]
+    #[serde(rename = "seeds")]
     pub urls: Vec<String>,
     /// A sitemap or sitemap index to read for pages (repeatable).
     #[arg(long = "sitemap", value_name = "URL")]
@@ -34,19 +51,21 @@ pub struct CrawlArgs {
     /// 0 means no limit: only for servers you own.
     #[arg(long, value_name = "PER_SECOND")]
     pub rate: Option<f64>,
-    /// Requests in flight at once, over all hosts (each host gets one connection).
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    pub concurrency: usize,
+    /// Requests in flight at once, over all hosts (each host gets one
+    /// connection) [default: 8].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
     /// Stop after this many page fetches.
     #[arg(long, value_name = "N")]
     pub max_pages: Option<u64>,
     /// Follow links at most N steps from a seed (0: the seeds only).
     #[arg(long, value_name = "N")]
     pub max_depth: Option<u32>,
-    /// The User-Agent header; its first word is the robots.txt product token.
-    #[arg(long, value_name = "UA", default_value = DEFAULT_USER_AGENT)]
-    pub user_agent: String,
-    /// Write records to FILE instead of stdout.
+    /// The User-Agent header; its first word is the robots.txt product token
+    /// [default: parkcrawl/VERSION (+URL)].
+    #[arg(long, value_name = "UA")]
+    pub user_agent: Option<String>,
+    /// Write records to FILE instead of stdout (with --state: appended to).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Write failed and skipped pages to FILE as JSON Lines.
@@ -56,32 +75,53 @@ pub struct CrawlArgs {
     /// (gzip per record when FILE ends in .gz).
     #[arg(long, value_name = "FILE")]
     pub warc: Option<PathBuf>,
-    /// Whole-request timeout, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
-    /// Connect timeout, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub connect_timeout: f64,
-    /// Largest page body accepted, in bytes after decompression.
-    #[arg(long, value_name = "BYTES", default_value_t = super::clean::DEFAULT_MAX_SIZE)]
-    pub max_body: u64,
-    /// Redirects followed per page.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub max_redirects: usize,
-    /// Further attempts after a transient failure (connect, timeout, 429, 5xx).
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub retries: u32,
+    /// Whole-request timeout, in seconds [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Connect timeout, in seconds [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
+    /// Largest page body accepted, in bytes after decompression [default: 10 MiB].
+    #[arg(long, value_name = "BYTES")]
+    pub max_body: Option<u64>,
+    /// Redirects followed per page [default: 10].
+    #[arg(long, value_name = "N")]
+    pub max_redirects: Option<usize>,
+    /// Further attempts after a transient failure (connect, timeout, 429,
+    /// 5xx) [default: 3].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
     /// Follow links into private, loopback and link-local addresses too.
     #[arg(long)]
     pub allow_private: bool,
     /// Connect to HOST at IP:PORT instead of resolving it (repeatable).
-    #[arg(long, value_name = "HOST:IP:PORT", value_parser = parse_resolve)]
-    pub resolve: Vec<(String, SocketAddr)>,
+    #[arg(long, value_name = "HOST:IP:PORT")]
+    pub resolve: Vec<String>,
     /// Do not read the sitemaps named in robots.txt.
     #[arg(long)]
     pub no_robots_sitemaps: bool,
-    #[command(flatten)]
-    pub rules: RuleArgs,
+    /// Directory of extra site rules (`*.toml`); a rule with a built-in id replaces it.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Keep the crawl's state in this SQLite file: a killed run resumes
+    /// where it stopped; a rerun of a complete crawl revisits pages
+    /// incrementally (see --recrawl-after).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// With --state: on a rerun of a complete crawl, fetch again (with
+    /// conditional requests) the pages last fetched this long ago or more:
+    /// 0s, 30m, 12h, 1d… [default: 1d].
+    #[arg(long, value_name = "DURATION")]
+    pub recrawl_after: Option<String>,
+    /// With --state: `changed` writes records of new and changed pages only,
+    /// and tombstones of pages gone; `all` writes every page fetched
+    /// [default: changed].
+    #[arg(long, value_name = "WHAT")]
+    pub emit: Option<Emit>,
+    /// A job file (TOML) holding any of these flags; flags given here win.
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
 }
 
 fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
@@ -113,11 +153,33 @@ pub fn run(args: CrawlArgs) -> i32 {
         .try_init();
     match prepare(args) {
         Ok(p) => execute(p),
-        Err((what, msg)) => {
-            report(&what, &msg);
-            exit::CANNOT_START
+        Err(e) => {
+            eprintln!("parkcrawl: {}", e.message);
+            e.code
         }
     }
+}
+
+/// Why the crawl did not start: one line, and the exit code.
+struct Refused {
+    message: String,
+    code: i32,
+}
+
+impl Refused {
+    fn new(what: impl std::fmt::Display, msg: impl std::fmt::Display) -> Refused {
+        Refused {
+            message: format!("{what}: {msg}"),
+            code: exit::CANNOT_START,
+        }
+    }
+}
+
+/// The crawl state of this run: the store (frontier and writer's ledger)
+/// and how the run began.
+struct StateRun {
+    store: SharedStore,
+    start: RunStart,
 }
 
 struct Prepared {
@@ -127,18 +189,28 @@ struct Prepared {
     records: JsonlWriter,
     errors: Option<JsonlWriter>,
     archive: Option<sink::Archive>,
+    state: Option<StateRun>,
 }
 
 /// Everything that can refuse to start, before any request.
-fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
-    let rules = Arc::new(
-        RuleSet::load(args.rules.rules.as_deref())
-            .map_err(|e| ("rules".to_string(), e.to_string()))?,
-    );
-    let url = |s: &String| -> Result<Url, (String, String)> {
-        let u = Url::parse(s).map_err(|e| (s.clone(), e.to_string()))?;
+fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
+    let args = match &args.config {
+        Some(path) => {
+            let file = job::load(path).map_err(|m| Refused {
+                message: m,
+                code: exit::CANNOT_START,
+            })?;
+            job::merge(args, file)
+        }
+        None => args,
+    };
+    let bad = |flag: &str, msg: &str| Refused::new(flag, msg);
+    let rules =
+        Arc::new(RuleSet::load(args.rules.as_deref()).map_err(|e| Refused::new("rules", e))?);
+    let url = |s: &String| -> Result<Url, Refused> {
+        let u = Url::parse(s).map_err(|e| Refused::new(s, e))?;
         if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-            return Err((s.clone(), "not an http(s) URL".into()));
+            return Err(Refused::new(s, "not an http(s) URL"));
         }
         Ok(u)
     };
@@ -152,28 +224,47 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
             .collect();
     }
     if seeds.is_empty() && sitemaps.is_empty() {
-        return Err((
-            "crawl".into(),
-            "no seeds: give URLs, --sitemap, or rules with crawl.seeds".into(),
+        return Err(Refused::new(
+            "crawl",
+            "no seeds: give URLs, --sitemap, or rules with crawl.seeds",
         ));
     }
-    let bad = |flag: &str, msg: &str| (flag.to_string(), msg.to_string());
     if let Some(r) = args.rate
         && !(r >= 0.0 && r.is_finite())
     {
         return Err(bad("--rate", "must be a number ≥ 0 (0: no limit)"));
     }
-    if args.concurrency == 0 {
+    let concurrency = args.concurrency.unwrap_or(8);
+    if concurrency == 0 {
         return Err(bad("--concurrency", "must be at least 1"));
     }
-    if args.max_body == 0 {
+    let max_body = args.max_body.unwrap_or(super::clean::DEFAULT_MAX_SIZE);
+    if max_body == 0 {
         return Err(bad("--max-body", "must be at least 1"));
     }
-    if args.user_agent.trim().is_empty() {
+    let user_agent = args
+        .user_agent
+        .clone()
+        .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string());
+    if user_agent.trim().is_empty() {
         return Err(bad("--user-agent", "must not be empty"));
     }
+    let resolve: Vec<(String, SocketAddr)> = args
+        .resolve
+        .iter()
+        .map(|r| parse_resolve(r).map_err(|m| Refused::new("--resolve", m)))
+        .collect::<Result<_, _>>()?;
+    let recrawl_after = match &args.recrawl_after {
+        Some(d) => job::parse_duration(d).map_err(|m| bad("--recrawl-after", &m))?,
+        None => Duration::from_secs(86_400),
+    };
+    // Without a state every page is new, so `--emit` makes no difference;
+    // a recrawl period without one is a mistake worth saying.
+    if args.state.is_none() && args.recrawl_after.is_some() {
+        return Err(bad("--recrawl-after", "needs --state FILE"));
+    }
 
-    let mut fetch = FetchConfig::new(&args.user_agent);
+    let mut fetch = FetchConfig::new(&user_agent);
     let flag_rate = args.rate;
     let rate_rules = rules.clone();
     fetch.rate = Arc::new(move |host: &str| {
@@ -188,15 +279,16 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
             .or(rate_rules.generic.crawl.rate)
             .unwrap_or(1.0)
     });
-    fetch.timeout = seconds("--timeout", args.timeout).map_err(|m| bad("--timeout", &m))?;
-    fetch.connect_timeout = seconds("--connect-timeout", args.connect_timeout)
+    fetch.timeout =
+        seconds("--timeout", args.timeout.unwrap_or(30.0)).map_err(|m| bad("--timeout", &m))?;
+    fetch.connect_timeout = seconds("--connect-timeout", args.connect_timeout.unwrap_or(10.0))
         .map_err(|m| bad("--connect-timeout", &m))?;
-    fetch.max_body = args.max_body;
-    fetch.max_in_flight = args.concurrency;
-    fetch.max_redirects = args.max_redirects;
-    fetch.retries = args.retries;
+    fetch.max_body = max_body;
+    fetch.max_in_flight = concurrency;
+    fetch.max_redirects = args.max_redirects.unwrap_or(10);
+    fetch.retries = args.retries.unwrap_or(3);
     fetch.policy.allow_private = args.allow_private;
-    fetch.policy.resolve = args.resolve.into_iter().collect();
+    fetch.policy.resolve = resolve.into_iter().collect();
     fetch.policy.trusted = seeds
         .iter()
         .chain(&sitemaps)
@@ -211,16 +303,34 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
         max_depth: args.max_depth,
         // Waiting tasks are cheap; this bounds pages being cleaned and the
         // hosts served at once.
-        max_tasks: (args.concurrency * 4).max(16),
+        max_tasks: (concurrency * 4).max(16),
         per_host: fetch.connections_per_host,
         robots_sitemaps: !args.no_robots_sitemaps,
+        emit_all: args.emit == Some(Emit::All),
         ..CrawlConfig::default()
     };
-    let open = |p: Option<&std::path::Path>, what: &str| {
-        JsonlWriter::create(p).map_err(|e| {
-            (
+
+    // The state comes before any output file is touched: a second run on a
+    // locked state must leave the first run's files alone.
+    let store = match &args.state {
+        Some(path) => Some(open_state(path, args.output.as_deref())?),
+        None => None,
+    };
+    let resume = store.is_some();
+    let open = |p: Option<&Path>, what: &str| {
+        let w = if resume {
+            if let Some(p) = p {
+                // The errors file of a killed run may end mid-line too.
+                cut_partial_line(p).map_err(|e| Refused::new(p.display(), e))?;
+            }
+            JsonlWriter::append(p)
+        } else {
+            JsonlWriter::create(p)
+        };
+        w.map_err(|e| {
+            Refused::new(
                 p.map_or_else(|| what.to_string(), |p| p.display().to_string()),
-                e.to_string(),
+                e,
             )
         })
     };
@@ -230,21 +340,15 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
         None => None,
     };
     let archive = match args.warc.as_deref() {
-        Some(p) => {
-            let name = p
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            let gzip = name.to_ascii_lowercase().ends_with(".gz");
-            let file = std::fs::File::create(p)
-                .and_then(|f| {
-                    WarcWriter::new(std::io::BufWriter::new(f), gzip, &name, &now_rfc3339())
-                })
-                .map_err(|e| (p.display().to_string(), e.to_string()))?;
-            Some(file)
-        }
+        Some(p) => Some(open_warc(p, resume).map_err(|e| Refused::new(p.display(), e))?),
         None => None,
     };
     crawl.archive = archive.is_some();
+    // Last, so that a run refused above is not recorded as one that started.
+    let state = match (store, &args.state) {
+        (Some(store), Some(path)) => Some(begin(store, path, recrawl_after)?),
+        _ => None,
+    };
     Ok(Prepared {
         crawl,
         fetch,
@@ -252,7 +356,100 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, (String, String)> {
         records,
         errors,
         archive,
+        state,
     })
+}
+
+/// Opens the state (taking its lock) and repairs the output a killed run
+/// left, before any output file is opened.
+fn open_state(path: &Path, output: Option<&Path>) -> Result<StateStore, Refused> {
+    let mut store = StateStore::open(path).map_err(|e| match e {
+        StoreError::Locked { .. } => Refused {
+            message: e.to_string(),
+            code: exit::LOCKED,
+        },
+        e => Refused::new("crawl", e),
+    })?;
+    let found = store
+        .reconcile(output)
+        .map_err(|e| Refused::new("crawl", e))?;
+    if let Some(file) = &found.file {
+        let name = file.display();
+        if let Some((len, committed)) = found.short {
+            eprintln!(
+                "parkcrawl: note: {name} is {len} bytes, shorter than the {committed} bytes the state {} counts as written: it was truncated or replaced since (or a power cut lost its tail)",
+                path.display()
+            );
+        }
+        if found.records > 0 || found.cut > 0 {
+            eprintln!(
+                "parkcrawl: {name}: kept {} record(s) written before the last run ended; cut a partial last line of {} bytes",
+                found.records, found.cut
+            );
+        }
+    }
+    if found.cut_here > 0
+        && let Some(o) = output
+    {
+        eprintln!(
+            "parkcrawl: {}: cut a partial last line of {} bytes before appending",
+            o.display(),
+            found.cut_here
+        );
+    }
+    Ok(store)
+}
+
+/// Decides whether this run resumes, revisits, or starts afresh, and says
+/// which.
+fn begin(mut store: StateStore, path: &Path, recrawl_after: Duration) -> Result<StateRun, Refused> {
+    let before = jiff::Timestamp::now()
+        .checked_sub(
+            jiff::SignedDuration::try_from(recrawl_after).unwrap_or(jiff::SignedDuration::MAX),
+        )
+        .unwrap_or(jiff::Timestamp::MIN)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let start = store
+        .begin_run(&before)
+        .map_err(|e| Refused::new("crawl", e))?;
+    if start.resumed {
+        eprintln!(
+            "parkcrawl: resuming the crawl in {} ({} pages queued)",
+            path.display(),
+            Frontier::queued(&store)
+        );
+    } else if start.cycle > 1 {
+        eprintln!(
+            "parkcrawl: {}: crawl complete; revisiting {} page(s) last fetched at or before {before}",
+            path.display(),
+            start.requeued
+        );
+    }
+    Ok(StateRun {
+        store: SharedStore::new(store),
+        start,
+    })
+}
+
+/// The `--warc` file: created afresh, or with `--state` appended to after
+/// cutting a record that a kill left half-written (a new `warcinfo` record
+/// starts each run's part).
+fn open_warc(p: &Path, append: bool) -> std::io::Result<sink::Archive> {
+    let name = p
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let gzip = name.to_ascii_lowercase().ends_with(".gz");
+    let file = if append {
+        crate::warc::cut_partial_record(p)?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)?
+    } else {
+        std::fs::File::create(p)?
+    };
+    WarcWriter::new(std::io::BufWriter::new(file), gzip, &name, &now_rfc3339())
 }
 
 fn execute(p: Prepared) -> i32 {
@@ -275,40 +472,80 @@ fn execute(p: Prepared) -> i32 {
     };
     let progress = Arc::new(Progress::new(true));
     let stop = Stop::default();
-    let (summary, written) = runtime.block_on(async {
+    let (frontier, ledger): (Box<dyn Frontier>, Option<Box<dyn Ledger>>) = match &p.state {
+        Some(s) => (Box::new(s.store.clone()), Some(Box::new(s.store.clone()))),
+        None => (Box::new(MemoryFrontier::new()), None),
+    };
+    tracing::debug!(state = ?p.state.as_ref().map(|s| &s.start), "run starts");
+    let (result, written) = runtime.block_on(async {
         let say = progress.clone();
         shutdown::listen(stop.clone(), move |m| say.line(m));
-        let (tx, writer) = sink::spawn(p.records, p.errors, p.archive, stop.graceful.clone());
-        let crawler = Crawler::new(
-            p.crawl,
-            fetcher,
-            p.rules,
-            Box::new(MemoryFrontier::new()),
+        let (tx, writer) = sink::spawn(
+            p.records,
+            p.errors,
+            p.archive,
+            ledger,
             stop.graceful.clone(),
         );
-        let summary = crawler.run(tx, &stop, &progress).await;
+        let crawler = Crawler::new(p.crawl, fetcher, p.rules, frontier, stop.graceful.clone());
+        let result = crawler.run(tx, &stop, &progress).await;
         // The sender is gone with the crawler: the writer drains and ends.
         let written = tokio::task::spawn_blocking(move || writer.join())
             .await
             .ok()
             .and_then(Result::ok);
-        (summary, written)
+        (result, written)
     });
     // Tasks still blocked (a clean in progress) are not waited for.
     runtime.shutdown_timeout(Duration::from_secs(1));
     progress.finish();
-    let code = match written {
-        Some(Ok(w)) if w.closed => return exit::OK,
-        Some(Ok(_)) => None,
+    let mut code = None;
+    let mut summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            report("crawl stopped", &e);
+            code = Some(exit::CANNOT_START);
+            Summary::default()
+        }
+    };
+    let closed = match &written {
+        Some(Ok(w)) => {
+            // Records the writer found already written under another URL.
+            summary.ok = summary.ok.saturating_sub(w.duplicates);
+            summary.skipped += w.duplicates;
+            if w.duplicates > 0 {
+                *summary.by_kind.entry("duplicate").or_default() += w.duplicates;
+            }
+            w.closed
+        }
         Some(Err(e)) => {
-            report("output", &e);
-            Some(exit::CANNOT_START)
+            report("output", e);
+            code = Some(exit::CANNOT_START);
+            false
         }
         None => {
             report("output", &"the writer stopped unexpectedly");
-            Some(exit::CANNOT_START)
+            code = Some(exit::CANNOT_START);
+            false
         }
     };
+    if let Some(s) = &p.state {
+        let w = written.as_ref().and_then(|w| w.as_ref().ok());
+        let run = LastRun {
+            records: w.map_or(0, |w| w.records),
+            deleted: w.map_or(0, |w| w.tombstones),
+            unchanged: summary.unchanged,
+            failed: summary.failed,
+            ..LastRun::default()
+        };
+        if let Err(e) = s.store.lock().finish_run(&run) {
+            report("crawl", &e);
+            code = code.or(Some(exit::CANNOT_START));
+        }
+    }
+    if closed {
+        return exit::OK;
+    }
     eprintln!("parkcrawl: {summary}");
     code.unwrap_or(if summary.failed > 0 {
         exit::SOME_FAILED

@@ -3,7 +3,9 @@
 
 pub mod clean;
 pub mod crawl;
+pub mod job;
 pub mod rules;
+pub mod status;
 
 use std::path::PathBuf;
 
@@ -26,6 +28,8 @@ pub enum Command {
     Crawl(Box<crawl::CrawlArgs>),
     /// Clean saved HTML pages (files, directories, `-` for stdin) into JSON Lines.
     Clean(clean::CleanArgs),
+    /// Show a crawl state: pages by status, the last run, failures by host.
+    Status(status::StatusArgs),
     /// Check or list site rules.
     Rules {
         #[command(subcommand)]

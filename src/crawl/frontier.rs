@@ -1,6 +1,8 @@
 //! The frontier: URLs waiting to be fetched, each at most once per run.
-//! Behind a small trait so that the next issue's SQLite frontier (resumable
-//! crawls) can replace the in-memory one without touching the crawl loop.
+//! Behind a small trait so that the crawl loop does not know where it lives:
+//! [`MemoryFrontier`] for a one-off crawl, the SQLite `StateStore`
+//! (`--state`, `crate::store`) for resumable, incremental ones, and later
+//! perhaps a server shared by several machines.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -42,20 +44,77 @@ impl Entry {
     }
 }
 
+/// A frontier that could not do its work (a state file that cannot be
+/// written, …): the crawl stops, since going on would lose track of pages.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct FrontierError(pub String);
+
+/// What earlier runs learned of a URL: validators for a conditional request,
+/// and what was last emitted, for change detection and tombstones.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Known {
+    /// The `id` of the page's last record (or of the record it was found
+    /// unchanged against).
+    pub record_id: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub content_hash: Option<String>,
+    /// The last HTTP status seen (404 / 410 once a tombstone was written).
+    pub status: Option<u16>,
+    /// A record of this page was written in some run: a 404 now deletes it.
+    pub emitted: bool,
+}
+
+impl Known {
+    /// The page is gone and its tombstone was written already.
+    pub fn tombstoned(&self) -> bool {
+        matches!(self.status, Some(404 | 410))
+    }
+}
+
+/// What one visit of a page leaves behind: the page's new [`Known`], field by
+/// field (a 304 carries the old values forward).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Visit {
+    pub record_id: Option<String>,
+    pub content_hash: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub status: Option<u16>,
+    /// RFC 3339, UTC.
+    pub at: Option<String>,
+    /// A record or tombstone of this page was written in this visit.
+    pub emitted: bool,
+}
+
 pub trait Frontier: Send {
     /// Queues `entry` unless its URL was queued before; returns whether it was new.
-    fn push(&mut self, entry: Entry) -> bool;
+    fn push(&mut self, entry: Entry) -> Result<bool, FrontierError>;
     /// The next entry of a host for which `ready(host_key)` holds, taking the
     /// hosts in turn so that one big site does not starve the others.
-    fn pop(&mut self, ready: &mut dyn FnMut(&str) -> bool) -> Option<Entry>;
+    fn pop(&mut self, ready: &mut dyn FnMut(&str) -> bool) -> Result<Option<Entry>, FrontierError>;
     /// Host keys with queued entries.
     fn waiting_hosts(&self) -> Vec<String>;
-    /// `url` was fetched and its record emitted (or skipped as a duplicate).
-    fn done(&mut self, url: &Url);
-    /// `url` failed or was skipped for `kind`.
-    fn failed(&mut self, url: &Url, kind: ErrorKind);
+    /// `url` was processed and gave nothing for the writer to write: a
+    /// sitemap, a duplicate, a page not modified or unchanged. A page whose
+    /// record goes to the writer is marked done by the writer, after the
+    /// record is written (see `crate::store` for why that order matters).
+    fn done(&mut self, url: &Url, visit: Option<&Visit>) -> Result<(), FrontierError>;
+    /// `url` failed or was skipped for `kind` (with the HTTP status, if any).
+    fn failed(
+        &mut self,
+        url: &Url,
+        kind: ErrorKind,
+        status: Option<u16>,
+    ) -> Result<(), FrontierError>;
     /// Entries queued and not yet popped.
     fn queued(&self) -> usize;
+    /// What earlier runs learned of `url`; a frontier without memory knows
+    /// nothing.
+    fn known(&self, _url: &Url) -> Result<Option<Known>, FrontierError> {
+        Ok(None)
+    }
 }
 
 /// The frontier of one run, in memory.
@@ -68,8 +127,6 @@ pub struct MemoryFrontier {
     /// Host keys with a non-empty queue, in round-robin order.
     turn: VecDeque<String>,
     queued: usize,
-    done: u64,
-    failed: u64,
 }
 
 impl MemoryFrontier {
@@ -79,9 +136,9 @@ impl MemoryFrontier {
 }
 
 impl Frontier for MemoryFrontier {
-    fn push(&mut self, entry: Entry) -> bool {
+    fn push(&mut self, entry: Entry) -> Result<bool, FrontierError> {
         if !self.seen.insert(entry.url.as_str().to_string()) {
-            return false;
+            return Ok(false);
         }
         let key = host_key(&entry.url);
         let q = self.queues.entry(key.clone()).or_default();
@@ -90,12 +147,14 @@ impl Frontier for MemoryFrontier {
         }
         q.push_back(entry);
         self.queued += 1;
-        true
+        Ok(true)
     }
 
-    fn pop(&mut self, ready: &mut dyn FnMut(&str) -> bool) -> Option<Entry> {
+    fn pop(&mut self, ready: &mut dyn FnMut(&str) -> bool) -> Result<Option<Entry>, FrontierError> {
         for _ in 0..self.turn.len() {
-            let key = self.turn.pop_front()?;
+            let Some(key) = self.turn.pop_front() else {
+                break;
+            };
             if !ready(&key) {
                 self.turn.push_back(key);
                 continue;
@@ -108,21 +167,27 @@ impl Frontier for MemoryFrontier {
                 self.turn.push_back(key);
             }
             self.queued -= 1;
-            return entry;
+            return Ok(entry);
         }
-        None
+        Ok(None)
     }
 
     fn waiting_hosts(&self) -> Vec<String> {
         self.turn.iter().cloned().collect()
     }
 
-    fn done(&mut self, _url: &Url) {
-        self.done += 1;
+    // A one-off crawl keeps no record of what became of a page.
+    fn done(&mut self, _url: &Url, _visit: Option<&Visit>) -> Result<(), FrontierError> {
+        Ok(())
     }
 
-    fn failed(&mut self, _url: &Url, _kind: ErrorKind) {
-        self.failed += 1;
+    fn failed(
+        &mut self,
+        _url: &Url,
+        _kind: ErrorKind,
+        _status: Option<u16>,
+    ) -> Result<(), FrontierError> {
+        Ok(())
     }
 
     fn queued(&self) -> usize {
@@ -147,12 +212,12 @@ mod tests {
             "http://a.cn/3",
             "http://b.cn/1",
         ] {
-            assert!(f.push(e(u)));
+            assert!(f.push(e(u)).unwrap());
         }
-        assert!(!f.push(e("http://a.cn/2")));
+        assert!(!f.push(e("http://a.cn/2")).unwrap());
         assert_eq!(f.queued(), 4);
         let mut all = |_: &str| true;
-        let order: Vec<String> = std::iter::from_fn(|| f.pop(&mut all))
+        let order: Vec<String> = std::iter::from_fn(|| f.pop(&mut all).unwrap())
             .map(|e| e.url.to_string())
             .collect();
         assert_eq!(
@@ -165,17 +230,17 @@ mod tests {
             ]
         );
         assert_eq!(f.queued(), 0);
-        assert!(!f.push(e("http://a.cn/1")));
+        assert!(!f.push(e("http://a.cn/1")).unwrap());
     }
 
     #[test]
     fn busy_hosts_are_passed_over() {
         let mut f = MemoryFrontier::new();
-        f.push(e("http://a.cn/1"));
-        f.push(e("http://b.cn/1"));
-        let got = f.pop(&mut |k| k != "a.cn:80").unwrap();
+        f.push(e("http://a.cn/1")).unwrap();
+        f.push(e("http://b.cn/1")).unwrap();
+        let got = f.pop(&mut |k| k != "a.cn:80").unwrap().unwrap();
         assert_eq!(got.url.as_str(), "http://b.cn/1");
-        assert!(f.pop(&mut |k| k != "a.cn:80").is_none());
+        assert!(f.pop(&mut |k| k != "a.cn:80").unwrap().is_none());
         assert_eq!(f.waiting_hosts(), ["a.cn:80"]);
     }
 }

@@ -6,13 +6,17 @@
 //! 2. the loop takes entries of hosts that are neither busy nor waiting
 //!    (hosts in turn), at most `max_tasks` at once, each a task (the
 //!    fetcher caps the requests actually in flight: a task waiting for its
-//!    host's turn, robots.txt or a backoff holds no request slot);
+//!    host's turn, robots.txt or a backoff holds no request slot), with
+//!    what the frontier knows of the page from earlier runs;
 //! 3. a task fetches (`crate::fetch`: robots, politeness, retries,
-//!    redirects vetted by [`scope`] and the claimed set), then decodes,
-//!    cleans and finds links ([`links`]) on the blocking pool — or parses a
-//!    [`sitemap`];
-//! 4. the loop dedups records by canonical URL, sends them to the writer
-//!    ([`sink`]), queues in-scope links one level deeper, and counts and
+//!    redirects vetted by [`scope`] and the claimed set; conditionally when
+//!    the page's validators are known), then decodes, cleans and finds links
+//!    ([`links`]) on the blocking pool — or parses a [`sitemap`];
+//! 4. the loop dedups records by canonical URL, queues in-scope links one
+//!    level deeper, and decides what to emit: a record for a new or changed
+//!    page (sent to the writer, [`sink`], which marks the page done after
+//!    writing it), nothing for a page not modified or unchanged, a tombstone
+//!    for a page emitted before and now gone (404 / 410); it counts and
 //!    reports failures ([`report`]);
 //! 5. on a stop signal ([`shutdown`]) no new entries are taken; tasks in
 //!    flight get a grace period, then are abandoned; the writer is flushed.
@@ -37,14 +41,16 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::clean::{self, decode};
-use crate::document::Document;
-use crate::fetch::{ErrorKind, FetchError, Fetched, Fetcher, Want, host_key, now_rfc3339};
+use crate::document::{Document, SCHEMA_VERSION, Tombstone};
+use crate::fetch::{
+    ErrorKind, FetchError, Fetched, Fetcher, Validators, Want, host_key, now_rfc3339,
+};
 use crate::rules::RuleSet;
 use crate::warc::OwnedExchange;
-use frontier::{Entry, EntryKind, Frontier};
+use frontier::{Entry, EntryKind, Frontier, FrontierError, Known, Visit};
 use report::{Progress, Summary};
 use scope::Scope;
-use sink::{Failure, Output};
+use sink::{Commit, Failure, Output};
 
 /// A host whose next turn is this close counts as ready: its task waits the
 /// rest inside the host gate.
@@ -71,6 +77,10 @@ pub struct CrawlConfig {
     pub grace: Duration,
     /// Archive every fetched page response (`--warc`).
     pub archive: bool,
+    /// Emit a record for every page fetched, changed or not, and fetch
+    /// unconditionally (`--emit all`); otherwise only new and changed pages
+    /// give records.
+    pub emit_all: bool,
 }
 
 impl Default for CrawlConfig {
@@ -85,6 +95,7 @@ impl Default for CrawlConfig {
             robots_sitemaps: true,
             grace: Duration::from_secs(5),
             archive: false,
+            emit_all: false,
         }
     }
 }
@@ -123,8 +134,16 @@ impl Ctx {
 
 enum Done {
     Page(Box<Document>, Vec<Url>, Option<Box<OwnedExchange>>),
+    /// 304 to a conditional request: the validators the answer carried.
+    NotModified(Validators),
     Sitemap(sitemap::Sitemap),
     Failed(FetchError),
+}
+
+/// One task's entry, with what earlier runs learned of it.
+struct Job {
+    entry: Entry,
+    known: Option<Known>,
 }
 
 pub struct Crawler {
@@ -158,23 +177,27 @@ impl Crawler {
         }
     }
 
-    /// Runs the crawl to its end; records and failures go to `out`.
+    /// Runs the crawl to its end; records and failures go to `out`. An
+    /// `Err` is a frontier that failed (a state file that cannot be
+    /// written): the crawl stops at once, since it could no longer tell what
+    /// it has done.
     pub async fn run(
         mut self,
         out: mpsc::Sender<Output>,
         stop: &Stop,
         progress: &Progress,
-    ) -> Summary {
+    ) -> Result<Summary, FrontierError> {
         let started = Instant::now();
         let mut summary = Summary::default();
+        // A resumed crawl has its seeds already: pushing a known URL is a no-op.
         for s in self.cfg.seeds.clone() {
             if let Some(u) = self.ctx.canon(&s) {
-                self.frontier.push(Entry::page(u, 0));
+                self.frontier.push(Entry::page(u, 0))?;
             }
         }
         for s in self.cfg.sitemaps.clone() {
             if let Some(u) = self.ctx.canon(&s) {
-                self.frontier.push(Entry::sitemap(u));
+                self.frontier.push(Entry::sitemap(u))?;
             }
         }
 
@@ -184,7 +207,7 @@ impl Crawler {
             queued = self.frontier.queued(),
             "crawl starts"
         );
-        let mut tasks: JoinSet<(Entry, Done)> = JoinSet::new();
+        let mut tasks: JoinSet<(Job, Done)> = JoinSet::new();
         // Host key → tasks in flight.
         let mut busy: HashMap<String, usize> = HashMap::new();
         let mut pages_started = 0u64;
@@ -199,33 +222,42 @@ impl Crawler {
                     if self.ctx.scope.host_in_scope(&u)
                         && let Some(c) = self.ctx.canon(&u)
                     {
-                        self.frontier.push(Entry::sitemap(c));
+                        self.frontier.push(Entry::sitemap(c))?;
                     }
                 }
             }
             let stopping = stop.graceful.is_cancelled() || out_closed;
-            let budget_left = self.cfg.max_pages.is_none_or(|m| pages_started < m);
+            let budget_left = |started: u64| self.cfg.max_pages.is_none_or(|m| started < m);
 
-            // Dispatch what is ready.
-            while !stopping && budget_left && tasks.len() < self.cfg.max_tasks {
+            // Dispatch what is ready. The budget is checked before each pop:
+            // an entry taken from the frontier is either fetched or handed
+            // back, never dropped (a resumable frontier would lose it).
+            while !stopping && budget_left(pages_started) && tasks.len() < self.cfg.max_tasks {
                 let now = Instant::now();
                 let fetcher = &self.ctx.fetcher;
                 let per_host = self.cfg.per_host;
                 let entry = self.frontier.pop(&mut |key| {
                     busy.get(key).copied().unwrap_or(0) < per_host
                         && fetcher.ready_at(key).is_none_or(|t| t <= now + READY_SLACK)
-                });
+                })?;
                 let Some(entry) = entry else { break };
                 if entry.kind == EntryKind::Page {
-                    if self.cfg.max_pages.is_some_and(|m| pages_started >= m) {
-                        summary.unfetched += 1;
-                        continue;
-                    }
                     pages_started += 1;
                 }
+                let known = self.frontier.known(&entry.url)?;
                 *busy.entry(host_key(&entry.url)).or_default() += 1;
-                tasks.spawn(work(self.ctx.clone(), entry));
+                let validators = match (&known, entry.kind) {
+                    (Some(k), EntryKind::Page) if !self.cfg.emit_all && !k.tombstoned() => {
+                        Validators {
+                            etag: k.etag.clone(),
+                            last_modified: k.last_modified.clone(),
+                        }
+                    }
+                    _ => Validators::default(),
+                };
+                tasks.spawn(work(self.ctx.clone(), Job { entry, known }, validators));
             }
+            let budget_left = budget_left(pages_started);
             progress.update(&summary, self.frontier.queued(), tasks.len());
 
             if tasks.is_empty() && (stopping || !budget_left || self.frontier.queued() == 0) {
@@ -246,14 +278,17 @@ impl Crawler {
             };
             tokio::select! {
                 Some(joined) = tasks.join_next() => {
-                    let (entry, done) = match joined {
+                    let (job, done) = match joined {
                         Ok(r) => r,
-                        Err(_) => continue, // aborted at the end of the grace period
+                        // Aborted at the end of the grace period: the entry
+                        // stays "fetching" in a resumable frontier, and goes
+                        // back to the queue when the state is opened again.
+                        Err(_) => continue,
                     };
-                    if let Some(n) = busy.get_mut(&host_key(&entry.url)) {
+                    if let Some(n) = busy.get_mut(&host_key(&job.entry.url)) {
                         *n = n.saturating_sub(1);
                     }
-                    let sent = self.finish(entry, done, &mut summary, &mut emitted, &out, progress).await;
+                    let sent = self.finish(job, done, &mut summary, &mut emitted, &out, progress).await?;
                     if !sent {
                         out_closed = true;
                         stop.graceful.cancel();
@@ -280,54 +315,104 @@ impl Crawler {
         summary.interrupted = stop.graceful.is_cancelled() && !out_closed;
         summary.requests = self.ctx.fetcher.requests();
         summary.elapsed = started.elapsed();
-        summary
+        Ok(summary)
     }
 
     /// Step 4 for one finished task. Returns `false` when the writer is gone.
     async fn finish(
         &mut self,
-        entry: Entry,
+        job: Job,
         done: Done,
         summary: &mut Summary,
         emitted: &mut HashSet<String>,
         out: &mpsc::Sender<Output>,
         progress: &Progress,
-    ) -> bool {
+    ) -> Result<bool, FrontierError> {
+        let Job { entry, known } = job;
+        let known = known.unwrap_or_default();
         match done {
             Done::Page(doc, links, exchange) => {
                 // Every fetched response is archived, duplicates included.
                 if let Some(x) = exchange
                     && out.send(Output::Archive(x)).await.is_err()
                 {
-                    return false;
+                    return Ok(false);
                 }
+                let fetch = doc.fetch.clone();
+                let mut visit = Visit {
+                    record_id: Some(doc.id.clone()),
+                    content_hash: Some(doc.content_hash.clone()),
+                    etag: fetch.as_ref().and_then(|f| f.etag.clone()),
+                    last_modified: fetch.as_ref().and_then(|f| f.last_modified.clone()),
+                    status: fetch.as_ref().and_then(|f| f.status),
+                    at: fetch.as_ref().and_then(|f| f.fetched_at.clone()),
+                    emitted: false,
+                };
                 let keys: Vec<String> = std::iter::once(doc.url.as_str())
                     .chain(doc.canonical_url.as_deref())
                     .filter_map(|u| Url::parse(u).ok())
                     .filter_map(|u| self.ctx.canon(&u))
                     .map(String::from)
                     .collect();
-                if keys.iter().any(|k| emitted.contains(k)) {
-                    tracing::debug!(url = %doc.url, "duplicate record (same canonical URL)");
-                    summary.count(ErrorKind::Duplicate);
-                    self.frontier.done(&entry.url);
-                    return true;
-                }
-                emitted.extend(keys);
+                // A duplicate's links are followed too: the copy written
+                // first (an alias naming this page as canonical) may lack them.
                 let next_depth = entry.depth + 1;
                 if self.cfg.max_depth.is_none_or(|m| next_depth <= m) {
                     for link in links {
                         if let Some(c) = self.ctx.canon(&link)
                             && self.ctx.scope.link(&c).is_ok()
                         {
-                            self.frontier.push(Entry::page(c, next_depth));
+                            self.frontier.push(Entry::page(c, next_depth))?;
                         }
                     }
                 }
+                if keys.iter().any(|k| emitted.contains(k)) {
+                    tracing::debug!(url = %doc.url, "duplicate record (same canonical URL)");
+                    summary.count(ErrorKind::Duplicate);
+                    // No record id: the page that owns it is the one
+                    // written (perhaps still on its way to the writer).
+                    visit.record_id = None;
+                    self.frontier.done(&entry.url, Some(&visit))?;
+                    return Ok(true);
+                }
+                emitted.extend(keys);
                 tracing::debug!(url = %doc.url, depth = entry.depth, kind = ?doc.kind, "page");
-                self.frontier.done(&entry.url);
+                if !self.cfg.emit_all && known.content_hash.as_ref() == Some(&doc.content_hash) {
+                    tracing::debug!(url = %doc.url, "unchanged");
+                    summary.unchanged += 1;
+                    self.frontier.done(&entry.url, Some(&visit))?;
+                    return Ok(true);
+                }
                 summary.ok += 1;
-                out.send(Output::Record(doc)).await.is_ok()
+                visit.emitted = true;
+                let commit = Commit {
+                    url: entry.url,
+                    visit,
+                };
+                Ok(out
+                    .send(Output::Record(doc, Some(Box::new(commit))))
+                    .await
+                    .is_ok())
+            }
+            Done::NotModified(v) => {
+                tracing::debug!(url = %entry.url, "not modified");
+                if let Some(c) = self.ctx.canon(&entry.url) {
+                    emitted.insert(c.into());
+                }
+                summary.unchanged += 1;
+                // The page's links were queued when it was last fetched:
+                // they are in the frontier, due for revisit like any page.
+                let visit = Visit {
+                    record_id: known.record_id,
+                    content_hash: known.content_hash,
+                    etag: v.etag.or(known.etag),
+                    last_modified: v.last_modified.or(known.last_modified),
+                    status: Some(304),
+                    at: Some(now_rfc3339()),
+                    emitted: false,
+                };
+                self.frontier.done(&entry.url, Some(&visit))?;
+                Ok(true)
             }
             Done::Sitemap(map) => {
                 tracing::info!(url = %entry.url, pages = map.pages.len(), sitemaps = map.sitemaps.len(), "sitemap read");
@@ -335,25 +420,72 @@ impl Crawler {
                     if let Some(c) = self.ctx.canon(&u)
                         && self.ctx.scope.link(&c).is_ok()
                     {
-                        self.frontier.push(Entry::page(c, 0));
+                        self.frontier.push(Entry::page(c, 0))?;
                     }
                 }
                 for u in map.sitemaps {
                     if let Some(c) = self.ctx.canon(&u)
                         && self.ctx.scope.hop(&c).is_ok()
                     {
-                        self.frontier.push(Entry::sitemap(c));
+                        self.frontier.push(Entry::sitemap(c))?;
                     }
                 }
-                self.frontier.done(&entry.url);
-                true
+                self.frontier.done(&entry.url, None)?;
+                Ok(true)
+            }
+            Done::Failed(e) if is_gone(&e) && known.emitted && known.record_id.is_some() => {
+                let status = e.status;
+                if known.tombstoned() {
+                    // Gone before, tombstone written then: nothing new.
+                    summary.unchanged += 1;
+                    let visit = Visit {
+                        record_id: known.record_id,
+                        status,
+                        at: Some(now_rfc3339()),
+                        ..Visit::default()
+                    };
+                    self.frontier.done(&entry.url, Some(&visit))?;
+                    return Ok(true);
+                }
+                let at = now_rfc3339();
+                let id = known.record_id.unwrap_or_default();
+                let url = canon::redact(&e.url);
+                progress.line(&format!(
+                    "parkcrawl: {url}: gone ({}): tombstone written",
+                    e.message
+                ));
+                summary.deleted += 1;
+                let tombstone = Tombstone {
+                    schema_version: SCHEMA_VERSION,
+                    id: id.clone(),
+                    url,
+                    deleted: true,
+                    deleted_at: at.clone(),
+                    status: status.unwrap_or(404),
+                };
+                // The content is gone with the page: a page that comes back
+                // is a changed page, and gives a record again.
+                let commit = Commit {
+                    url: entry.url,
+                    visit: Visit {
+                        record_id: Some(id),
+                        status,
+                        at: Some(at),
+                        emitted: true,
+                        ..Visit::default()
+                    },
+                };
+                Ok(out
+                    .send(Output::Tombstone(tombstone, Box::new(commit)))
+                    .await
+                    .is_ok())
             }
             Done::Failed(e) => {
                 summary.count(e.kind);
-                self.frontier.failed(&entry.url, e.kind);
+                self.frontier.failed(&entry.url, e.kind, e.status)?;
                 if matches!(e.kind, ErrorKind::Duplicate | ErrorKind::Cancelled) {
                     tracing::debug!(url = %e.url, kind = %e.kind, "{}", e.message);
-                    return true;
+                    return Ok(true);
                 }
                 let url = canon::redact(&e.url);
                 let requested = (*e.url != entry.url).then(|| canon::redact(&entry.url));
@@ -366,19 +498,25 @@ impl Crawler {
                     },
                     e.message
                 ));
-                out.send(Output::Failure(Failure {
-                    url,
-                    kind: e.kind,
-                    status: e.status,
-                    message: e.message,
-                    at: now_rfc3339(),
-                    requested,
-                }))
-                .await
-                .is_ok()
+                Ok(out
+                    .send(Output::Failure(Failure {
+                        url,
+                        kind: e.kind,
+                        status: e.status,
+                        message: e.message,
+                        at: now_rfc3339(),
+                        requested,
+                    }))
+                    .await
+                    .is_ok())
             }
         }
     }
+}
+
+/// A page that is no more: 404 Not Found or 410 Gone.
+fn is_gone(e: &FetchError) -> bool {
+    e.kind == ErrorKind::Http && matches!(e.status, Some(404 | 410))
 }
 
 async fn sleep_until_opt(t: Option<Instant>) {
@@ -389,15 +527,19 @@ async fn sleep_until_opt(t: Option<Instant>) {
 }
 
 /// Step 3: one entry, fetched and processed.
-async fn work(ctx: Arc<Ctx>, entry: Entry) -> (Entry, Done) {
-    let done = match process(&ctx, &entry).await {
+async fn work(ctx: Arc<Ctx>, job: Job, validators: Validators) -> (Job, Done) {
+    let done = match process(&ctx, &job.entry, &validators).await {
         Ok(d) => d,
         Err(e) => Done::Failed(e),
     };
-    (entry, done)
+    (job, done)
 }
 
-async fn process(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Done, FetchError> {
+async fn process(
+    ctx: &Arc<Ctx>,
+    entry: &Entry,
+    validators: &Validators,
+) -> Result<Done, FetchError> {
     if !ctx.claim(&entry.url) {
         return Err(FetchError::new(
             ErrorKind::Duplicate,
@@ -431,7 +573,16 @@ async fn process(ctx: &Arc<Ctx>, entry: &Entry) -> Result<Done, FetchError> {
         EntryKind::Page => Want::Page,
         EntryKind::Sitemap => Want::Sitemap,
     };
-    let fetched = ctx.fetcher.fetch(&entry.url, want, &hop, &ctx.stop).await?;
+    let fetched = ctx
+        .fetcher
+        .fetch_if_changed(&entry.url, want, validators, &hop, &ctx.stop)
+        .await?;
+    if fetched.status == 304 {
+        return Ok(Done::NotModified(Validators {
+            etag: fetched.etag,
+            last_modified: fetched.last_modified,
+        }));
+    }
     let url = fetched.url.clone();
     let exchange = (ctx.archive && entry.kind == EntryKind::Page).then(|| {
         Box::new(OwnedExchange {

@@ -21,6 +21,11 @@ pub struct Summary {
     /// Pages skipped by policy: robots.txt, not HTML, out of scope, unsafe,
     /// duplicates.
     pub skipped: u64,
+    /// Pages fetched again that gave no record: 304 Not Modified, the same
+    /// content hash, or still gone.
+    pub unchanged: u64,
+    /// Tombstones written: pages emitted before, now 404 / 410.
+    pub deleted: u64,
     /// Pages abandoned because the crawl was stopped.
     pub abandoned: u64,
     /// Queued URLs never fetched (stop signal, --max-pages).
@@ -66,6 +71,13 @@ impl std::fmt::Display for Summary {
                 .map(|(k, n)| format!("{k} {n}"))
                 .collect();
             write!(f, " ({})", kinds.join(", "))?;
+        }
+        if self.unchanged + self.deleted > 0 {
+            write!(
+                f,
+                ", {} unchanged, {} deleted",
+                self.unchanged, self.deleted
+            )?;
         }
         if self.abandoned + self.unfetched > 0 {
             write!(f, ", {} not fetched", self.abandoned + self.unfetched)?;
@@ -121,7 +133,7 @@ impl Progress {
 
     pub fn update(&self, s: &Summary, queued: usize, in_flight: usize) {
         if let Some(b) = &self.bar {
-            let done = s.ok + s.failed + s.skipped;
+            let done = s.ok + s.failed + s.skipped + s.unchanged + s.deleted;
             b.set_length(done + (queued + in_flight) as u64);
             b.set_position(done);
             b.set_message(format!(

@@ -132,7 +132,22 @@ impl Want {
     }
 }
 
-/// One fetched response: the bytes and what the headers said.
+/// Validators of an earlier response, for a conditional request
+/// (`If-None-Match`, `If-Modified-Since`): an incremental recrawl.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// One fetched response: the bytes and what the headers said. A `304 Not
+/// Modified` answer to a conditional request is one too, without a body.
 #[derive(Debug, Clone)]
 pub struct Fetched {
     /// The final URL, after redirects.
@@ -225,6 +240,22 @@ impl Fetcher {
         hop: HopCheck<'_>,
         cancel: &CancellationToken,
     ) -> Result<Fetched, FetchError> {
+        self.fetch_if_changed(url, want, &Validators::default(), hop, cancel)
+            .await
+    }
+
+    /// [`fetch`](Self::fetch) with a conditional request: `Ok` with status
+    /// 304 and no body when the server says the page is unchanged. The
+    /// validators go with every hop: a redirect ignores them, and the page
+    /// at the end of the chain is the one they were stored from.
+    pub async fn fetch_if_changed(
+        &self,
+        url: &Url,
+        want: Want,
+        validators: &Validators,
+        hop: HopCheck<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<Fetched, FetchError> {
         let limit = match want {
             Want::Robots => ROBOTS_REDIRECTS,
             _ => self.cfg.max_redirects,
@@ -234,7 +265,7 @@ impl Fetcher {
         loop {
             let host = self.hosts.get(&url);
             self.admit(&host, &url, want, cancel).await?;
-            match self.get(&host, &url, want, cancel).await? {
+            match self.get(&host, &url, want, validators, cancel).await? {
                 Step::Done(f) => return Ok(*f),
                 Step::Redirect(next) => {
                     let next = without_fragment(&next);
@@ -379,6 +410,7 @@ impl Fetcher {
         host: &Host,
         url: &Url,
         want: Want,
+        validators: &Validators,
         cancel: &CancellationToken,
     ) -> Result<Step, FetchError> {
         let mut attempt = 0;
@@ -393,7 +425,7 @@ impl Fetcher {
                     format!("host given up: {why}"),
                 ));
             }
-            let result = self.once(url, want).await;
+            let result = self.once(url, want, validators).await;
             drop(permits);
             match result {
                 Err(e) if e.is_transient() => {
@@ -413,13 +445,42 @@ impl Fetcher {
     }
 
     /// One request; steps 5–6 for its response.
-    async fn once(&self, url: &Url, want: Want) -> Result<Step, FetchError> {
+    async fn once(
+        &self,
+        url: &Url,
+        want: Want,
+        validators: &Validators,
+    ) -> Result<Step, FetchError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         tracing::trace!(url = %url, "GET");
-        let mut resp = self
+        let mut request_headers = vec![
+            ("Host".into(), url.host_str().unwrap_or("").to_string()),
+            ("User-Agent".into(), self.cfg.user_agent.clone()),
+            ("Accept".into(), want.accept().to_string()),
+            ("Accept-Encoding".into(), "gzip, br, deflate".into()),
+        ];
+        let mut req = self
             .client
             .get(url.clone())
-            .header(header::ACCEPT, want.accept())
+            .header(header::ACCEPT, want.accept());
+        // A stored value that is not a valid header value (it came from a
+        // server, and the state file can be edited) is not sent.
+        for (name, title, value) in [
+            (header::IF_NONE_MATCH, "If-None-Match", &validators.etag),
+            (
+                header::IF_MODIFIED_SINCE,
+                "If-Modified-Since",
+                &validators.last_modified,
+            ),
+        ] {
+            if let Some(v) = value
+                && let Ok(hv) = header::HeaderValue::from_str(v)
+            {
+                req = req.header(name, hv);
+                request_headers.push((title.to_string(), v.clone()));
+            }
+        }
+        let mut resp = req
             .send()
             .await
             .map_err(|e| FetchError::from_reqwest(url, &e))?;
@@ -458,6 +519,21 @@ impl Fetcher {
                 ));
             }
             return Ok(Step::Redirect(next));
+        }
+        if status == 304 && !validators.is_empty() {
+            return Ok(Step::Done(Box::new(Fetched {
+                url: url.clone(),
+                status,
+                content_type: text(header::CONTENT_TYPE),
+                etag: text(header::ETAG),
+                last_modified: text(header::LAST_MODIFIED),
+                fetched_at: now_rfc3339(),
+                body: Vec::new(),
+                request_headers,
+                response_headers,
+                reason,
+                ip,
+            })));
         }
         if !(200..300).contains(&status) {
             let retry_after = text(header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
@@ -518,12 +594,7 @@ impl Fetcher {
             last_modified,
             fetched_at: now_rfc3339(),
             body,
-            request_headers: vec![
-                ("Host".into(), url.host_str().unwrap_or("").to_string()),
-                ("User-Agent".into(), self.cfg.user_agent.clone()),
-                ("Accept".into(), want.accept().to_string()),
-                ("Accept-Encoding".into(), "gzip, br, deflate".into()),
-            ],
+            request_headers,
             response_headers,
             reason,
             ip,

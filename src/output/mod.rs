@@ -8,6 +8,8 @@ use serde::Serialize;
 pub struct JsonlWriter {
     out: BufWriter<Box<dyn Write + Send>>,
     written: u64,
+    /// For a file: its length once everything written is flushed.
+    offset: Option<u64>,
 }
 
 impl JsonlWriter {
@@ -15,15 +17,43 @@ impl JsonlWriter {
         JsonlWriter {
             out: BufWriter::new(out),
             written: 0,
+            offset: None,
         }
     }
 
     /// Stdout, or `path` (created or truncated).
     pub fn create(path: Option<&std::path::Path>) -> io::Result<Self> {
         Ok(match path {
-            Some(p) => Self::new(Box::new(std::fs::File::create(p)?)),
+            Some(p) => {
+                let mut w = Self::new(Box::new(std::fs::File::create(p)?));
+                w.offset = Some(0);
+                w
+            }
             None => Self::new(Box::new(io::stdout())),
         })
+    }
+
+    /// Stdout, or `path` opened for appending (created if missing): a
+    /// resumed crawl adds to the records of the runs before it.
+    pub fn append(path: Option<&std::path::Path>) -> io::Result<Self> {
+        Ok(match path {
+            Some(p) => {
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)?;
+                let len = f.metadata()?.len();
+                let mut w = Self::new(Box::new(f));
+                w.offset = Some(len);
+                w
+            }
+            None => Self::new(Box::new(io::stdout())),
+        })
+    }
+
+    /// Where the file ends after the next flush (`None` for stdout).
+    pub fn offset(&self) -> Option<u64> {
+        self.offset
     }
 
     /// Writes one record as one line. The line is built first and written
@@ -33,6 +63,9 @@ impl JsonlWriter {
         line.push(b'\n');
         self.out.write_all(&line)?;
         self.written += 1;
+        if let Some(o) = &mut self.offset {
+            *o += line.len() as u64;
+        }
         Ok(())
     }
 

@@ -3,9 +3,6 @@
 //! Each crawl takes a few seconds of real time at most; exact timing of the
 //! politeness core is tested in-process with paused time (`fetch::host`).
 
-#[path = "support/server.rs"]
-mod server;
-
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::support::server::{self, Hit, Reply, Server};
 use crate::support::{self, records};
-use server::{Hit, Reply, Server};
 
 /// Arrival jitter allowed on request spacing (the crawler's clock is not the
 /// server's; loopback adds well under this).

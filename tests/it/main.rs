@@ -3,5 +3,6 @@
 
 mod clean;
 mod crawl;
+mod state;
 mod support;
 mod warc;

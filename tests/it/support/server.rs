@@ -29,6 +29,16 @@ pub struct Hit {
     pub n: usize,
     pub user_agent: String,
     pub accept: String,
+    /// Conditional request headers, if sent.
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
+}
+
+impl Hit {
+    /// The request carried a validator (If-None-Match or If-Modified-Since).
+    pub fn conditional(&self) -> bool {
+        self.if_none_match.is_some() || self.if_modified_since.is_some()
+    }
 }
 
 pub enum Payload {
@@ -206,7 +216,7 @@ impl Drop for Server {
 async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     // Read what is needed first: a `Request` (its body) is not `Sync`, so no
     // reference to it may live across the awaits below.
-    let (host, path, user_agent, accept) = {
+    let (host, path, user_agent, accept, if_none_match, if_modified_since) = {
         let h = |name: header::HeaderName| {
             req.headers()
                 .get(name)
@@ -223,7 +233,15 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             .uri()
             .path_and_query()
             .map_or("/".to_string(), |p| p.as_str().to_string());
-        (host, path, h(header::USER_AGENT), h(header::ACCEPT))
+        let opt = |name: header::HeaderName| Some(h(name)).filter(|v| !v.is_empty());
+        (
+            host,
+            path,
+            h(header::USER_AGENT),
+            h(header::ACCEPT),
+            opt(header::IF_NONE_MATCH),
+            opt(header::IF_MODIFIED_SINCE),
+        )
     };
     drop(req);
     let hit = {
@@ -236,6 +254,8 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             n: *n,
             user_agent,
             accept,
+            if_none_match,
+            if_modified_since,
         };
         *n += 1;
         log.hits.push(hit.clone());

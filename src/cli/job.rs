@@ -1,0 +1,146 @@
+//! `crawl --config FILE`: a job file (TOML) holding any crawl flag, so that a
+//! scheduled job's command line stays short. Its keys are the long flags'
+//! names (`max-depth = 3`), but `seeds` for the URLs and `sitemaps` for
+//! `--sitemap`. Precedence, written once here: defaults < job file < flags.
+//! Relative paths in the file are relative to the file's directory, so that
+//! cron and systemd can run it from anywhere.
+
+use std::path::{Path, PathBuf};
+
+use super::crawl::CrawlArgs;
+
+/// Reads the job file. Unknown keys, wrong types and bad TOML are one-line
+/// errors naming the file, the line and the key.
+pub fn load(path: &Path) -> Result<CrawlArgs, String> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+    let mut job: CrawlArgs = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let msg = e.message().trim().replace('\n', " ");
+        match line {
+            Some(l) => format!("{name}: line {l}: {msg}"),
+            None => format!("{name}: {msg}"),
+        }
+    })?;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let rel = |p: &mut Option<PathBuf>| {
+        if let Some(x) = p
+            && x.is_relative()
+        {
+            *x = dir.join(&*x);
+        }
+    };
+    rel(&mut job.output);
+    rel(&mut job.errors);
+    rel(&mut job.warc);
+    rel(&mut job.state);
+    rel(&mut job.rules);
+    Ok(job)
+}
+
+/// The flags given, over the job file: a flag given wins; a list given
+/// (URLs, `--sitemap`, `--resolve`) replaces the file's; a switch is on when
+/// either turns it on.
+pub fn merge(flags: CrawlArgs, file: CrawlArgs) -> CrawlArgs {
+    fn list(a: Vec<String>, b: Vec<String>) -> Vec<String> {
+        if a.is_empty() { b } else { a }
+    }
+    CrawlArgs {
+        urls: list(flags.urls, file.urls),
+        sitemaps: list(flags.sitemaps, file.sitemaps),
+        rate: flags.rate.or(file.rate),
+        concurrency: flags.concurrency.or(file.concurrency),
+        max_pages: flags.max_pages.or(file.max_pages),
+        max_depth: flags.max_depth.or(file.max_depth),
+        user_agent: flags.user_agent.or(file.user_agent),
+        output: flags.output.or(file.output),
+        errors: flags.errors.or(file.errors),
+        warc: flags.warc.or(file.warc),
+        timeout: flags.timeout.or(file.timeout),
+        connect_timeout: flags.connect_timeout.or(file.connect_timeout),
+        max_body: flags.max_body.or(file.max_body),
+        max_redirects: flags.max_redirects.or(file.max_redirects),
+        retries: flags.retries.or(file.retries),
+        allow_private: flags.allow_private || file.allow_private,
+        resolve: list(flags.resolve, file.resolve),
+        no_robots_sitemaps: flags.no_robots_sitemaps || file.no_robots_sitemaps,
+        rules: flags.rules.or(file.rules),
+        state: flags.state.or(file.state),
+        recrawl_after: flags.recrawl_after.or(file.recrawl_after),
+        emit: flags.emit.or(file.emit),
+        config: flags.config,
+    }
+}
+
+/// `0s`, `30m`, `12h`, `1d` (and `2w`): a whole number and one unit.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("expected a duration like 0s, 30m, 12h or 1d, not {s:?}");
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(secs)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0s").unwrap().as_secs(), 0);
+        assert_eq!(parse_duration("30m").unwrap().as_secs(), 1800);
+        assert_eq!(parse_duration("12h").unwrap().as_secs(), 43_200);
+        assert_eq!(parse_duration("1d").unwrap().as_secs(), 86_400);
+        for bad in ["", "1", "d", "1.5h", "-1d", "1 d", "3y"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn job_file_paths_keys_and_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.toml");
+        std::fs::write(
+            &path,
+            "seeds = [\"http://a.test/\"]\nrate = 2.5\noutput = \"out.jsonl\"\n\
+             state = \"/abs/state.db\"\nmax-depth = 3\nemit = \"all\"\nallow-private = true\n",
+        )
+        .unwrap();
+        let job = load(&path).unwrap();
+        assert_eq!(job.urls, ["http://a.test/"]);
+        assert_eq!(job.output, Some(dir.path().join("out.jsonl")));
+        assert_eq!(job.state, Some(PathBuf::from("/abs/state.db")));
+        let flags = CrawlArgs {
+            rate: Some(0.0),
+            ..CrawlArgs::default()
+        };
+        let m = merge(flags, job);
+        assert_eq!(m.rate, Some(0.0));
+        assert_eq!(m.max_depth, Some(3));
+        assert!(m.allow_private);
+
+        std::fs::write(&path, "seeds = []\n\nratee = 1\n").unwrap();
+        let err = load(&path).unwrap_err();
+        assert!(
+            err.starts_with(&format!("{}: line 3: ", path.display())),
+            "{err}"
+        );
+        assert!(err.contains("unknown field `ratee`"), "{err}");
+        assert!(!err.contains('\n'));
+        std::fs::write(&path, "rate = \"fast\"\n").unwrap();
+        assert!(load(&path).unwrap_err().contains("line 1"));
+    }
+}
