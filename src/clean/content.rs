@@ -589,10 +589,9 @@ fn trim(infos: &[Info], root: usize, pruned: &mut HashSet<NodeId>) {
         }
         let density = info.links / info.text;
         let limit = if info.weight >= 25.0 { 0.5 } else { 0.35 };
-        // A negative name plus little prose, or links throughout.
-        if density > limit && info.own < 200.0 && !has_long_paragraph(infos, i) {
-            pruned.insert(info.id);
-        } else if info.weight <= -25.0 && info.text < 400.0 {
+        // Links throughout and no prose, or a chrome name and little text.
+        let linky = density > limit && info.own < 200.0 && !has_long_paragraph(infos, i);
+        if linky || (info.weight <= -25.0 && info.text < 400.0) {
             pruned.insert(info.id);
         }
     }
