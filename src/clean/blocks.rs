@@ -227,19 +227,10 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
     promote_headings(&mut out.blocks, &plain_short);
     // Two or more link lines in a row: a list of other pages ("You may
     // also like"), however it is marked up. One link line is a reference.
-    let mut run_end = usize::MAX;
     let mut drop: Vec<usize> = Vec::new();
-    for (k, &i) in link_lines.iter().enumerate() {
-        let starts = k == 0 || link_lines[k - 1] + 1 != i;
-        if starts {
-            run_end = link_lines[k..]
-                .iter()
-                .zip(i..)
-                .take_while(|(a, b)| **a == *b)
-                .count();
-        }
-        if run_end >= 2 {
-            drop.push(i);
+    for run in link_lines.chunk_by(|a, b| a + 1 == *b) {
+        if run.len() >= 2 {
+            drop.extend_from_slice(run);
         }
     }
     for &i in drop.iter().rev() {

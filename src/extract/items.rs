@@ -88,7 +88,7 @@ pub fn detect(
 /// stands as a line of its own (a summary follows in another block) or is a
 /// good part of the entry's text. A paragraph with a link inside is no entry.
 fn is_entry(el: ElementRef, dropped: &HashSet<NodeId>) -> bool {
-    let Some(a) = el.select(&A).find(|a| !within_set(a.id(), dropped)) else {
+    let Some(a) = el.select(&A).find(|a| !dropped.contains(&a.id())) else {
         return false;
     };
     let whole = text_of(el, dropped);
@@ -117,10 +117,6 @@ fn is_entry(el: ElementRef, dropped: &HashSet<NodeId>) -> bool {
         cur = b.parent().and_then(ElementRef::wrap);
     }
     false
-}
-
-fn within_set(id: NodeId, set: &HashSet<NodeId>) -> bool {
-    set.contains(&id)
 }
 
 fn item(el: ElementRef, skip: &HashSet<NodeId>, base: Option<&Url>, tz: &TimeZone) -> Option<Item> {
