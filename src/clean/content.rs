@@ -22,7 +22,7 @@
 //! CJK characters count twice toward lengths: a Chinese sentence says in 20
 //! characters what an English one says in 50.
 
-use std::collections::HashSet;
+use crate::clean::dom::NodeSet;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
@@ -39,12 +39,12 @@ pub struct Content {
     /// The top candidate and the siblings that joined it, in document order.
     pub roots: Vec<NodeId>,
     /// Subtrees inside the roots that are not content.
-    pub pruned: HashSet<NodeId>,
+    pub pruned: NodeSet,
 }
 
 impl Content {
     /// One element is the whole content (a site rule's selector chose it).
-    pub fn single(el: ElementRef, pruned: HashSet<NodeId>) -> Content {
+    pub fn single(el: ElementRef, pruned: NodeSet) -> Content {
         Content {
             top: Some(el.id()),
             roots: vec![el.id()],
@@ -384,12 +384,7 @@ fn measure(t: &str) -> (f64, u32, Option<char>) {
 /// Finds the main content of `root` (the body). `dropped` are the rule's
 /// chrome; `hints` are elements a generic content selector matched (they
 /// get a bonus, not the decision).
-pub fn find(
-    html: &Html,
-    root: ElementRef,
-    dropped: &HashSet<NodeId>,
-    hints: &HashSet<NodeId>,
-) -> Content {
+pub fn find(html: &Html, root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> Content {
     let (infos, pruned) = measure_tree(root, dropped, hints);
     let mut infos = infos;
     if infos.is_empty() {
@@ -572,7 +567,7 @@ fn is_ancestor(infos: &[Info], a: usize, n: usize) -> bool {
 
 /// Marks link-heavy lists, tables and divs under `root` as pruned: a block of
 /// more than a little text that is mostly links is a list of other pages.
-fn trim(infos: &[Info], root: usize, pruned: &mut HashSet<NodeId>) {
+fn trim(infos: &[Info], root: usize, pruned: &mut NodeSet) {
     for (i, info) in infos.iter().enumerate().skip(root + 1) {
         if !is_ancestor(infos, root, i) {
             // Indices are in document order: once past the subtree, done.
@@ -609,13 +604,9 @@ fn has_long_paragraph(infos: &[Info], root: usize) -> bool {
 /// One pass: every element's measures, in document order. Hard chrome is
 /// skipped (and returned as pruned); soft chrome is measured, then left out
 /// unless it holds most of the page's text.
-fn measure_tree(
-    root: ElementRef,
-    dropped: &HashSet<NodeId>,
-    hints: &HashSet<NodeId>,
-) -> (Vec<Info>, HashSet<NodeId>) {
+fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<Info>, NodeSet) {
     let mut infos: Vec<Info> = Vec::new();
-    let mut pruned = HashSet::new();
+    let mut pruned = NodeSet::default();
     // Open elements: (info index, is block, is link).
     let mut stack: Vec<(usize, bool, bool)> = Vec::new();
     let mut skipping: Option<NodeId> = None;

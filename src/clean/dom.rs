@@ -2,11 +2,14 @@
 //! iterative (ego-tree's `traverse`, parent links): pages nested thousands
 //! deep must not overflow the stack.
 
-use std::collections::HashSet;
-
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node, Selector};
+
+/// A set of nodes. Node ids are small integers, so the default SipHash
+/// (built against hash flooding, which ids cannot do) is replaced by Fx:
+/// membership tests run for every line and ancestor of a page.
+pub type NodeSet = rustc_hash::FxHashSet<NodeId>;
 
 /// Elements that start a new line of text.
 pub fn is_block(name: &str) -> bool {
@@ -145,7 +148,7 @@ pub fn is_cjk(c: char) -> bool {
 }
 
 /// Is `node` inside (or equal to) any node of `set`? Walks parent links.
-pub fn within(html: &Html, node: NodeId, set: &HashSet<NodeId>) -> bool {
+pub fn within(html: &Html, node: NodeId, set: &NodeSet) -> bool {
     if set.is_empty() {
         return false;
     }
@@ -174,7 +177,7 @@ pub fn is_within(html: &Html, node: NodeId, ancestor: NodeId) -> bool {
 /// Visible text of an element, whitespace-normalised, skipping `skip`
 /// subtrees, hidden elements and non-text elements. Block boundaries become
 /// spaces (so "a</p><p>b" does not fuse into "ab").
-pub fn text_of(el: ElementRef, skip: &HashSet<NodeId>) -> String {
+pub fn text_of(el: ElementRef, skip: &NodeSet) -> String {
     let mut raw = String::new();
     let mut skipping: Option<NodeId> = None;
     for edge in el.traverse() {
@@ -214,7 +217,7 @@ pub fn text_of(el: ElementRef, skip: &HashSet<NodeId>) -> String {
 }
 
 /// Length of link text inside `el` (for link density), in characters.
-pub fn link_text_len(el: ElementRef, skip: &HashSet<NodeId>) -> usize {
+pub fn link_text_len(el: ElementRef, skip: &NodeSet) -> usize {
     static A: std::sync::LazyLock<Selector> =
         std::sync::LazyLock::new(|| Selector::parse("a").unwrap());
     el.select(&A)

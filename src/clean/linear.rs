@@ -3,7 +3,7 @@
 //! (boilerplate, captions, headings) is made on this list, not on the DOM, so
 //! that the same rules hold whatever markup a CMS wraps its lines in.
 
-use std::collections::HashSet;
+use crate::clean::dom::NodeSet;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
@@ -74,7 +74,7 @@ struct Ctx {
 }
 
 struct Builder<'a> {
-    skip: &'a HashSet<NodeId>,
+    skip: &'a NodeSet,
     units: Vec<Unit>,
     buf: String,
     strong_chars: usize,
@@ -131,7 +131,7 @@ impl Builder<'_> {
 
 /// Linearizes `root`, skipping the subtrees in `skip` (dropped boilerplate,
 /// fields and items already taken).
-pub fn linearize(root: ElementRef, skip: &HashSet<NodeId>) -> Vec<Unit> {
+pub fn linearize(root: ElementRef, skip: &NodeSet) -> Vec<Unit> {
     let mut b = Builder {
         skip,
         units: Vec::new(),
@@ -316,7 +316,7 @@ fn is_spacer(src: &str) -> bool {
 /// Lists, data tables and quotes that become one unit. Lists and tables used
 /// for layout (holding images, paragraphs, nested tables) return None and are
 /// walked as containers.
-fn structured(el: ElementRef, name: &str, skip: &HashSet<NodeId>) -> Option<Unit> {
+fn structured(el: ElementRef, name: &str, skip: &NodeSet) -> Option<Unit> {
     match name {
         "ul" | "ol" => {
             let mut items = Vec::new();
@@ -423,7 +423,7 @@ mod tests {
 
     fn lines(html: &str) -> Vec<Unit> {
         let doc = Html::parse_document(html);
-        linearize(doc.root_element(), &HashSet::new())
+        linearize(doc.root_element(), &NodeSet::default())
     }
 
     #[test]

@@ -22,9 +22,11 @@ pub mod dom;
 pub mod linear;
 pub mod prefilter;
 
+use crate::clean::dom::NodeSet;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use crate::rules::index::{Hits, List};
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
@@ -104,26 +106,31 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     .flatten()
     .collect();
 
-    // Regions.
-    let dropped = dropped_nodes(&html, rule);
+    // Regions: every rule selector's matches, found in one walk.
+    let hits = rule.selectors.index.walk(&html);
+    let dropped = hits.any(List::Drop, 0);
     let body = html
         .select(sel_body())
         .next()
         .unwrap_or_else(|| html.root_element());
-    let found = find_content(&html, body, rule, &dropped);
+    let found = find_content(&html, body, rule, &hits, &dropped);
     let content = found
         .top
         .and_then(|id| html.tree.get(id))
         .and_then(ElementRef::wrap);
-    let title = title::find(&html, &rule.selectors.title, &meta, &site_names, &dropped);
+    let title = title::find(&html, &hits, &meta, &site_names, &dropped);
     let title_text = title.as_ref().map(|t| t.text.clone());
     let url_kind = rule.kind_of(&url);
 
     let mut fields = serde_json::Map::new();
     let mut skip = dropped.clone();
     if matches!(url_kind, None | Some(Kind::Park)) {
-        for sel in &rule.selectors.fields {
-            for el in html.select(sel) {
+        for i in 0..hits.len(List::Fields) {
+            for el in hits
+                .of(List::Fields, i)
+                .iter()
+                .filter_map(|&id| element(&html, id))
+            {
                 if within(&html, el.id(), &dropped) {
                     continue;
                 }
@@ -161,7 +168,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     };
     let (mut found_items, item_nodes) = if look_for_items {
         let tz = &rule.timezone;
-        let (i, n) = items::by_selectors(&html, &rule.selectors.items, &dropped, Some(&base), tz);
+        let (i, n) = items::by_selectors(&html, &hits, &dropped, Some(&base), tz);
         if i.is_empty() {
             // Without a rule: a listing is a run of at least 5 link entries
             // (4 when the URL already says it is a listing).
@@ -206,7 +213,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     // content (or its first lines), those that read as a header.
     // The rule's header elements, found once: they mark header lines both
     // before the content and inside it.
-    let header_nodes = header_elements(&html, rule, &dropped);
+    let header_nodes = header_elements(&html, &hits, &dropped);
     let mut head = header_near_title(
         &html,
         rule,
@@ -421,12 +428,9 @@ fn fetch_of(d: &Decoded) -> Option<Fetch> {
     })
 }
 
-/// Nodes matched by the rule's drop selectors.
-fn dropped_nodes(html: &Html, rule: &Rule) -> HashSet<NodeId> {
-    match &rule.selectors.drop_any {
-        Some(any) => html.select(any).map(|e| e.id()).collect(),
-        None => HashSet::new(),
-    }
+/// The element `id` names.
+pub fn element(html: &Html, id: NodeId) -> Option<ElementRef<'_>> {
+    html.tree.get(id).and_then(ElementRef::wrap)
 }
 
 /// The main content: the first of the site rule's own content selectors
@@ -436,24 +440,24 @@ fn find_content(
     html: &Html,
     body: ElementRef,
     rule: &Rule,
-    dropped: &HashSet<NodeId>,
+    hits: &Hits,
+    dropped: &NodeSet,
 ) -> content::Content {
-    for sel in &rule.selectors.content[..rule.selectors.own_content] {
-        let best = html
-            .select(sel)
+    for i in 0..rule.selectors.own_content {
+        let best = hits
+            .of(List::Content, i)
+            .iter()
+            .filter_map(|&id| element(html, id))
             .filter(|e| !within(html, e.id(), dropped))
             .map(|e| (text_of(e, dropped).chars().count(), e))
             .max_by_key(|(n, _)| *n);
         if let Some((n, el)) = best
             && n >= 20
         {
-            return content::Content::single(el, HashSet::new());
+            return content::Content::single(el, NodeSet::default());
         }
     }
-    let hints = match &rule.selectors.hints_any {
-        Some(any) => html.select(any).map(|e| e.id()).collect(),
-        None => HashSet::new(),
-    };
+    let hints = hits.any(List::Content, rule.selectors.own_content);
     content::find(html, body, dropped, &hints)
 }
 
@@ -465,7 +469,7 @@ fn header_near_title(
     units: &[Unit],
     in_content: &[bool],
     title: Option<&title::Title>,
-    header_nodes: &HashSet<NodeId>,
+    header_nodes: &NodeSet,
 ) -> Header {
     let mut head = Header::default();
     // Where the headline stands among the lines: by its element, else by its
@@ -508,11 +512,10 @@ fn header_near_title(
 
 /// Elements chosen by the rule's header selectors (short ones only: a
 /// generic `.info` that wraps half the page is no header).
-fn header_elements(html: &Html, rule: &Rule, dropped: &HashSet<NodeId>) -> HashSet<NodeId> {
-    rule.selectors
-        .header_any
-        .iter()
-        .flat_map(|s| html.select(s))
+fn header_elements(html: &Html, hits: &Hits, dropped: &NodeSet) -> NodeSet {
+    hits.any(List::Header, 0)
+        .into_iter()
+        .filter_map(|id| element(html, id))
         .filter(|e| !within(html, e.id(), dropped) && text_of(*e, dropped).chars().count() <= 200)
         .map(|e| e.id())
         .collect()
@@ -522,7 +525,7 @@ fn header_elements(html: &Html, rule: &Rule, dropped: &HashSet<NodeId>) -> HashS
 fn time_element(
     html: &Html,
     content: Option<ElementRef>,
-    dropped: &HashSet<NodeId>,
+    dropped: &NodeSet,
     tz: &jiff::tz::TimeZone,
 ) -> Option<String> {
     static T: LazyLock<Selector> = LazyLock::new(|| Selector::parse("time[datetime]").unwrap());

@@ -1,9 +1,8 @@
 //! Labelled facts (park profiles): `<th>label</th><td>value</td>` rows,
 //! label/value cell pairs, `<dl>` terms, and `label:value` lines.
 
-use std::collections::HashSet;
+use crate::clean::dom::NodeSet;
 
-use ego_tree::NodeId;
 use scraper::ElementRef;
 use serde_json::Map;
 
@@ -11,7 +10,7 @@ use crate::clean::dom::text_of;
 use crate::clean::linear::rows_of;
 
 /// Pairs read from one element chosen by a `fields` selector.
-pub fn from_element(el: ElementRef, skip: &HashSet<NodeId>) -> Vec<(String, String)> {
+pub fn from_element(el: ElementRef, skip: &NodeSet) -> Vec<(String, String)> {
     let mut out = Vec::new();
     match el.value().name() {
         "table" => {
@@ -72,7 +71,7 @@ pub fn from_element(el: ElementRef, skip: &HashSet<NodeId>) -> Vec<(String, Stri
 /// A `<dl>` of short terms, or a table whose rows are label/value pairs
 /// (labels in `<th>` or ending in a colon; no all-header row, which marks a
 /// data table).
-pub fn is_label_structure(el: ElementRef, skip: &HashSet<NodeId>) -> bool {
+pub fn is_label_structure(el: ElementRef, skip: &NodeSet) -> bool {
     match el.value().name() {
         "dl" => {
             let terms: Vec<String> = el

@@ -1,6 +1,6 @@
 //! Entries of a listing page (`district` kind): `{title, url, summary, date}`.
 
-use std::collections::HashSet;
+use crate::clean::dom::NodeSet;
 
 use ego_tree::NodeId;
 use jiff::tz::TimeZone;
@@ -8,6 +8,9 @@ use scraper::{ElementRef, Html, Selector};
 use serde::Serialize;
 use std::sync::LazyLock;
 use url::Url;
+
+use crate::clean::element;
+use crate::rules::index::{Hits, List};
 
 use super::{date, meta::resolve};
 use crate::clean::dom::{text_of, within};
@@ -25,14 +28,16 @@ static A: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").unwra
 /// Items chosen by the rule's selectors (first selector that matches wins).
 pub fn by_selectors(
     html: &Html,
-    selectors: &[Selector],
-    dropped: &HashSet<NodeId>,
+    hits: &Hits,
+    dropped: &NodeSet,
     base: Option<&Url>,
     tz: &TimeZone,
 ) -> (Vec<Item>, Vec<NodeId>) {
-    for sel in selectors {
-        let els: Vec<ElementRef> = html
-            .select(sel)
+    for i in 0..hits.len(List::Items) {
+        let els: Vec<ElementRef> = hits
+            .of(List::Items, i)
+            .iter()
+            .filter_map(|&id| element(html, id))
             .filter(|e| !within(html, e.id(), dropped))
             .collect();
         let items: Vec<Item> = els
@@ -51,7 +56,7 @@ pub fn by_selectors(
 pub fn detect(
     html: &Html,
     scope: ElementRef,
-    dropped: &HashSet<NodeId>,
+    dropped: &NodeSet,
     base: Option<&Url>,
     tz: &TimeZone,
     min: usize,
@@ -87,7 +92,7 @@ pub fn detect(
 /// A listing entry leads with its link, and the link is its title: it
 /// stands as a line of its own (a summary follows in another block) or is a
 /// good part of the entry's text. A paragraph with a link inside is no entry.
-fn is_entry(el: ElementRef, dropped: &HashSet<NodeId>) -> bool {
+fn is_entry(el: ElementRef, dropped: &NodeSet) -> bool {
     let Some(a) = el.select(&A).find(|a| !dropped.contains(&a.id())) else {
         return false;
     };
@@ -119,7 +124,7 @@ fn is_entry(el: ElementRef, dropped: &HashSet<NodeId>) -> bool {
     false
 }
 
-fn item(el: ElementRef, skip: &HashSet<NodeId>, base: Option<&Url>, tz: &TimeZone) -> Option<Item> {
+fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Option<Item> {
     let link = el
         .select(&A)
         .filter(|a| !skip.contains(&a.id()))

@@ -2,7 +2,7 @@
 //! that agrees with `<title>` → `<title>` without its site suffix. Never the
 //! site name or a logo `<h1>`.
 
-use std::collections::HashSet;
+use crate::clean::dom::NodeSet;
 
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
@@ -10,6 +10,8 @@ use std::sync::LazyLock;
 
 use super::meta::PageMeta;
 use crate::clean::dom::{text_of, within};
+use crate::clean::element;
+use crate::rules::index::{Hits, List};
 
 /// Which step of the cascade gave the title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,17 +33,21 @@ pub struct Title {
 
 pub fn find(
     html: &Html,
-    rule_selectors: &[Selector],
+    hits: &Hits,
     meta: &PageMeta,
     site_names: &[&str],
-    dropped: &HashSet<NodeId>,
+    dropped: &NodeSet,
 ) -> Option<Title> {
     let plausible = |t: &str| {
         let n = t.chars().count();
         (2..=200).contains(&n) && !site_names.contains(&t)
     };
-    for sel in rule_selectors {
-        for el in html.select(sel) {
+    for i in 0..hits.len(List::Title) {
+        for el in hits
+            .of(List::Title, i)
+            .iter()
+            .filter_map(|&id| element(html, id))
+        {
             if within(html, el.id(), dropped) {
                 continue;
             }
@@ -118,7 +124,7 @@ pub fn find(
     None
 }
 
-fn heading_matching(html: &Html, text: &str, dropped: &HashSet<NodeId>) -> Option<NodeId> {
+fn heading_matching(html: &Html, text: &str, dropped: &NodeSet) -> Option<NodeId> {
     static H: LazyLock<Selector> =
         LazyLock::new(|| Selector::parse("h1, h2, h3, h4, [class*=title]").unwrap());
     html.select(&H)

@@ -176,9 +176,14 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
         ..Selectors::default()
     };
     let mut selectors = selectors;
-    selectors.drop_any = union(&selectors.drop);
-    selectors.header_any = union(&selectors.header);
-    selectors.hints_any = union(&selectors.content[selectors.own_content..]);
+    selectors.index = super::index::SelectorIndex::new([
+        &selectors.content,
+        &selectors.title,
+        &selectors.header,
+        &selectors.drop,
+        &selectors.fields,
+        &selectors.items,
+    ]);
 
     let mut boilerplate = Vec::new();
     for (i, b) in raw.boilerplate.iter().enumerate() {
@@ -398,18 +403,6 @@ impl Ctx<'_> {
             clock,
         })
     }
-}
-
-/// One selector matching what any of `sels` matches: a page is walked once
-/// for the whole list instead of once per selector.
-fn union(sels: &[Selector]) -> Option<Selector> {
-    use scraper::selector::ToCss;
-    if sels.is_empty() {
-        return None;
-    }
-    let css: Vec<String> = sels.iter().map(|s| s.to_css_string()).collect();
-    // Each part parsed alone, so the list parses; keep the parts if not.
-    Selector::parse(&css.join(", ")).ok()
 }
 
 #[cfg(test)]

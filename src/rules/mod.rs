@@ -6,6 +6,7 @@
 //! compiled [`Rule`]; a site rule extends the generic defaults (`generic.toml`).
 
 mod compile;
+pub mod index;
 mod raw;
 
 use std::path::Path;
@@ -80,11 +81,8 @@ pub struct Selectors {
     /// How many of `content` (the first ones) the site rule wrote itself:
     /// those decide; the generic ones after them are only scoring hints.
     pub own_content: usize,
-    /// Unions of the lists above, for one walk of the page per list.
-    pub drop_any: Option<Selector>,
-    pub header_any: Option<Selector>,
-    /// The generic (hint) content selectors.
-    pub hints_any: Option<Selector>,
+    /// All the lists above, indexed for one walk of the page.
+    pub index: index::SelectorIndex,
     pub title: Vec<Selector>,
     pub header: Vec<Selector>,
     pub drop: Vec<Selector>,
