@@ -28,6 +28,8 @@ use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 
+use rustc_hash::FxHashMap;
+
 use super::dom::{is_block, is_cjk, is_hidden, is_never_text};
 
 /// The main content: the chosen roots (in document order) and the elements
@@ -304,6 +306,64 @@ fn has_word(words: &[String], list: &[&str]) -> bool {
     words.iter().any(|w| list.contains(&w.as_str()))
 }
 
+/// What the words of a class or id attribute say, as bits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct NameFlags(u8);
+
+impl NameFlags {
+    const UNLIKELY: u8 = 1;
+    const MAYBE: u8 = 2;
+    const NEGATIVE: u8 = 4;
+    const POSITIVE: u8 = 8;
+    const HIDDEN: u8 = 16;
+
+    fn of(attr: &str, is_class: bool) -> NameFlags {
+        let w = words(attr);
+        let mut f = 0;
+        if has_stem(&w, UNLIKELY) || has_word(&w, UNLIKELY_WORDS) {
+            f |= Self::UNLIKELY;
+        }
+        if has_word(&w, MAYBE) {
+            f |= Self::MAYBE;
+        }
+        if has_stem(&w, NEGATIVE) || has_word(&w, NEGATIVE_WORDS) {
+            f |= Self::NEGATIVE;
+        }
+        if has_stem(&w, POSITIVE) {
+            f |= Self::POSITIVE;
+        }
+        if is_class && attr.split_ascii_whitespace().any(|c| HIDDEN_CLASSES.contains(&c)) {
+            f |= Self::HIDDEN;
+        }
+        NameFlags(f)
+    }
+
+    fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+}
+
+/// Flags of class and id values, computed once per distinct value: pages
+/// repeat the same few class strings on thousands of elements.
+#[derive(Default)]
+struct NameCache<'a> {
+    classes: FxHashMap<&'a str, NameFlags>,
+    ids: FxHashMap<&'a str, NameFlags>,
+}
+
+impl<'a> NameCache<'a> {
+    fn flags(&mut self, e: &'a scraper::node::Element) -> NameFlags {
+        let mut f = 0;
+        if let Some(c) = e.attr("class") {
+            f |= self.classes.entry(c).or_insert_with(|| NameFlags::of(c, true)).0;
+        }
+        if let Some(i) = e.attr("id") {
+            f |= self.ids.entry(i).or_insert_with(|| NameFlags::of(i, false)).0;
+        }
+        NameFlags(f)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Chrome {
     No,
@@ -313,12 +373,12 @@ enum Chrome {
     Soft,
 }
 
-fn chrome(e: &scraper::node::Element, name_words: &[String]) -> Chrome {
+fn chrome(e: &scraper::node::Element, names: NameFlags) -> Chrome {
     let name = e.name();
     if is_never_text(name)
         || is_hidden(e)
         || e.attr("aria-hidden") == Some("true")
-        || e.classes().any(|c| HIDDEN_CLASSES.contains(&c))
+        || names.has(NameFlags::HIDDEN)
     {
         return Chrome::Hard;
     }
@@ -332,31 +392,18 @@ fn chrome(e: &scraper::node::Element, name_words: &[String]) -> Chrome {
     if matches!(name, "body" | "html" | "a" | "article" | "main") {
         return Chrome::No;
     }
-    if (has_stem(name_words, UNLIKELY) || has_word(name_words, UNLIKELY_WORDS))
-        && !has_word(name_words, MAYBE)
-    {
+    if names.has(NameFlags::UNLIKELY) && !names.has(NameFlags::MAYBE) {
         return Chrome::Soft;
     }
     Chrome::No
 }
 
-fn name_words(e: &scraper::node::Element) -> Vec<String> {
-    let mut w = Vec::new();
-    if let Some(c) = e.attr("class") {
-        w.extend(words(c));
-    }
-    if let Some(i) = e.attr("id") {
-        w.extend(words(i));
-    }
-    w
-}
-
-fn class_weight(name_words: &[String], hinted: bool) -> f64 {
+fn class_weight(names: NameFlags, hinted: bool) -> f64 {
     let mut w = 0.0;
-    if has_stem(name_words, NEGATIVE) || has_word(name_words, NEGATIVE_WORDS) {
+    if names.has(NameFlags::NEGATIVE) {
         w -= 25.0;
     }
-    if has_stem(name_words, POSITIVE) {
+    if names.has(NameFlags::POSITIVE) {
         w += 25.0;
     }
     if hinted {
@@ -611,6 +658,7 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
     let mut stack: Vec<(usize, bool, bool)> = Vec::new();
     let mut skipping: Option<NodeId> = None;
     let mut in_link = 0usize;
+    let mut names = NameCache::default();
     for edge in root.traverse() {
         match edge {
             Edge::Open(n) => {
@@ -619,13 +667,13 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
                 }
                 match n.value() {
                     Node::Element(e) => {
-                        let words = name_words(e);
+                        let words = names.flags(e);
                         let kind = if n.id() == root.id() {
                             Chrome::No
                         } else if dropped.contains(&n.id()) {
                             Chrome::Hard
                         } else {
-                            chrome(e, &words)
+                            chrome(e, words)
                         };
                         if kind == Chrome::Hard {
                             skipping = Some(n.id());
@@ -638,7 +686,7 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
                             id: n.id(),
                             parent: stack.last().map(|s| s.0),
                             tag: Tag::of(name),
-                            weight: class_weight(&words, hints.contains(&n.id())),
+                            weight: class_weight(words, hints.contains(&n.id())),
                             soft: kind == Chrome::Soft,
                             excluded: false,
                             self_text: 0.0,

@@ -369,7 +369,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
                 .as_deref()
                 .and_then(|t| extract::district_in_name(&rule.districts, t))
         })
-        .or_else(|| extract::district_in_text(&rule.districts, &lang_text))
+        .or_else(|| extract::district_in_text(&rule.district_finder, &lang_text))
         // A district government's own site (上海市金山区人民政府).
         .or_else(|| {
             site_name

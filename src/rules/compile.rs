@@ -293,6 +293,7 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
         boilerplate,
         labels,
         park_url,
+        district_finder: super::DistrictFinder::new(&districts),
         districts,
         crawl,
     })

@@ -131,7 +131,9 @@ impl SelectorIndex {
                 candidates.extend_from_slice(v);
             }
             if !self.by_class.is_empty() {
-                for c in e.classes() {
+                // The raw attribute, not `classes()`: that interns every
+                // class of every element, which costs more than the lookups.
+                for c in e.attr("class").into_iter().flat_map(str::split_ascii_whitespace) {
                     if let Some(v) = self.by_class.get(c) {
                         candidates.extend_from_slice(v);
                     }

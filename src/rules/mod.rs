@@ -120,7 +120,62 @@ pub struct Rule {
     pub labels: Labels,
     pub park_url: Option<Regex>,
     pub districts: Vec<District>,
+    /// All district names and aliases, for counting them in a text.
+    pub district_finder: DistrictFinder,
     pub crawl: CrawlRule,
+}
+
+/// Counts mentions of districts in one pass over a text (a search per name
+/// and alias was a scan of the text per needle).
+#[derive(Debug, Default)]
+pub struct DistrictFinder {
+    finder: Option<aho_corasick::AhoCorasick>,
+    /// Distinct district names, in rule order.
+    names: Vec<String>,
+    /// For each pattern, its district in `names`.
+    owner: Vec<usize>,
+}
+
+impl DistrictFinder {
+    pub fn new(districts: &[District]) -> DistrictFinder {
+        let (mut names, mut owner, mut patterns) = (Vec::<String>::new(), Vec::new(), Vec::new());
+        for d in districts {
+            let at = match names.iter().position(|n| *n == d.name) {
+                Some(i) => i,
+                None => {
+                    names.push(d.name.clone());
+                    names.len() - 1
+                }
+            };
+            for p in std::iter::once(&d.name).chain(&d.aliases) {
+                if !p.is_empty() {
+                    patterns.push(p.as_str());
+                    owner.push(at);
+                }
+            }
+        }
+        // Standard semantics, overlapping: every occurrence of every name and
+        // alias counts, as if each were searched for on its own.
+        let finder = (!patterns.is_empty())
+            .then(|| aho_corasick::AhoCorasick::new(&patterns).expect("district names build"));
+        DistrictFinder {
+            finder,
+            names,
+            owner,
+        }
+    }
+
+    /// Mentions per district name (names and aliases together), in rule
+    /// order.
+    pub fn count(&self, text: &str) -> Vec<(&str, usize)> {
+        let mut counts = vec![0usize; self.names.len()];
+        if let Some(f) = &self.finder {
+            for m in f.find_overlapping_iter(text) {
+                counts[self.owner[m.pattern().as_usize()]] += 1;
+            }
+        }
+        self.names.iter().map(String::as_str).zip(counts).collect()
+    }
 }
 
 impl Rule {
