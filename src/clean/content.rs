@@ -332,7 +332,11 @@ impl NameFlags {
         if has_stem(&w, POSITIVE) {
             f |= Self::POSITIVE;
         }
-        if is_class && attr.split_ascii_whitespace().any(|c| HIDDEN_CLASSES.contains(&c)) {
+        if is_class
+            && attr
+                .split_ascii_whitespace()
+                .any(|c| HIDDEN_CLASSES.contains(&c))
+        {
             f |= Self::HIDDEN;
         }
         NameFlags(f)
@@ -355,10 +359,18 @@ impl<'a> NameCache<'a> {
     fn flags(&mut self, e: &'a scraper::node::Element) -> NameFlags {
         let mut f = 0;
         if let Some(c) = e.attr("class") {
-            f |= self.classes.entry(c).or_insert_with(|| NameFlags::of(c, true)).0;
+            f |= self
+                .classes
+                .entry(c)
+                .or_insert_with(|| NameFlags::of(c, true))
+                .0;
         }
         if let Some(i) = e.attr("id") {
-            f |= self.ids.entry(i).or_insert_with(|| NameFlags::of(i, false)).0;
+            f |= self
+                .ids
+                .entry(i)
+                .or_insert_with(|| NameFlags::of(i, false))
+                .0;
         }
         NameFlags(f)
     }

@@ -51,12 +51,12 @@ pub enum CleanError {
 
 /// Cleans one decoded page with the rule that matches it.
 pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
-    let text = prefilter::strip(&d.html);
-    if nesting_exceeds(&text, MAX_DEPTH) {
+    let cut = prefilter::filter(&d.html, &rules.selector_attrs, MAX_DEPTH);
+    if cut.too_deep {
         return Err(CleanError::TooDeep);
     }
-    let html = Html::parse_document(&text);
-    drop(text);
+    let html = Html::parse_document(&cut.html);
+    drop(cut);
     let meta = meta::read(&html);
     let input_url = d.input.url.as_ref();
 
@@ -569,120 +569,4 @@ fn tail_text(html: &Html) -> String {
     let text: String = parts.into_iter().rev().collect();
     let start = text.char_indices().rev().nth(599).map_or(0, |(i, _)| i);
     text[start..].to_string()
-}
-
-/// A cheap scan of the markup for element nesting beyond `limit`, before
-/// html5ever builds a tree of it. Counts open tags minus close tags of
-/// elements that must be closed explicitly (optional-end-tag elements like
-/// `<p>` and `<li>` close themselves and are not counted).
-fn nesting_exceeds(html: &str, limit: usize) -> bool {
-    let b = html.as_bytes();
-    let mut depth: isize = 0;
-    let mut i = 0;
-    while let Some(off) = memchr(b'<', &b[i..]) {
-        i += off + 1;
-        let close = b.get(i) == Some(&b'/');
-        let start = if close { i + 1 } else { i };
-        let end = b[start..]
-            .iter()
-            .position(|c| !c.is_ascii_alphanumeric())
-            .map_or(b.len(), |p| start + p);
-        if end == start {
-            if b[i..].starts_with(b"!--") {
-                match find_ci(&b[i..], b"-->") {
-                    Some(p) => i += p + 3,
-                    None => break,
-                }
-            }
-            continue;
-        }
-        let name = html[start..end].to_ascii_lowercase();
-        // Script and style bodies are text: `a<b` there is no tag.
-        if !close && (name == "script" || name == "style") {
-            let closing = format!("</{name}");
-            match find_ci(&b[end..], closing.as_bytes()) {
-                Some(p) => {
-                    i = end + p + closing.len();
-                    continue;
-                }
-                None => break,
-            }
-        }
-        if matches!(
-            name.as_str(),
-            "p" | "li"
-                | "dt"
-                | "dd"
-                | "tr"
-                | "td"
-                | "th"
-                | "tbody"
-                | "thead"
-                | "tfoot"
-                | "option"
-                | "optgroup"
-                | "colgroup"
-                | "rt"
-                | "rp"
-                | "html"
-                | "head"
-                | "body"
-                | "br"
-                | "img"
-                | "hr"
-                | "meta"
-                | "link"
-                | "input"
-                | "area"
-                | "base"
-                | "col"
-                | "embed"
-                | "source"
-                | "track"
-                | "wbr"
-                | "param"
-        ) {
-            continue;
-        }
-        // Self-closing syntax (`<x/>`) is only honoured for foreign content,
-        // but it never nests in practice.
-        let tag_end = memchr(b'>', &b[end..]).map_or(b.len(), |p| end + p);
-        if !close && tag_end > 0 && b[tag_end - 1] == b'/' {
-            continue;
-        }
-        depth += if close { -1 } else { 1 };
-        depth = depth.max(0);
-        if depth as usize > limit {
-            return true;
-        }
-    }
-    false
-}
-
-/// Position of `needle` (ASCII, lower case) in `hay`, ignoring ASCII case.
-fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
-}
-
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == needle)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nesting_guard() {
-        assert!(nesting_exceeds(&"<div>".repeat(2000), 1024));
-        assert!(!nesting_exceeds(&"<div></div>".repeat(5000), 1024));
-        assert!(!nesting_exceeds(&"<p>x".repeat(5000), 1024));
-        let script = format!("<script>{}</script><div></div>", "if (a<b) {}".repeat(3000));
-        assert!(!nesting_exceeds(&script, 1024));
-        assert!(!nesting_exceeds(
-            &format!("<!--{}-->", "<div>".repeat(3000)),
-            1024
-        ));
-    }
 }

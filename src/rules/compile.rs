@@ -95,11 +95,16 @@ pub fn compile_all(files: Vec<(String, String)>) -> Result<RuleSet, RuleError> {
         })?;
     let (gfile, graw) = raws.remove(gi);
     let generic = compile(&gfile, graw, None)?;
-    let sites = raws
+    let sites: Vec<Rule> = raws
         .into_iter()
         .map(|(file, raw)| compile(&file, raw, Some(&generic)))
         .collect::<Result<_, _>>()?;
-    Ok(RuleSet { sites, generic })
+    let selector_attrs = selector_attrs(sites.iter().chain([&generic]));
+    Ok(RuleSet {
+        sites,
+        generic,
+        selector_attrs,
+    })
 }
 
 fn parse(file: &str, text: &str) -> Result<RawRule, RuleError> {
@@ -404,6 +409,33 @@ impl Ctx<'_> {
             clock,
         })
     }
+}
+
+/// The attribute names the rules' selectors test (`[data-id]`,
+/// `a[onclick*=x]`), lower-cased.
+fn selector_attrs<'a>(rules: impl Iterator<Item = &'a Rule>) -> Vec<String> {
+    use scraper::selector::ToCss;
+    let mut names: Vec<String> = Vec::new();
+    for r in rules {
+        let s = &r.selectors;
+        let lists = [
+            &s.content, &s.title, &s.header, &s.drop, &s.fields, &s.items,
+        ];
+        for sel in lists.into_iter().flatten() {
+            let css = sel.to_css_string();
+            for part in css.split('[').skip(1) {
+                let name: String = part
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ':'))
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                if !name.is_empty() && !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+    }
+    names
 }
 
 #[cfg(test)]

@@ -133,7 +133,11 @@ impl SelectorIndex {
             if !self.by_class.is_empty() {
                 // The raw attribute, not `classes()`: that interns every
                 // class of every element, which costs more than the lookups.
-                for c in e.attr("class").into_iter().flat_map(str::split_ascii_whitespace) {
+                for c in e
+                    .attr("class")
+                    .into_iter()
+                    .flat_map(str::split_ascii_whitespace)
+                {
                     if let Some(v) = self.by_class.get(c) {
                         candidates.extend_from_slice(v);
                     }

@@ -212,6 +212,9 @@ pub fn path_and_query(url: &Url) -> String {
 pub struct RuleSet {
     pub sites: Vec<Rule>,
     pub generic: Rule,
+    /// Attribute names (lower case) that some rule's selectors test: the
+    /// pre-parse filter must keep them.
+    pub selector_attrs: Vec<String>,
 }
 
 /// What a page shows of its own origin, for matching saved files to a rule.
