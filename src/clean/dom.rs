@@ -93,6 +93,15 @@ pub fn is_hidden(el: &scraper::node::Element) -> bool {
         return true;
     }
     el.attr("style").is_some_and(|s| {
+        // Most styles hide nothing: skip the copy unless one could.
+        let has = |w: &[u8]| {
+            s.as_bytes()
+                .windows(w.len())
+                .any(|x| x.eq_ignore_ascii_case(w))
+        };
+        if !has(b"none") && !has(b"hidden") {
+            return false;
+        }
         let s: String = s
             .chars()
             .filter(|c| !c.is_whitespace())

@@ -172,6 +172,18 @@ pub fn parse(line: &str, labels: &Labels, tz: &TimeZone) -> Option<Header> {
 /// A line of labels with no values (`浏览次数: 次` whose counter is filled
 /// in by script): header debris.
 pub fn only_labels(line: &str, labels: &Labels) -> bool {
+    // Most lines are prose: one character that no label has settles it
+    // before any regex runs.
+    let debris = |c: char| {
+        c.is_whitespace()
+            || c.is_ascii_punctuation()
+            || c.is_ascii_digit()
+            || matches!(c, '次' | '人' | '：' | '【' | '】' | '\u{3000}')
+            || labels.label_chars.binary_search(&c).is_ok()
+    };
+    if !line.chars().all(debris) {
+        return false;
+    }
     let rest = labels.marker.replace_all(line, "");
     let rest = labels.views_count.replace_all(&rest, "");
     let mut rest = rest.into_owned();

@@ -79,6 +79,37 @@ pub fn district_in_text(finder: &DistrictFinder, text: &str) -> Option<String> {
     }
 }
 
+/// Words that are English and (nearly) nothing else among the Latin-script
+/// languages: "in", "is", "an", "to", "at", "for" and "her" also are
+/// German, Dutch, Danish, Polish …, so they are left out.
+const ENGLISH_ONLY: &[&str] = &[
+    "the", "and", "of", "that", "with", "was", "are", "this", "from", "have", "which", "were",
+    "their", "been", "would", "they", "has", "its", "by", "not", "but", "these", "there", "about",
+    "than", "also", "more", "said", "who", "after", "it", "you", "your", "will", "what", "when",
+    "could", "should", "just", "into", "over", "such", "only", "other", "some", "them", "then",
+    "how", "our", "we", "he", "she", "his", "had", "can", "one", "all", "new", "out", "up",
+];
+
+/// English prose, told by its function words: a tenth or more of its
+/// words (13 % and up on the benchmark's English pages, a third on most),
+/// against 0–3 % in German, Dutch, Danish, Swedish or Indonesian. This settles most
+/// non-CJK pages in one cheap pass; whatlang's trigram model (scored
+/// against every language profile, a fixed cost that dominated cleaning
+/// short pages) decides the rest.
+pub fn looks_english(text: &str) -> bool {
+    let (mut words, mut hits) = (0usize, 0usize);
+    for w in text.split(|c: char| !c.is_alphabetic() && c != '\'') {
+        if w.is_empty() {
+            continue;
+        }
+        words += 1;
+        if w.len() <= 6 && ENGLISH_ONLY.iter().any(|e| w.eq_ignore_ascii_case(e)) {
+            hits += 1;
+        }
+    }
+    words >= 20 && hits * 10 >= words
+}
+
 /// BCP 47 primary tag of the main text: by script for CJK text, by
 /// whatlang's trigram model for the rest; the page's `lang` attribute when the
 /// text is too short to tell.
@@ -113,6 +144,9 @@ pub fn lang(text: &str, declared: Option<&str>) -> Option<String> {
     // A thousand characters tell the language as well as the whole text
     // (whatlang's trigram model settles long before), at a third of the cost.
     let cut = text.char_indices().nth(1200).map_or(text.len(), |(i, _)| i);
+    if looks_english(&text[..cut]) {
+        return Some("en".into());
+    }
     let info = whatlang::detect(&text[..cut])?;
     let code = match info.lang() {
         whatlang::Lang::Eng => "en",
@@ -142,4 +176,26 @@ pub fn lang(text: &str, declared: Option<&str>) -> Option<String> {
         return Some(d);
     }
     Some(code.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_by_function_words_and_nothing_else() {
+        let en = "The government has decided to ask the agency to study how industrial parks can be developed across the country, and the report must be delivered by December next year.";
+        assert!(looks_english(en));
+        assert_eq!(lang(en, Some("de")).as_deref(), Some("en"));
+        for other in [
+            "Regeringen har beslutat att ge myndigheten i uppdrag att utreda hur industriparker kan utvecklas i hela landet, och rapporten ska lämnas senast i december nästa år.",
+            "Regeringen har besluttet at give styrelsen til opgave at undersøge, hvordan erhvervsparker kan udvikles i hele landet, og rapporten skal afleveres senest i december.",
+            "Die Regierung hat beschlossen, die Behörde mit der Untersuchung zu beauftragen, wie Industrieparks im ganzen Land entwickelt werden können, und der Bericht muss bis Dezember vorliegen.",
+            "De regering heeft besloten het agentschap opdracht te geven te onderzoeken hoe industrieparken in het hele land kunnen worden ontwikkeld, en het rapport moet in december klaar zijn.",
+        ] {
+            assert!(!looks_english(other), "{other}");
+        }
+        // Too few words to tell.
+        assert!(!looks_english("The park and the zone"));
+    }
 }

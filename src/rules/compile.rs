@@ -395,9 +395,17 @@ impl Ctx<'_> {
                 alternation(&[&views])
             ),
         )?;
+        let mut label_chars: Vec<char> = [&date, &source, &author, &views, &editor]
+            .into_iter()
+            .flatten()
+            .flat_map(|l| l.chars())
+            .collect();
+        label_chars.sort_unstable();
+        label_chars.dedup();
         Ok(Labels {
             marker,
             views_count,
+            label_chars,
             date,
             source,
             author,

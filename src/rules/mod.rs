@@ -67,6 +67,9 @@ pub struct Labels {
     pub marker: Regex,
     /// A view counter, colon optional (`浏览量:1次`, `阅读 88`); groups `label`, `n`.
     pub views_count: Regex,
+    /// Every character of the header labels, sorted: a line with any other
+    /// letter cannot be labels alone.
+    pub label_chars: Vec<char>,
 }
 
 #[derive(Debug, Clone)]
