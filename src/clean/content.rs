@@ -29,6 +29,7 @@ use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 
 use rustc_hash::FxHashMap;
+use std::sync::LazyLock;
 
 use super::dom::{is_block, is_cjk, is_hidden, is_never_text};
 
@@ -272,39 +273,59 @@ const CHROME_ROLES: &[&str] = &[
     "search",
 ];
 
-/// The words of a class or id: split at punctuation and at camelCase
-/// humps, lower-cased (`PageBuilder-pageRow` → page, builder, page, row).
-fn words(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
+/// Calls `f` with each word of a class or id: split at punctuation and at
+/// camelCase humps, lower-cased (`PageBuilder-pageRow` → page, builder,
+/// page, row).
+fn each_word(s: &str, mut f: impl FnMut(&str)) {
     let mut cur = String::new();
     let mut prev_lower = false;
     for c in s.chars() {
         if !c.is_alphanumeric() {
             if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+                f(&cur);
+                cur.clear();
             }
             prev_lower = false;
             continue;
         }
         if c.is_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
+            f(&cur);
+            cur.clear();
         }
         prev_lower = c.is_lowercase() || c.is_ascii_digit();
         cur.extend(c.to_lowercase());
     }
     if !cur.is_empty() {
-        out.push(cur);
+        f(&cur);
     }
-    out
 }
 
-fn has_stem(words: &[String], stems: &[&str]) -> bool {
-    words.iter().any(|w| stems.iter().any(|s| w.starts_with(s)))
+/// Whether some stem of a list starts `word`: one anchored automaton per
+/// list instead of a `starts_with` per stem (a page has hundreds of
+/// distinct class names).
+struct Stems(aho_corasick::AhoCorasick);
+
+impl Stems {
+    fn new(stems: &[&str]) -> Stems {
+        use aho_corasick::{AhoCorasick, MatchKind, StartKind};
+        Stems(
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .start_kind(StartKind::Anchored)
+                .build(stems)
+                .expect("stem lists build"),
+        )
+    }
+
+    fn starts(&self, word: &str) -> bool {
+        let input = aho_corasick::Input::new(word).anchored(aho_corasick::Anchored::Yes);
+        self.0.find(input).is_some()
+    }
 }
 
-fn has_word(words: &[String], list: &[&str]) -> bool {
-    words.iter().any(|w| list.contains(&w.as_str()))
-}
+static UNLIKELY_STEMS: LazyLock<Stems> = LazyLock::new(|| Stems::new(UNLIKELY));
+static NEGATIVE_STEMS: LazyLock<Stems> = LazyLock::new(|| Stems::new(NEGATIVE));
+static POSITIVE_STEMS: LazyLock<Stems> = LazyLock::new(|| Stems::new(POSITIVE));
 
 /// What the words of a class or id attribute say, as bits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -318,20 +339,21 @@ impl NameFlags {
     const HIDDEN: u8 = 16;
 
     fn of(attr: &str, is_class: bool) -> NameFlags {
-        let w = words(attr);
         let mut f = 0;
-        if has_stem(&w, UNLIKELY) || has_word(&w, UNLIKELY_WORDS) {
-            f |= Self::UNLIKELY;
-        }
-        if has_word(&w, MAYBE) {
-            f |= Self::MAYBE;
-        }
-        if has_stem(&w, NEGATIVE) || has_word(&w, NEGATIVE_WORDS) {
-            f |= Self::NEGATIVE;
-        }
-        if has_stem(&w, POSITIVE) {
-            f |= Self::POSITIVE;
-        }
+        each_word(attr, |w| {
+            if UNLIKELY_STEMS.starts(w) || UNLIKELY_WORDS.contains(&w) {
+                f |= Self::UNLIKELY;
+            }
+            if MAYBE.contains(&w) {
+                f |= Self::MAYBE;
+            }
+            if NEGATIVE_STEMS.starts(w) || NEGATIVE_WORDS.contains(&w) {
+                f |= Self::NEGATIVE;
+            }
+            if POSITIVE_STEMS.starts(w) {
+                f |= Self::POSITIVE;
+            }
+        });
         if is_class
             && attr
                 .split_ascii_whitespace()

@@ -21,27 +21,34 @@
 //! and tags are read the way the tokenizer reads them (quoted values may
 //! hold `>`). An element or tag left open runs to the end of the input.
 
-/// Elements whose whole content is dropped. `script`, `style`, `noscript`
-/// and `template` hold raw text or inert markup; `svg` holds drawings.
-const CUT: &[&str] = &["script", "style", "noscript", "template", "svg"];
+/// What the scan does with an element, as bits (one `match` per tag: the
+/// scan sees every tag of the page).
+const CUT: u8 = 1;
+const RAW: u8 = 2;
+const PRE: u8 = 4;
+const SELF_CLOSING: u8 = 8;
 
-/// Elements whose content is text up to their end tag (no tags inside).
-const RAW: &[&str] = &["title", "textarea", "xmp", "iframe", "noembed", "noframes"];
-
-/// Elements whose whitespace is content.
-const PRE: &[&str] = &["pre", "textarea", "xmp", "listing"];
+fn kind(name: &str) -> u8 {
+    match name {
+        // Whole content dropped: raw text or inert markup, or drawings.
+        "script" | "style" | "noscript" | "template" | "svg" => CUT,
+        // Content is text up to the end tag (no tags inside).
+        "title" | "iframe" | "noembed" | "noframes" => RAW,
+        // Whitespace is content.
+        "textarea" | "xmp" => RAW | PRE,
+        "pre" | "listing" => PRE,
+        // End tag optional or none: they do not count towards nesting.
+        "p" | "li" | "dt" | "dd" | "tr" | "td" | "th" | "tbody" | "thead" | "tfoot" | "option"
+        | "optgroup" | "colgroup" | "rt" | "rp" | "html" | "head" | "body" | "br" | "img"
+        | "hr" | "meta" | "link" | "input" | "area" | "base" | "col" | "embed" | "source"
+        | "track" | "wbr" | "param" => SELF_CLOSING,
+        _ => 0,
+    }
+}
 
 /// `data-*` attributes that carry a lazy image's real address
 /// (`linear::image` reads them).
 const LAZY: &[&str] = &["data-original", "data-src", "data-lazy-src", "data-url"];
-
-/// Elements whose end tag is optional or that have none: they do not count
-/// towards nesting (they close themselves).
-const SELF_CLOSING: &[&str] = &[
-    "p", "li", "dt", "dd", "tr", "td", "th", "tbody", "thead", "tfoot", "option", "optgroup",
-    "colgroup", "rt", "rp", "html", "head", "body", "br", "img", "hr", "meta", "link", "input",
-    "area", "base", "col", "embed", "source", "track", "wbr", "param",
-];
 
 /// The markup to parse, and what the scan saw.
 #[derive(Debug)]
@@ -170,17 +177,19 @@ impl Filter<'_> {
         if close {
             let end = memchr(b'>', &b[name_end..]).map_or(b.len(), |p| name_end + p + 1);
             self.out.push_str(&self.src[at..end]);
-            if PRE.contains(&name) {
+            let k = kind(name);
+            if k & PRE != 0 {
                 self.pre = self.pre.saturating_sub(1);
             }
-            if !SELF_CLOSING.contains(&name) {
+            if k & SELF_CLOSING == 0 {
                 self.depth = self.depth.saturating_sub(1);
             }
             return end;
         }
         let mark = self.out.len();
         let (tag_end, self_closing) = self.start_tag(at, name_end);
-        if CUT.contains(&name) {
+        let k = kind(name);
+        if k & CUT != 0 {
             let json_ld = name == "script"
                 && self.src[at..tag_end]
                     .to_ascii_lowercase()
@@ -194,16 +203,16 @@ impl Filter<'_> {
             }
             return end;
         }
-        if !SELF_CLOSING.contains(&name) && !self_closing {
+        if k & SELF_CLOSING == 0 && !self_closing {
             self.depth += 1;
             if self.depth > self.max_depth {
                 self.too_deep = true;
             }
         }
-        if PRE.contains(&name) {
+        if k & PRE != 0 {
             self.pre += 1;
         }
-        if RAW.contains(&name) {
+        if k & RAW != 0 {
             // Copied as is up to its end tag, which the main loop reads.
             let end = find_close(self.b, tag_end, name).unwrap_or(b.len());
             self.out.push_str(&self.src[tag_end..end]);

@@ -3,9 +3,8 @@
 //! `<link rel=canonical>`, `<base href>`, `<html lang>`, JSON-LD, and the
 //! `<!-- saved from url=… -->` comment browsers write into saved pages.
 
-use scraper::{Html, Node, Selector};
+use scraper::{ElementRef, Html, Node};
 use serde_json::Value;
-use std::sync::LazyLock;
 use url::Url;
 
 use crate::clean::dom::normalize_ws;
@@ -43,13 +42,6 @@ pub struct JsonLd {
     pub url: Option<String>,
 }
 
-macro_rules! sel {
-    ($s:expr) => {{
-        static S: LazyLock<Selector> = LazyLock::new(|| Selector::parse($s).expect($s));
-        &*S
-    }};
-}
-
 impl PageMeta {
     /// The page declares itself one article (OpenGraph or JSON-LD).
     pub fn declares_article(&self) -> bool {
@@ -57,81 +49,93 @@ impl PageMeta {
     }
 }
 
+/// What one `<meta content>` tag says.
+fn meta_tag(e: &scraper::node::Element, m: &mut PageMeta, published: &mut Vec<(u8, String)>) {
+    let Some(content) = e.attr("content") else {
+        return;
+    };
+    let key = e
+        .attr("property")
+        .or_else(|| e.attr("name"))
+        .or_else(|| e.attr("itemprop"))
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let content = normalize_ws(content).trim().to_string();
+    if content.is_empty() {
+        return;
+    }
+    match key.as_str() {
+        "og:title" => m.og_title = Some(content),
+        "og:url" => m.og_url = Some(content),
+        "og:type" => m.og_type = Some(content.to_ascii_lowercase()),
+        "og:site_name" | "sitename" | "site_name" => m.og_site_name = Some(content),
+        "description" | "og:description" => {
+            m.description.get_or_insert(content);
+        }
+        "contentsource" => m.content_source = Some(content),
+        "articletitle" => m.article_title = Some(content),
+        // An author given as a URL (article:author) names nobody.
+        "author" | "article:author" if !content.starts_with("http") => {
+            m.author.get_or_insert(content);
+        }
+        "article:published_time" | "datepublished" => published.push((0, content)),
+        "pubdate" | "publishdate" | "publish_date" | "firstpublishedtime" | "dc.date.issued"
+        | "dc.date" | "date" => published.push((1, content)),
+        _ => {}
+    }
+}
+
 pub fn read(html: &Html) -> PageMeta {
     let mut m = PageMeta::default();
-    if let Some(t) = html.select(sel!("title")).next() {
-        m.title = normalize_ws(&t.text().collect::<String>())
-            .trim()
-            .to_string();
-    }
-    for link in html.select(sel!("link[rel][href]")) {
-        let rel = link.value().attr("rel").unwrap_or("").to_ascii_lowercase();
-        if rel.split_whitespace().any(|r| r == "canonical") && m.canonical.is_none() {
-            m.canonical = link.value().attr("href").map(|h| h.trim().to_string());
-        }
-    }
-    if let Some(b) = html.select(sel!("base[href]")).next() {
-        m.base_href = b.value().attr("href").map(|h| h.trim().to_string());
-    }
-    if let Some(h) = html.select(sel!("html[lang]")).next() {
-        m.lang = h.value().attr("lang").map(str::to_string);
-    }
-
     let mut published: Vec<(u8, String)> = Vec::new();
-    for meta in html.select(sel!("meta[content]")) {
-        let e = meta.value();
-        let key = e
-            .attr("property")
-            .or_else(|| e.attr("name"))
-            .or_else(|| e.attr("itemprop"))
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let content = normalize_ws(e.attr("content").unwrap_or(""))
-            .trim()
-            .to_string();
-        if content.is_empty() {
+    let (mut title, mut base, mut lang, mut jsonld) = (false, false, false, false);
+    // One pass over the elements, in the order `Html::select` gives them
+    // (six selects were six walks of the page).
+    for node in html.tree.nodes() {
+        let Some(el) = ElementRef::wrap(node) else {
             continue;
-        }
-        match key.as_str() {
-            "og:title" => m.og_title = Some(content),
-            "og:url" => m.og_url = Some(content),
-            "og:type" => m.og_type = Some(content.to_ascii_lowercase()),
-            "og:site_name" | "sitename" | "site_name" => m.og_site_name = Some(content),
-            "description" | "og:description" => {
-                m.description.get_or_insert(content);
+        };
+        let e = el.value();
+        match e.name() {
+            "title" if !title => {
+                title = true;
+                m.title = normalize_ws(&el.text().collect::<String>())
+                    .trim()
+                    .to_string();
             }
-            "contentsource" => m.content_source = Some(content),
-            "articletitle" => m.article_title = Some(content),
-            // An author given as a URL (article:author) names nobody.
-            "author" | "article:author" if !content.starts_with("http") => {
-                m.author.get_or_insert(content);
+            "link" => {
+                let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
+                if rel.split_whitespace().any(|r| r == "canonical") && m.canonical.is_none() {
+                    m.canonical = e.attr("href").map(|h| h.trim().to_string());
+                }
             }
-            "article:published_time" | "datepublished" => published.push((0, content)),
-            "pubdate" | "publishdate" | "publish_date" | "firstpublishedtime"
-            | "dc.date.issued" | "dc.date" | "date" => published.push((1, content)),
+            "base" if !base && e.attr("href").is_some() => {
+                base = true;
+                m.base_href = e.attr("href").map(|h| h.trim().to_string());
+            }
+            "html" if !lang && e.attr("lang").is_some() => {
+                lang = true;
+                m.lang = e.attr("lang").map(str::to_string);
+            }
+            "meta" => meta_tag(e, &mut m, &mut published),
+            "script" if !jsonld => {
+                let ty = e.attr("type").unwrap_or("").to_ascii_lowercase();
+                if !ty.contains("ld+json") {
+                    continue;
+                }
+                let text: String = el.text().collect();
+                if let Ok(v) = serde_json::from_str::<Value>(text.trim())
+                    && let Some(a) = find_article(&v, 0)
+                {
+                    m.jsonld = jsonld_of(a);
+                    jsonld = true;
+                }
+            }
             _ => {}
         }
     }
     published.sort_by_key(|p| p.0);
     m.published = published.into_iter().map(|p| p.1).collect();
-
-    for script in html.select(sel!("script[type]")) {
-        let ty = script
-            .value()
-            .attr("type")
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if !ty.contains("ld+json") {
-            continue;
-        }
-        let text: String = script.text().collect();
-        if let Ok(v) = serde_json::from_str::<Value>(text.trim())
-            && let Some(a) = find_article(&v, 0)
-        {
-            m.jsonld = jsonld_of(a);
-            break;
-        }
-    }
 
     // The saved-from comment sits before or just after the doctype.
     for n in html.tree.root().descendants().take(64) {

@@ -37,6 +37,7 @@ enum Key {
     Id(String),
     Class(String),
     Tag(String),
+    Attr(String),
     Any,
 }
 
@@ -53,6 +54,7 @@ pub struct SelectorIndex {
     by_id: FxHashMap<String, Vec<u32>>,
     by_class: FxHashMap<String, Vec<u32>>,
     by_tag: FxHashMap<String, Vec<u32>>,
+    by_attr: FxHashMap<String, Vec<u32>>,
     any: Vec<u32>,
     /// Where each list's slots start; the last is the number of slots.
     starts: [usize; LISTS + 1],
@@ -94,6 +96,7 @@ impl SelectorIndex {
                         Key::Id(k) => ix.by_id.entry(k).or_default().push(i),
                         Key::Class(k) => ix.by_class.entry(k).or_default().push(i),
                         Key::Tag(k) => ix.by_tag.entry(k).or_default().push(i),
+                        Key::Attr(k) => ix.by_attr.entry(k).or_default().push(i),
                         Key::Any => ix.any.push(i),
                     }
                 }
@@ -129,6 +132,13 @@ impl SelectorIndex {
                 && let Some(v) = e.id().and_then(|id| self.by_id.get(id))
             {
                 candidates.extend_from_slice(v);
+            }
+            if !self.by_attr.is_empty() {
+                for (name, _) in e.attrs() {
+                    if let Some(v) = self.by_attr.get(name) {
+                        candidates.extend_from_slice(v);
+                    }
+                }
             }
             if !self.by_class.is_empty() {
                 // The raw attribute, not `classes()`: that interns every
@@ -247,7 +257,7 @@ fn subject_key(css: &str) -> Key {
             .find(|(_, c)| !(c.is_alphanumeric() || *c == '-' || *c == '_' || !c.is_ascii()))
             .map_or(s.len(), |(i, _)| i)
     };
-    let (mut id, mut class, mut tag) = (None, None, None);
+    let (mut id, mut class, mut tag, mut attr) = (None, None, None, None);
     let n = ident_len(compound);
     if n > 0 {
         tag = Some(compound[..n].to_ascii_lowercase());
@@ -272,6 +282,11 @@ fn subject_key(css: &str) -> Key {
                 // Skip an attribute test, a pseudo-class (with its argument)
                 // or the universal selector: none gives a key.
                 let skip = if c == '[' {
+                    let inner = rest[1..].trim_start();
+                    let n = ident_len(inner);
+                    if n > 0 {
+                        attr.get_or_insert(inner[..n].to_ascii_lowercase());
+                    }
                     close_of(rest, b'[', b']')
                 } else if c == ':' {
                     let n = 1 + rest[1..].find(|ch: char| ch != ':').unwrap_or(0);
@@ -292,10 +307,12 @@ fn subject_key(css: &str) -> Key {
             _ => return Key::Any,
         }
     }
-    match (id, class, tag) {
-        (Some(i), _, _) => Key::Id(i),
-        (None, Some(c), _) => Key::Class(c),
-        (None, None, Some(t)) => Key::Tag(t),
+    // The rarest first: an attribute test beats a tag every div carries.
+    match (id, class, attr, tag) {
+        (Some(i), ..) => Key::Id(i),
+        (None, Some(c), ..) => Key::Class(c),
+        (None, None, Some(a), _) => Key::Attr(a),
+        (None, None, None, Some(t)) => Key::Tag(t),
         _ => Key::Any,
     }
 }
@@ -341,10 +358,13 @@ mod tests {
         assert_eq!(key(".title h1"), Key::Tag("h1".into()));
         assert_eq!(key("article > h1.x"), Key::Class("x".into()));
         assert_eq!(key("ul li + li"), Key::Tag("li".into()));
-        assert_eq!(key("[hidden]"), Key::Any);
-        assert_eq!(key("[aria-hidden=\"true\"]"), Key::Any);
-        assert_eq!(key("a[href*=\"x y\"]"), Key::Tag("a".into()));
-        assert_eq!(key("[class*=title]"), Key::Any);
+        assert_eq!(key("[hidden]"), Key::Attr("hidden".into()));
+        assert_eq!(
+            key("[aria-hidden=\"true\"]"),
+            Key::Attr("aria-hidden".into())
+        );
+        assert_eq!(key("a[href*=\"x y\"]"), Key::Attr("href".into()));
+        assert_eq!(key("[ Class*=title]"), Key::Attr("class".into()));
         assert_eq!(key("div:not(.x)"), Key::Tag("div".into()));
         assert_eq!(key(":is(.a, .b)"), Key::Any);
         assert_eq!(key("li:nth-child(2n+1)"), Key::Tag("li".into()));
@@ -352,7 +372,7 @@ mod tests {
         assert_eq!(key("*.x"), Key::Class("x".into()));
         assert_eq!(key(".a\\:b"), Key::Any);
         assert_eq!(key(".正文"), Key::Class("正文".into()));
-        assert_eq!(key("div [data-x=\"a>b\"]"), Key::Any);
+        assert_eq!(key("div [data-x=\"a>b\"]"), Key::Attr("data-x".into()));
     }
 
     #[test]
@@ -382,7 +402,16 @@ mod tests {
         let content = sels(&["#zoom", ".TRS_Editor", "div.content", "article"]);
         let title = sels(&[".title h1", "article h1", "h1, h2", "[class*=t]"]);
         let header = sels(&["li + li", "li:not(.x)", "ul > li:nth-child(2n+1)"]);
-        let drop = sels(&["nav", "[hidden]", "[aria-hidden=true]", ".a", ".a.b", "p.A"]);
+        let drop = sels(&[
+            "nav",
+            "[hidden]",
+            "[aria-hidden=true]",
+            ".a",
+            ".a.b",
+            "p.A",
+            "a[href]",
+            "[ARIA-HIDDEN]",
+        ]);
         let fields = sels(&["div:not(.title)", "*"]);
         let items: Vec<Selector> = Vec::new();
         let ix = SelectorIndex::new([&content, &title, &header, &drop, &fields, &items]);
