@@ -293,7 +293,11 @@ fn each_word(s: &str, mut f: impl FnMut(&str)) {
             cur.clear();
         }
         prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        cur.extend(c.to_lowercase());
+        if c.is_ascii() {
+            cur.push(c.to_ascii_lowercase());
+        } else {
+            cur.extend(c.to_lowercase());
+        }
     }
     if !cur.is_empty() {
         f(&cur);

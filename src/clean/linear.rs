@@ -130,8 +130,10 @@ impl Builder<'_> {
 }
 
 /// Linearizes `root`, skipping the subtrees in `skip` (dropped boilerplate,
-/// fields and items already taken).
-pub fn linearize(root: ElementRef, skip: &NodeSet) -> Vec<Unit> {
+/// fields and items already taken), and stopping once `end` has closed:
+/// lines after the content are never used, and footers and sidebars are
+/// much of a page.
+pub fn linearize(root: ElementRef, skip: &NodeSet, end: Option<NodeId>) -> Vec<Unit> {
     let mut b = Builder {
         skip,
         units: Vec::new(),
@@ -226,19 +228,17 @@ pub fn linearize(root: ElementRef, skip: &NodeSet) -> Vec<Unit> {
             Edge::Close(n) => {
                 if skipping == Some(n.id()) {
                     skipping = None;
-                    continue;
-                }
-                if skipping.is_some() {
-                    continue;
-                }
-                if let Node::Element(e) = n.value() {
-                    if e.name() == "img" {
-                        continue;
-                    }
+                } else if skipping.is_none()
+                    && let Node::Element(e) = n.value()
+                    && e.name() != "img"
+                {
                     if is_block(e.name()) {
                         b.flush();
                     }
                     stack.pop();
+                }
+                if end == Some(n.id()) {
+                    break;
                 }
             }
         }
@@ -423,7 +423,7 @@ mod tests {
 
     fn lines(html: &str) -> Vec<Unit> {
         let doc = Html::parse_document(html);
-        linearize(doc.root_element(), &NodeSet::default())
+        linearize(doc.root_element(), &NodeSet::default(), None)
     }
 
     #[test]

@@ -206,7 +206,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     skip.extend(item_nodes);
 
     // Linearize the whole body once; content is the part `found` holds.
-    let units = linear::linearize(body, &skip);
+    let units = linear::linearize(body, &skip, found.roots.last().copied());
     let in_content: Vec<bool> = units.iter().map(|u| found.holds(&html, u.node())).collect();
 
     // The header line: among the lines after the headline and before the

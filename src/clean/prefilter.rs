@@ -8,6 +8,7 @@
 //! - drops attributes nothing reads: `data-*` (but the lazy-image ones),
 //!   event handlers (`on*`), `srcset`, `sizes` — a tenth of what is left —
 //!   unless a rule's selector names them;
+//! - drops `<link>` tags other than the canonical one;
 //! - collapses runs of whitespace between tags (outside `<pre>`,
 //!   `<textarea>`, `<xmp>`, `<listing>`) to one character: a newline when
 //!   the run starts with one, else a space. That is what `dom::normalize_ws`
@@ -189,6 +190,16 @@ impl Filter<'_> {
         let mark = self.out.len();
         let (tag_end, self_closing) = self.start_tag(at, name_end);
         let k = kind(name);
+        if name == "link"
+            && !self.src.as_bytes()[at..tag_end]
+                .windows(9)
+                .any(|w| w.eq_ignore_ascii_case(b"canonical"))
+        {
+            // Stylesheets, icons, preloads: only the canonical link is read
+            // (`meta::read`); the crawler finds links in the raw page.
+            self.out.truncate(mark);
+            return tag_end;
+        }
         if k & CUT != 0 {
             let json_ld = name == "script"
                 && self.src[at..tag_end]
@@ -360,6 +371,16 @@ mod tests {
         // Valueless and odd attributes pass through.
         assert_eq!(strip("<p hidden =x data-y>a</p>"), "<p hidden =x>a</p>");
         assert_eq!(strip("<a href=x onclick>b</a>"), "<a href=x>b</a>");
+    }
+
+    #[test]
+    fn keeps_only_the_canonical_link() {
+        assert_eq!(
+            strip(
+                r#"<head><link rel=stylesheet href=a.css><LINK REL="Canonical" href="/x"><link rel=icon href=i.png /></head>"#
+            ),
+            r#"<head><LINK REL="Canonical" href="/x"></head>"#
+        );
     }
 
     #[test]
