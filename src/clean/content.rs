@@ -31,7 +31,7 @@ use scraper::{ElementRef, Html, Node};
 use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
 
-use super::dom::{is_block, is_cjk, is_hidden, is_never_text};
+use super::dom::{is_block, is_cjk, is_never_text, style_hides};
 
 /// The main content: the chosen roots (in document order) and the elements
 /// inside them left out as chrome.
@@ -373,6 +373,36 @@ impl NameFlags {
     }
 }
 
+/// The attributes the finder reads, found in one pass over an element's
+/// (each `attr()` lookup is a search of its own).
+#[derive(Default)]
+struct Attrs<'a> {
+    class: Option<&'a str>,
+    id: Option<&'a str>,
+    style: Option<&'a str>,
+    role: Option<&'a str>,
+    hidden: bool,
+    aria_hidden: bool,
+}
+
+impl<'a> Attrs<'a> {
+    fn of(e: &'a scraper::node::Element) -> Attrs<'a> {
+        let mut a = Attrs::default();
+        for (name, value) in e.attrs() {
+            match name {
+                "class" => a.class = Some(value),
+                "id" => a.id = Some(value),
+                "style" => a.style = Some(value),
+                "role" => a.role = Some(value),
+                "hidden" => a.hidden = true,
+                "aria-hidden" => a.aria_hidden = value == "true",
+                _ => {}
+            }
+        }
+        a
+    }
+}
+
 /// Flags of class and id values, computed once per distinct value: pages
 /// repeat the same few class strings on thousands of elements.
 #[derive(Default)]
@@ -382,16 +412,16 @@ struct NameCache<'a> {
 }
 
 impl<'a> NameCache<'a> {
-    fn flags(&mut self, e: &'a scraper::node::Element) -> NameFlags {
+    fn flags(&mut self, a: &Attrs<'a>) -> NameFlags {
         let mut f = 0;
-        if let Some(c) = e.attr("class") {
+        if let Some(c) = a.class {
             f |= self
                 .classes
                 .entry(c)
                 .or_insert_with(|| NameFlags::of(c, true))
                 .0;
         }
-        if let Some(i) = e.attr("id") {
+        if let Some(i) = a.id {
             f |= self
                 .ids
                 .entry(i)
@@ -411,11 +441,11 @@ enum Chrome {
     Soft,
 }
 
-fn chrome(e: &scraper::node::Element, names: NameFlags) -> Chrome {
-    let name = e.name();
+fn chrome(name: &str, a: &Attrs, names: NameFlags) -> Chrome {
     if is_never_text(name)
-        || is_hidden(e)
-        || e.attr("aria-hidden") == Some("true")
+        || a.hidden
+        || a.style.is_some_and(style_hides)
+        || a.aria_hidden
         || names.has(NameFlags::HIDDEN)
     {
         return Chrome::Hard;
@@ -423,7 +453,7 @@ fn chrome(e: &scraper::node::Element, names: NameFlags) -> Chrome {
     if matches!(
         name,
         "nav" | "aside" | "footer" | "header" | "menu" | "dialog" | "form"
-    ) || e.attr("role").is_some_and(|r| CHROME_ROLES.contains(&r))
+    ) || a.role.is_some_and(|r| CHROME_ROLES.contains(&r))
     {
         return Chrome::Soft;
     }
@@ -705,13 +735,14 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
                 }
                 match n.value() {
                     Node::Element(e) => {
-                        let words = names.flags(e);
+                        let attrs = Attrs::of(e);
+                        let words = names.flags(&attrs);
                         let kind = if n.id() == root.id() {
                             Chrome::No
                         } else if dropped.contains(&n.id()) {
                             Chrome::Hard
                         } else {
-                            chrome(e, words)
+                            chrome(e.name(), &attrs, words)
                         };
                         if kind == Chrome::Hard {
                             skipping = Some(n.id());

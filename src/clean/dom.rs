@@ -89,26 +89,26 @@ pub fn is_never_text(name: &str) -> bool {
 
 /// An element hidden from readers by markup (`hidden`, inline `display:none`).
 pub fn is_hidden(el: &scraper::node::Element) -> bool {
-    if el.attr("hidden").is_some() {
-        return true;
+    el.attr("hidden").is_some() || el.attr("style").is_some_and(style_hides)
+}
+
+/// An inline style that hides its element.
+pub fn style_hides(s: &str) -> bool {
+    // Most styles hide nothing: skip the copy unless one could.
+    let has = |w: &[u8]| {
+        s.as_bytes()
+            .windows(w.len())
+            .any(|x| x.eq_ignore_ascii_case(w))
+    };
+    if !has(b"none") && !has(b"hidden") {
+        return false;
     }
-    el.attr("style").is_some_and(|s| {
-        // Most styles hide nothing: skip the copy unless one could.
-        let has = |w: &[u8]| {
-            s.as_bytes()
-                .windows(w.len())
-                .any(|x| x.eq_ignore_ascii_case(w))
-        };
-        if !has(b"none") && !has(b"hidden") {
-            return false;
-        }
-        let s: String = s
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        s.contains("display:none") || s.contains("visibility:hidden")
-    })
+    let s: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    s.contains("display:none") || s.contains("visibility:hidden")
 }
 
 /// Collapses whitespace the way a browser renders it, and also the

@@ -71,6 +71,7 @@ pub fn filter(html: &str, keep: &[String], max_depth: usize) -> Prefiltered {
         max_depth,
         too_deep: false,
         pre: 0,
+        kept: 0,
     };
     f.run();
     Prefiltered {
@@ -95,6 +96,8 @@ struct Filter<'a> {
     too_deep: bool,
     /// Open `<pre>`-like elements.
     pre: usize,
+    /// The input up to here is in `out` (or cut).
+    kept: usize,
 }
 
 impl Filter<'_> {
@@ -104,22 +107,36 @@ impl Filter<'_> {
         while i < b.len() {
             let Some(off) = memchr(b'<', &b[i..]) else {
                 self.text(i, b.len());
-                return;
+                break;
             };
             let at = i + off;
             self.text(i, at);
             i = self.markup(at);
         }
+        self.out.push_str(&self.src[self.kept..]);
     }
 
-    /// Copies text, whitespace runs collapsed unless inside `<pre>`.
+    /// Replaces `from..to` of the input with `with`. Everything between
+    /// cuts is copied in one piece: most of a page is kept as it is.
+    fn cut(&mut self, from: usize, to: usize, with: &str) {
+        self.out.push_str(&self.src[self.kept..from]);
+        self.out.push_str(with);
+        self.kept = to;
+    }
+
+    /// Takes back what was written since `mark` (an element that goes
+    /// after all, tag and attributes).
+    fn rewind(&mut self, mark: (usize, usize)) {
+        self.out.truncate(mark.0);
+        self.kept = mark.1;
+    }
+
+    /// Collapses whitespace runs in text, unless inside `<pre>`.
     fn text(&mut self, from: usize, to: usize) {
         if self.pre > 0 {
-            self.out.push_str(&self.src[from..to]);
             return;
         }
         let b = self.b;
-        let mut kept = from;
         let mut i = from;
         while i < to {
             if !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
@@ -131,16 +148,14 @@ impl Filter<'_> {
                 i += 1;
             }
             if i - start > 1 || b[start] == b'\t' || b[start] == b'\r' {
-                self.out.push_str(&self.src[kept..start]);
-                self.out.push(if matches!(b[start], b'\n' | b'\r') {
-                    '\n'
+                let one = if matches!(b[start], b'\n' | b'\r') {
+                    "\n"
                 } else {
-                    ' '
-                });
-                kept = i;
+                    " "
+                };
+                self.cut(start, i, one);
             }
         }
-        self.out.push_str(&self.src[kept..to]);
     }
 
     /// Handles the markup at `at` (a `<`); returns where to go on.
@@ -149,8 +164,8 @@ impl Filter<'_> {
         let rest = &b[at + 1..];
         if rest.starts_with(b"!--") {
             let end = find(&b[at + 4..], b"-->").map_or(b.len(), |p| at + 4 + p + 3);
-            if self.src[at..end].contains("saved from url=") {
-                self.out.push_str(&self.src[at..end]);
+            if !self.src[at..end].contains("saved from url=") {
+                self.cut(at, end, "");
             }
             return end;
         }
@@ -158,7 +173,6 @@ impl Filter<'_> {
         let name_at = at + 1 + usize::from(close);
         if !b.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
             // Not a tag (`a < b`, `<!DOCTYPE`, `<?xml`): text to the tokenizer.
-            self.out.push('<');
             return at + 1;
         }
         let name_end = b[name_at..]
@@ -175,10 +189,9 @@ impl Filter<'_> {
         } else {
             ""
         };
+        let k = kind(name);
         if close {
             let end = memchr(b'>', &b[name_end..]).map_or(b.len(), |p| name_end + p + 1);
-            self.out.push_str(&self.src[at..end]);
-            let k = kind(name);
             if k & PRE != 0 {
                 self.pre = self.pre.saturating_sub(1);
             }
@@ -187,17 +200,18 @@ impl Filter<'_> {
             }
             return end;
         }
-        let mark = self.out.len();
-        let (tag_end, self_closing) = self.start_tag(at, name_end);
-        let k = kind(name);
+        // Where the output stood, to take the tag back if the element goes.
+        let mark = (self.out.len(), self.kept);
+        let (tag_end, self_closing) = self.start_tag(name_end);
         if name == "link"
-            && !self.src.as_bytes()[at..tag_end]
+            && !b[at..tag_end]
                 .windows(9)
                 .any(|w| w.eq_ignore_ascii_case(b"canonical"))
         {
             // Stylesheets, icons, preloads: only the canonical link is read
             // (`meta::read`); the crawler finds links in the raw page.
-            self.out.truncate(mark);
+            self.rewind(mark);
+            self.cut(at, tag_end, "");
             return tag_end;
         }
         if k & CUT != 0 {
@@ -206,11 +220,9 @@ impl Filter<'_> {
                     .to_ascii_lowercase()
                     .contains("ld+json");
             let end = self.close_of(tag_end, name);
-            if json_ld {
-                self.out.push_str(&self.src[tag_end..end]);
-            } else {
-                // The tag was copied; take it back with its element.
-                self.out.truncate(mark);
+            if !json_ld {
+                self.rewind(mark);
+                self.cut(at, end, "");
             }
             return end;
         }
@@ -224,20 +236,17 @@ impl Filter<'_> {
             self.pre += 1;
         }
         if k & RAW != 0 {
-            // Copied as is up to its end tag, which the main loop reads.
-            let end = find_close(self.b, tag_end, name).unwrap_or(b.len());
-            self.out.push_str(&self.src[tag_end..end]);
-            return end;
+            // Kept as is up to its end tag, which the main loop reads.
+            return find_close(self.b, tag_end, name).unwrap_or(b.len());
         }
         tag_end
     }
 
-    /// Copies the start tag whose name ends at `i`, without the attributes
+    /// Reads the start tag whose name ends at `i`, cutting the attributes
     /// nothing reads. Returns where the tag ends and whether it is written
     /// self-closing (`<x/>`).
-    fn start_tag(&mut self, at: usize, mut i: usize) -> (usize, bool) {
+    fn start_tag(&mut self, mut i: usize) -> (usize, bool) {
         let b = self.b;
-        self.out.push_str(&self.src[at..i]);
         loop {
             // Between attributes.
             let ws = i;
@@ -246,11 +255,9 @@ impl Filter<'_> {
             }
             let slash = i > ws && b[i - 1] == b'/';
             if i >= b.len() {
-                self.out.push_str(&self.src[ws..]);
                 return (b.len(), false);
             }
             if b[i] == b'>' {
-                self.out.push_str(&self.src[ws..=i]);
                 return (i + 1, slash);
             }
             // The name: an `=` first is part of it (the tokenizer says so).
@@ -286,8 +293,8 @@ impl Filter<'_> {
                         .map_or(b.len(), |p| j + p),
                 };
             }
-            if self.wanted(&self.src[name_start..name_end]) {
-                self.out.push_str(&self.src[ws..i]);
+            if !self.wanted(&self.src[name_start..name_end]) {
+                self.cut(ws, i, "");
             }
         }
     }
