@@ -9,7 +9,7 @@ use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Node};
 
-use super::dom::{is_block, is_hidden, is_never_text, normalize_ws, text_of};
+use super::dom::{is_block, is_never_text, normalize_ws, style_hides, text_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unit {
@@ -159,8 +159,25 @@ pub fn linearize(root: ElementRef, skip: &NodeSet, end: Option<NodeId>) -> Vec<U
                     Node::Element(e) => {
                         let name = e.name();
                         let el = ElementRef::wrap(n).expect("element node");
+                        // One pass over the attributes: each `attr()` is a
+                        // search of its own, and this runs for every element.
+                        let (mut style, mut align, mut class, mut href, mut hidden) =
+                            (None, None, None, None, false);
+                        for (k, v) in e.attrs() {
+                            match k {
+                                "style" => style = Some(v),
+                                "align" => align = Some(v),
+                                "class" => class = Some(v),
+                                "href" => href = Some(v),
+                                "hidden" => hidden = true,
+                                _ => {}
+                            }
+                        }
                         if n.id() != root.id()
-                            && (b.skip.contains(&n.id()) || is_never_text(name) || is_hidden(e))
+                            && (b.skip.contains(&n.id())
+                                || is_never_text(name)
+                                || hidden
+                                || style.is_some_and(style_hides))
                         {
                             skipping = Some(n.id());
                             continue;
@@ -184,13 +201,13 @@ pub fn linearize(root: ElementRef, skip: &NodeSet, end: Option<NodeId>) -> Vec<U
                             continue;
                         }
                         if name == "a"
-                            && let Some(href) = e.attr("href")
+                            && let Some(href) = href
                         {
                             b.links.push((text_of(el, b.skip), href.to_string()));
                         }
                         let mut c = ctx;
                         c.strong |= matches!(name, "strong" | "b")
-                            || e.attr("style").is_some_and(|s| {
+                            || style.is_some_and(|s| {
                                 s.contains("font-weight:bold")
                                     || s.contains("font-weight: bold")
                                     || s.contains("font-weight:700")
@@ -204,9 +221,8 @@ pub fn linearize(root: ElementRef, skip: &NodeSet, end: Option<NodeId>) -> Vec<U
                         }
                         if block_el {
                             c.centered = name == "center"
-                                || e.attr("align")
-                                    .is_some_and(|a| a.eq_ignore_ascii_case("center"))
-                                || e.attr("style").is_some_and(|s| {
+                                || align.is_some_and(|a| a.eq_ignore_ascii_case("center"))
+                                || style.is_some_and(|s| {
                                     s.replace(' ', "")
                                         .to_ascii_lowercase()
                                         .contains("text-align:center")
@@ -219,7 +235,7 @@ pub fn linearize(root: ElementRef, skip: &NodeSet, end: Option<NodeId>) -> Vec<U
                         // <figure>, or an element named for captions/credits.
                         c.figcaption |= matches!(name, "figcaption" | "figure")
                             || (!matches!(name, "body" | "html" | "main" | "article")
-                                && e.attr("class").is_some_and(names_caption));
+                                && class.is_some_and(names_caption));
                         stack.push((c, if block_el { n.id() } else { block }));
                     }
                     _ => {}

@@ -128,29 +128,29 @@ impl SelectorIndex {
             if let Some(v) = self.by_tag.get(e.name()) {
                 candidates.extend_from_slice(v);
             }
-            if !self.by_id.is_empty()
-                && let Some(v) = e.id().and_then(|id| self.by_id.get(id))
-            {
-                candidates.extend_from_slice(v);
-            }
-            if !self.by_attr.is_empty() {
-                for (name, _) in e.attrs() {
-                    if let Some(v) = self.by_attr.get(name) {
-                        candidates.extend_from_slice(v);
+            // One pass over the attributes (each `attr()` is a search):
+            // the id, each class, and any attribute a selector tests.
+            for (name, value) in e.attrs() {
+                match name {
+                    "id" if !self.by_id.is_empty() => {
+                        if let Some(v) = self.by_id.get(value) {
+                            candidates.extend_from_slice(v);
+                        }
                     }
+                    // The raw attribute, not `classes()`: that interns every
+                    // class of every element, which costs more than the
+                    // lookups.
+                    "class" if !self.by_class.is_empty() => {
+                        for c in value.split_ascii_whitespace() {
+                            if let Some(v) = self.by_class.get(c) {
+                                candidates.extend_from_slice(v);
+                            }
+                        }
+                    }
+                    _ => {}
                 }
-            }
-            if !self.by_class.is_empty() {
-                // The raw attribute, not `classes()`: that interns every
-                // class of every element, which costs more than the lookups.
-                for c in e
-                    .attr("class")
-                    .into_iter()
-                    .flat_map(str::split_ascii_whitespace)
-                {
-                    if let Some(v) = self.by_class.get(c) {
-                        candidates.extend_from_slice(v);
-                    }
+                if let Some(v) = self.by_attr.get(name) {
+                    candidates.extend_from_slice(v);
                 }
             }
             for &i in &candidates {
