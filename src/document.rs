@@ -34,6 +34,9 @@ pub struct Document {
     pub items: Vec<Item>,
     pub text: String,
     pub removed: BTreeMap<String, u64>,
+    /// Which source each metadata field came from (`title`: `json-ld`, …):
+    /// the cascade's winner, for a person checking a record.
+    pub provenance: BTreeMap<String, String>,
     pub fetch: Option<Fetch>,
     pub content_hash: String,
 }

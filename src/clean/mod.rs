@@ -23,7 +23,7 @@ pub mod linear;
 pub mod prefilter;
 
 use crate::clean::dom::NodeSet;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
 use crate::rules::index::{Hits, List};
@@ -259,38 +259,47 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
 
     // Metadata cascades.
     let tz = &rule.timezone;
+    // Each step of a cascade names itself, so that the record can say
+    // which source won (`provenance`).
     let machine_date = meta
         .jsonld
         .date_published
         .as_deref()
         .and_then(|d| extract::date::parse(d, tz))
+        .map(|d| (d, "json-ld"))
         .or_else(|| {
             meta.published
                 .iter()
                 .find_map(|d| extract::date::parse(d, tz))
+                .map(|d| (d, "meta"))
         })
         // `<time datetime>` by the content is machine-readable too: it gives
         // a visible date its time and offset.
-        .or_else(|| time_element(&html, content, &dropped, tz));
+        .or_else(|| time_element(&html, content, &dropped, tz).map(|d| (d, "time-element")));
     let published_at = head
         .published_at
         .clone()
-        .map(|visible| extract::date::refine(visible, machine_date.as_deref()))
+        .map(|visible| {
+            let machine = machine_date.as_ref().map(|(d, _)| d.as_str());
+            (extract::date::refine(visible, machine), "text")
+        })
         .or_else(|| machine_date.clone())
-        .or_else(|| date_in_url(&url, tz));
-    let not_site = |a: &String| !site_names.contains(&a.as_str());
+        .or_else(|| date_in_url(&url, tz).map(|d| (d, "url")));
+    let not_site = |a: &(String, &str)| !site_names.contains(&a.0.as_str());
     let author = head
         .author
         .clone()
         .or_else(|| built.captures.author.clone())
-        .or_else(|| meta.jsonld.author.clone())
-        .or_else(|| meta.author.clone())
+        .map(|a| (a, "text"))
+        .or_else(|| meta.jsonld.author.clone().map(|a| (a, "json-ld")))
+        .or_else(|| meta.author.clone().map(|a| (a, "meta")))
         .filter(not_site);
     let source = head
         .source
         .clone()
         .or_else(|| built.captures.source.clone())
-        .or_else(|| meta.content_source.clone());
+        .map(|s| (s, "text"))
+        .or_else(|| meta.content_source.clone().map(|s| (s, "meta")));
 
     let items_chars: usize = found_items
         .iter()
@@ -317,6 +326,16 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     } else {
         published_at
     };
+    let mut provenance = BTreeMap::new();
+    let mut record = |field: &str, source: Option<&str>| {
+        if let Some(s) = source {
+            provenance.insert(field.to_string(), s.to_string());
+        }
+    };
+    record("title", title.as_ref().map(|t| t.source.name()));
+    record("published_at", published_at.as_ref().map(|p| p.1));
+    record("author", author.as_ref().map(|a| a.1));
+    record("source", source.as_ref().map(|s| s.1));
     if kind != Kind::District {
         found_items.clear();
     }
@@ -378,6 +397,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         });
 
     let lang = extract::lang(&lang_text, meta.lang.as_deref());
+    record("lang", lang.as_ref().map(|l| l.1));
     let fetch = fetch_of(d);
     Ok(Document {
         schema_version: document::SCHEMA_VERSION,
@@ -390,11 +410,11 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
             host: url.host_str().map(str::to_string),
             name: site_name,
         },
-        lang,
+        lang: lang.map(|l| l.0),
         title: title_text,
-        published_at,
-        author,
-        source,
+        published_at: published_at.map(|p| p.0),
+        author: author.map(|a| a.0),
+        source: source.map(|s| s.0),
         views: head.views,
         district,
         park,
@@ -404,6 +424,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         content_hash: document::content_hash(&text),
         text,
         removed: built.removed,
+        provenance,
         fetch,
     })
 }

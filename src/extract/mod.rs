@@ -113,7 +113,12 @@ pub fn looks_english(text: &str) -> bool {
 /// BCP 47 primary tag of the main text: by script for CJK text, by
 /// whatlang's trigram model for the rest; the page's `lang` attribute when the
 /// text is too short to tell.
-pub fn lang(text: &str, declared: Option<&str>) -> Option<String> {
+pub fn lang(text: &str, declared: Option<&str>) -> Option<(String, &'static str)> {
+    let declared = declared
+        .and_then(|d| d.split(['-', '_']).next())
+        .map(|d| d.to_ascii_lowercase())
+        .filter(|d| !d.is_empty());
+    let detected = |code: &str| Some((code.to_string(), "text"));
     let (mut han, mut kana, mut hangul, mut letters) = (0usize, 0usize, 0usize, 0usize);
     for c in text.chars().take(20_000) {
         match c as u32 {
@@ -124,28 +129,24 @@ pub fn lang(text: &str, declared: Option<&str>) -> Option<String> {
             _ => {}
         }
     }
-    let declared = declared
-        .and_then(|d| d.split(['-', '_']).next())
-        .map(|d| d.to_ascii_lowercase())
-        .filter(|d| !d.is_empty());
     let total = han + kana + hangul + letters;
     if total < 10 {
-        return declared;
+        return declared.map(|d| (d, "html-lang"));
     }
     if kana * 10 > total {
-        return Some("ja".into());
+        return detected("ja");
     }
     if hangul * 3 > total {
-        return Some("ko".into());
+        return detected("ko");
     }
     if (han + kana) * 3 > total {
-        return Some("zh".into());
+        return detected("zh");
     }
     // A thousand characters tell the language as well as the whole text
     // (whatlang's trigram model settles long before), at a third of the cost.
     let cut = text.char_indices().nth(1200).map_or(text.len(), |(i, _)| i);
     if looks_english(&text[..cut]) {
-        return Some("en".into());
+        return detected("en");
     }
     let info = whatlang::detect(&text[..cut])?;
     let code = match info.lang() {
@@ -167,15 +168,15 @@ pub fn lang(text: &str, declared: Option<&str>) -> Option<String> {
         whatlang::Lang::Tur => "tr",
         whatlang::Lang::Pol => "pl",
         whatlang::Lang::Ukr => "uk",
-        other => return Some(other.code().to_string()),
+        other => other.code(),
     };
     // On short text the model guesses; a declared language agrees or wins.
     if !info.is_reliable()
         && let Some(d) = declared
     {
-        return Some(d);
+        return Some((d, "html-lang"));
     }
-    Some(code.to_string())
+    detected(code)
 }
 
 #[cfg(test)]
@@ -186,7 +187,7 @@ mod tests {
     fn english_by_function_words_and_nothing_else() {
         let en = "The government has decided to ask the agency to study how industrial parks can be developed across the country, and the report must be delivered by December next year.";
         assert!(looks_english(en));
-        assert_eq!(lang(en, Some("de")).as_deref(), Some("en"));
+        assert_eq!(lang(en, Some("de")), Some(("en".to_string(), "text")));
         for other in [
             "Regeringen har beslutat att ge myndigheten i uppdrag att utreda hur industriparker kan utvecklas i hela landet, och rapporten ska lämnas senast i december nästa år.",
             "Regeringen har besluttet at give styrelsen til opgave at undersøge, hvordan erhvervsparker kan udvikles i hele landet, og rapporten skal afleveres senest i december.",

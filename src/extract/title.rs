@@ -23,6 +23,19 @@ pub enum TitleSource {
     TitleTag,
 }
 
+impl TitleSource {
+    /// Its name in the record's `provenance`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TitleSource::Rule => "rule",
+            TitleSource::JsonLd => "json-ld",
+            TitleSource::OpenGraph => "meta",
+            TitleSource::Heading => "heading",
+            TitleSource::TitleTag => "title-tag",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Title {
     pub text: String,
