@@ -15,6 +15,8 @@
 //!   and synchronous; its module header lists the stages in order;
 //! - [`extract`]: metadata cascades (title, dates, header line, park, …);
 //! - [`document`]: the record (`SCHEMA.md`), its id and content hash;
+//! - [`repeated`]: cross-page boilerplate (`repeated-block`): per-host block
+//!   statistics over many records, and the filter they drive;
 //! - [`output`]: the JSON Lines writer that owns stdout or the output file;
 //! - [`fetch`]: one HTTP client, per-host politeness, robots.txt, retries,
 //!   redirects, body limit, address safety;
@@ -35,6 +37,7 @@ pub mod eval;
 pub mod extract;
 pub mod fetch;
 pub mod output;
+pub mod repeated;
 pub mod rules;
 pub mod store;
 pub mod warc;
