@@ -25,6 +25,7 @@
 //! - [`store`]: the crawl state (`--state`), SQLite behind the frontier
 //!   trait: resume, incremental recrawl, exactly-once output;
 //! - [`warc`]: WARC/1.1 reader and writer; [`bulk`]: ordered parallel cleaning;
+//!   [`spill`]: the records between `clean`'s two passes;
 //! - [`eval`]: the extraction-quality metric the extract benchmark scores with;
 //! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
 
@@ -39,6 +40,7 @@ pub mod fetch;
 pub mod output;
 pub mod repeated;
 pub mod rules;
+pub mod spill;
 pub mod store;
 pub mod warc;
 
