@@ -34,11 +34,13 @@ pub struct SpillWriter {
 
 impl SpillWriter {
     /// An anonymous temporary file, deleted when closed (even by a kill):
-    /// beside `near` (the output file) when given, so that it lands on the
-    /// disk that is to hold the output anyway, not on a small `/tmp`
-    /// (often memory); else in the temporary directory (`TMPDIR`).
+    /// beside `near` (the output file) when that is a regular file, so that
+    /// it lands on the disk that is to hold the output anyway, not on a
+    /// small `/tmp` (often memory); else (stdout, `-o /dev/null`, a pipe) in
+    /// the temporary directory (`TMPDIR`).
     pub fn create(near: Option<&Path>) -> io::Result<SpillWriter> {
         let dir = near
+            .filter(|p| p.is_file())
             .and_then(|p| std::path::absolute(p).ok())
             .and_then(|p| p.parent().map(Path::to_path_buf));
         let file = match dir {
@@ -145,7 +147,9 @@ mod tests {
     #[test]
     fn frames_read_back_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = SpillWriter::create(Some(&dir.path().join("out.jsonl"))).unwrap();
+        let out = dir.path().join("out.jsonl");
+        std::fs::write(&out, "").unwrap();
+        let mut w = SpillWriter::create(Some(&out)).unwrap();
         let recs = [
             Spilled {
                 host: Some("www.园区.cn".into()),
@@ -166,8 +170,8 @@ mod tests {
         for r in &recs {
             w.push(r.host.as_deref(), &r.keys, &r.line).unwrap();
         }
-        // Anonymous: nothing is left beside the output.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // Anonymous: nothing but the output is in its directory.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         let mut r = w.into_reader().unwrap();
         let mut got = Spilled::default();
         for want in &recs {
