@@ -17,7 +17,7 @@
 //!    guards for real content: a heading goes only with its whole section,
 //!    and a record is never emptied (see [`plan`] and [`Stats::filter`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
@@ -352,6 +352,8 @@ pub struct Gate<T> {
     pub stats: Stats,
     /// Records waiting for their host to have enough pages, by host.
     held: BTreeMap<String, Vec<(Document, T)>>,
+    /// Hosts whose statistics changed since [`take_settled`](Self::take_settled).
+    changed: HashSet<String>,
     pub removed: Removed,
 }
 
@@ -360,6 +362,7 @@ impl<T> Gate<T> {
         Gate {
             stats,
             held: BTreeMap::new(),
+            changed: HashSet::new(),
             removed: Removed::default(),
         }
     }
@@ -372,6 +375,9 @@ impl<T> Gate<T> {
             return vec![(doc, tag)];
         };
         self.stats.observe(&host, &page_keys(&doc.blocks));
+        if !self.changed.contains(&host) {
+            self.changed.insert(host.clone());
+        }
         if !self.stats.qualifies(&host) {
             self.held.entry(host).or_default().push((doc, tag));
             return Vec::new();
@@ -397,9 +403,25 @@ impl<T> Gate<T> {
         self.release(out)
     }
 
-    /// Hosts with records held back now.
+    /// Whether records of `host` are held back now.
     pub fn holding(&self, host: &str) -> bool {
         self.held.contains_key(host)
+    }
+
+    /// The hosts whose statistics changed since the last call and hold no
+    /// record back: every page their statistics count has been released.
+    /// A crawl state saves these (`crate::crawl::sink`): statistics that
+    /// counted a held page, saved, then a kill, and the page fetched again
+    /// would count twice. A host holding records stays changed for a later
+    /// call.
+    pub fn take_settled(&mut self) -> Vec<String> {
+        let (hold, settled): (HashSet<String>, HashSet<String>) = std::mem::take(&mut self.changed)
+            .into_iter()
+            .partition(|h| self.held.contains_key(h));
+        self.changed = hold;
+        let mut settled: Vec<String> = settled.into_iter().collect();
+        settled.sort();
+        settled
     }
 
     fn release(&mut self, mut out: Vec<(Document, T)>) -> Vec<(Document, T)> {

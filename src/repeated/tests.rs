@@ -400,3 +400,21 @@ fn statistics_known_before_need_no_warm_up() {
         "parkcrawl: 2 repeated block(s) removed from 1 record(s) of 1 host(s) (`repeated-block`; --keep-repeated keeps them)"
     );
 }
+
+#[test]
+fn only_hosts_holding_nothing_are_settled() {
+    let a = site("a.example.cn");
+    let b = site("b.example.cn");
+    let mut g: Gate<()> = Gate::new(Stats::new(RepeatedConfig::default()));
+    for d in &a[..5] {
+        g.admit(d.clone(), ());
+    }
+    g.admit(b[0].clone(), ());
+    // a has released all it counted; b holds its first page.
+    assert_eq!(g.take_settled(), ["a.example.cn"]);
+    assert!(g.take_settled().is_empty(), "nothing changed since");
+    g.admit(a[5].clone(), ());
+    assert_eq!(g.take_settled(), ["a.example.cn"]);
+    g.finish();
+    assert_eq!(g.take_settled(), ["b.example.cn"]);
+}

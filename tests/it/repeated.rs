@@ -1,17 +1,21 @@
 //! Cross-page boilerplate (`repeated-block`): `clean` of many pages of one
-//! host (a directory, files, a WARC) drops the blocks that recur on most of
-//! them and keeps what is the page's own. Pages are built here; records are
-//! compared whole.
+//! host (a directory, files, a WARC) and a crawl of them drop the blocks
+//! that recur on most of them and keep what is the page's own. Pages are
+//! built here (files, a WARC, a loopback server); records are compared
+//! whole.
 
 use std::io::Read;
 use std::path::Path;
 use std::process::Stdio;
+use std::time::Duration;
 
 use parkcrawl::document::content_hash;
 use parkcrawl::warc::{Exchange, WarcWriter};
 use serde_json::{Value, json};
 
-use crate::support::{self, records, run};
+use crate::state::{crawl_cmd, output, page_hits, path_str, run, status_json};
+use crate::support::server::{Hit, Reply, Server};
+use crate::support::{self, records};
 
 /// The big host: 8 pages.
 pub const A: &str = "www.lgyq.example.cn";
@@ -94,6 +98,40 @@ fn with_blocks(mut rec: Value, blocks: Value, removed: Value) -> Value {
     rec
 }
 
+/// The whole record of page `i` of `host`, without the shared lines when
+/// `filtered`. `fetch`: `null` for a saved file.
+pub fn expected(host: &str, i: usize, filtered: bool, fetch: Value) -> Value {
+    let blocks = blocks(i, !filtered);
+    let text = text_of(&blocks);
+    let url = format!("http://{host}/news/{i}.html");
+    json!({
+        "schema_version": 1,
+        "id": parkcrawl::document::page_id(&url),
+        "url": url,
+        "canonical_url": url,
+        "kind": "page",
+        "rule": "generic",
+        "site": {"host": host, "name": null},
+        "lang": "zh",
+        "title": format!("园区新闻{i}"),
+        "published_at": null,
+        "author": null,
+        "source": null,
+        "views": null,
+        // From the footer's address: metadata is read before repeated
+        // blocks are known.
+        "district": "浦东新区",
+        "park": null,
+        "fields": {},
+        "blocks": blocks,
+        "items": [],
+        "content_hash": content_hash(&text),
+        "text": text,
+        "removed": if filtered { json!({"repeated-block": 2}) } else { json!({}) },
+        "fetch": fetch,
+    })
+}
+
 /// Pages of host A (`a-0.html` … `a-7.html`), then B (`b-0.html`, `b-1.html`).
 fn site_dir(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
@@ -110,7 +148,7 @@ fn site_dir(dir: &Path) -> Vec<std::path::PathBuf> {
 fn clean(args: &[&str]) -> (i32, Vec<u8>, String) {
     let mut a = vec!["clean".to_string()];
     a.extend(args.iter().map(|s| s.to_string()));
-    let out = run(&a);
+    let out = support::run(&a);
     (
         out.status.code().unwrap_or(-1),
         out.stdout,
@@ -137,42 +175,25 @@ fn clean_of_a_directory_drops_what_recurs_on_most_pages_of_a_host() {
     let recs = records(&out);
     assert_eq!(recs.len(), 10);
 
-    // One record whole, nothing masked: page 3 keeps its shared heading
+    // Every record whole, nothing masked: page 3 keeps its shared heading
     // (its text beneath is its own) and its paragraph repeated within
     // itself; the footer and the follow line are gone and counted.
-    let text3 = format!(
-        "园区新闻第3篇\n\n{}\n\n{}\n\n园区简介\n\n{}",
-        body(3),
-        body(3),
-        intro(3)
-    );
+    for (i, r) in recs[..8].iter().enumerate() {
+        assert_eq!(*r, expected(A, i, true, Value::Null), "page {i}");
+    }
     assert_eq!(
-        recs[3],
-        json!({
-            "schema_version": 1,
-            "id": parkcrawl::document::page_id(&format!("http://{A}/news/3.html")),
-            "url": format!("http://{A}/news/3.html"),
-            "canonical_url": format!("http://{A}/news/3.html"),
-            "kind": "page",
-            "rule": "generic",
-            "site": {"host": A, "name": null},
-            "lang": "zh",
-            "title": "园区新闻3",
-            "published_at": null,
-            "author": null,
-            "source": null,
-            "views": null,
-            "district": "浦东新区",
-            "park": null,
-            "fields": {},
-            "blocks": blocks(3, false),
-            "items": [],
-            "text": text3,
-            "removed": {"repeated-block": 2},
-            "fetch": null,
-            "content_hash": content_hash(&text3),
-        })
+        recs[3]["text"],
+        format!(
+            "园区新闻第3篇\n\n{}\n\n{}\n\n园区简介\n\n{}",
+            body(3),
+            body(3),
+            intro(3)
+        )
     );
+    // Host B has two pages: too few to judge, untouched.
+    for (i, r) in recs[8..].iter().enumerate() {
+        assert_eq!(*r, expected(B, i, false, Value::Null), "page {i} of B");
+    }
 
     for i in 0..8 {
         // Unfiltered, the record holds every block; filtered, everything
@@ -192,11 +213,8 @@ fn clean_of_a_directory_drops_what_recurs_on_most_pages_of_a_host() {
             "page {i} filtered"
         );
     }
-    // Host B has two pages: too few to judge, untouched.
     for i in 8..10 {
         assert_eq!(recs[i], kept[i]);
-        assert_eq!(recs[i]["blocks"], blocks(i - 8, true));
-        assert_eq!(recs[i]["site"]["host"], B);
     }
     // Records that do not change are the very bytes of pass 1.
     let lines = |b: &[u8]| {
@@ -308,4 +326,198 @@ fn a_closed_pipe_in_the_second_pass_ends_quietly() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_eq!(stderr, "");
     assert!(first.starts_with(b"{\"schema_version\":1,"));
+}
+
+// ---- crawl ----------------------------------------------------------------
+
+/// Pages of host A (`/news/0.html` … up to `a_pages`) and of host B (two),
+/// each answered after a short delay so that kills land mid-crawl.
+fn site(a_pages: usize) -> impl Fn(&Hit) -> Reply + Send + Sync + 'static {
+    move |hit: &Hit| {
+        let n = match hit.host.as_str() {
+            A => a_pages,
+            B => 2,
+            _ => 0,
+        };
+        let i: Option<usize> = hit
+            .path
+            .strip_prefix("/news/")
+            .and_then(|p| p.strip_suffix(".html"))
+            .and_then(|i| i.parse().ok());
+        match i {
+            Some(i) if i < n => {
+                Reply::html(page(&hit.host, i, &[])).delayed(Duration::from_millis(5))
+            }
+            _ => Reply::status(404),
+        }
+    }
+}
+
+fn seeds(host: &str, n: std::ops::Range<usize>) -> Vec<String> {
+    n.map(|i| format!("http://{host}/news/{i}.html")).collect()
+}
+
+/// A crawl record with its fetch time masked (the only volatile field).
+fn masked(mut r: Value) -> Value {
+    assert!(r["fetch"]["fetched_at"].is_string(), "{r}");
+    r["fetch"]["fetched_at"] = "<fetched_at>".into();
+    r
+}
+
+fn fetch() -> Value {
+    json!({
+        "status": 200,
+        "fetched_at": "<fetched_at>",
+        "content_type": "text/html; charset=utf-8",
+        "charset": "utf-8",
+        "etag": null,
+        "last_modified": null,
+    })
+}
+
+fn by_url(mut recs: Vec<Value>) -> Vec<Value> {
+    recs.sort_by_key(|r| r["url"].as_str().unwrap().to_string());
+    recs
+}
+
+/// The crawl filters as `clean` does: host A's 8 pages without the shared
+/// lines (the first ones held back until A had 5 pages), host B's 2 pages
+/// whole, released when B's pages ran out. `--keep-repeated` gives every
+/// record whole. With `--state`, the statistics outlive the run: a page
+/// new in the rerun is filtered from the start, and the pages seen before
+/// are unchanged (their stored hash is of the page, not of the filtered
+/// record), so they are not written again.
+#[test]
+fn a_crawl_drops_what_recurs_and_a_rerun_starts_with_the_statistics() {
+    let server = Server::start(site(9));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let state = dir.path().join("state.db");
+    let mut urls = seeds(A, 0..8);
+    urls.extend(seeds(B, 0..2));
+    let mut args: Vec<&str> = urls.iter().map(String::as_str).collect();
+    args.extend([
+        "--rate",
+        "0",
+        "--state",
+        path_str(&state),
+        "-o",
+        path_str(&out),
+    ]);
+
+    let r = run(crawl_cmd(&server, &[A, B], &args));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(
+        lines[lines.len() - 2],
+        SUMMARY.trim_end(),
+        "the count, before the summary: {}",
+        r.stderr
+    );
+    let recs = by_url(output(&out));
+    let mut want: Vec<Value> = (0..8).map(|i| expected(A, i, true, fetch())).collect();
+    want.extend((0..2).map(|i| expected(B, i, false, fetch())));
+    assert_eq!(
+        recs.into_iter().map(masked).collect::<Vec<_>>(),
+        by_url(want)
+    );
+
+    // The same crawl keeping repeated blocks: every record whole.
+    let kept = run(crawl_cmd(
+        &server,
+        &[A, B],
+        &urls
+            .iter()
+            .map(String::as_str)
+            .chain(["--rate", "0", "--keep-repeated"])
+            .collect::<Vec<_>>(),
+    ));
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+    assert!(!kept.stderr.contains("repeated block"), "{}", kept.stderr);
+    let mut want: Vec<Value> = (0..8).map(|i| expected(A, i, false, fetch())).collect();
+    want.extend((0..2).map(|i| expected(B, i, false, fetch())));
+    assert_eq!(
+        by_url(records(&kept.stdout))
+            .into_iter()
+            .map(masked)
+            .collect::<Vec<_>>(),
+        by_url(want)
+    );
+
+    // A daily rerun: every page due again, and one page new. Alone in this
+    // run, it is filtered at once with the statistics of the last run.
+    let mut rerun = args.clone();
+    let new = format!("http://{A}/news/8.html");
+    rerun.extend([new.as_str(), "--recrawl-after", "0s"]);
+    let before = output(&out).len();
+    let r = run(crawl_cmd(&server, &[A, B], &rerun));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let recs = output(&out);
+    assert_eq!(recs.len(), before + 1, "only the new page: {}", r.stderr);
+    assert_eq!(
+        masked(recs[before].clone()),
+        expected(A, 8, true, fetch()),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("10 unchanged"), "{}", r.stderr);
+}
+
+/// SIGKILL while host A's first records are held back (not yet written),
+/// then later in the crawl, then a run to the end: every page is in the
+/// output exactly once, each filtered.
+#[test]
+fn kills_while_records_are_held_back_lose_and_repeat_nothing() {
+    const N: usize = 40;
+    let server = Server::start(site(N));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let state = dir.path().join("state.db");
+    let urls = seeds(A, 0..N);
+    let mut args: Vec<&str> = urls.iter().map(String::as_str).collect();
+    args.extend([
+        "--rate",
+        "0",
+        "--state",
+        path_str(&state),
+        "-o",
+        path_str(&out),
+    ]);
+    // Kill after this many more page requests: within the first run's
+    // warm-up (nothing written yet), then well past it, twice.
+    for (n, more) in [3, 12, 9].into_iter().enumerate() {
+        let before = page_hits(&server).len();
+        let lines_before = output(&out).len();
+        let mut child = crawl_cmd(&server, &[A], &args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while page_hits(&server).len() < before + more {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "run {n} ended before its kill point"
+            );
+            assert!(start.elapsed() < Duration::from_secs(60), "run {n} hangs");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if n == 0 {
+            assert_eq!(output(&out).len(), lines_before, "held, not written");
+        }
+    }
+    let last = run(crawl_cmd(&server, &[A], &args));
+    assert_eq!(last.code, 0, "{}", last.stderr);
+    let recs = output(&out);
+    let mut ids = std::collections::HashSet::new();
+    for r in &recs {
+        assert!(ids.insert(r["id"].clone()), "{} written twice", r["url"]);
+        assert_eq!(r["removed"], json!({"repeated-block": 2}), "{}", r["url"]);
+    }
+    assert_eq!(recs.len(), N, "{}", last.stderr);
+    let st = status_json(&state);
+    assert_eq!(st["complete"], true, "{st}");
+    assert_eq!(st["pages"]["done"], N, "{st}");
 }
