@@ -352,6 +352,9 @@ impl Crawler {
                     return Ok(false);
                 }
                 let fetch = doc.fetch.clone();
+                // The hash of the page as cleaned, before the writer drops
+                // repeated blocks: whether a page changed must not depend
+                // on how many pages of its host were seen since.
                 let mut visit = Visit {
                     record_id: Some(doc.id.clone()),
                     content_hash: Some(doc.content_hash.clone()),
