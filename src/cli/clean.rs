@@ -291,8 +291,8 @@ pub fn run(args: CleanArgs) -> i32 {
     }
     let keys = spill.is_some();
     let mut stats = Stats::new(RepeatedConfig::default());
-    let mut stopped = false;
-    let mut write_error = None;
+    // The output failed: its reader went away (`| head`), or a write error.
+    let mut out_error = None;
     let mut spill_error = None;
     bulk::ordered(
         sources.into_iter().flat_map(|s| reader.jobs(s)),
@@ -325,10 +325,7 @@ pub fn run(args: CleanArgs) -> i32 {
             (Ok(c), None) => match out.write_line(&c.line) {
                 Ok(()) => Flow::Continue,
                 Err(e) => {
-                    stopped = true;
-                    if !is_broken_pipe(&e) {
-                        write_error = Some(e);
-                    }
+                    out_error = Some(e);
                     Flow::Stop
                 }
             },
@@ -347,25 +344,20 @@ pub fn run(args: CleanArgs) -> i32 {
     if let Some(spill) = spill {
         match second_pass(spill, &stats, &mut removed, &mut out) {
             Ok(()) => {}
-            Err(Pass2Error::Output(e)) => {
-                stopped = true;
-                if !is_broken_pipe(&e) {
-                    write_error = Some(e);
-                }
-            }
+            Err(Pass2Error::Output(e)) => out_error = Some(e),
             Err(Pass2Error::Spill(e)) => {
                 report("spill file", &e);
                 return exit::CANNOT_START;
             }
         }
     }
-    if let Some(e) = write_error {
+    if let Some(e) = out_error {
+        if is_broken_pipe(&e) {
+            // The reader of our output went away (`| head`): a quiet end.
+            return exit::OK;
+        }
         report("output", &e);
         return exit::CANNOT_START;
-    }
-    if stopped {
-        // The reader of our output went away (`| head`): a quiet end.
-        return exit::OK;
     }
     let skipped = skipped.into_inner();
     if skipped > 0 {
