@@ -14,9 +14,10 @@
 //!    every record, its worst case.
 //!
 //! Run: `cargo bench --bench bulk` (`-- --warc-mb N` to change the WARC size,
-//! `-- --skip-warc` to run part 1 only, `-- --bin PATH` to time another
-//! build of parkcrawl; by default `release/parkcrawl` of the target
-//! directory, `$CARGO_TARGET_DIR` or `target/`).
+//! `-- --skip-warc` to run part 1 only, `-- --bin PATH` (repeatable) to
+//! time other builds of parkcrawl on the same WARC; by default
+//! `release/parkcrawl` of the target directory, `$CARGO_TARGET_DIR` or
+//! `target/`).
 
 use std::path::Path;
 use std::time::Instant;
@@ -160,33 +161,37 @@ fn main() {
         start.elapsed().as_secs_f64()
     );
 
-    let bin = args
-        .iter()
-        .position(|a| a == "--bin")
-        .and_then(|i| args.get(i + 1))
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
+    let mut bins: Vec<std::path::PathBuf> = args
+        .windows(2)
+        .filter(|w| w[0] == "--bin")
+        .map(|w| std::path::PathBuf::from(&w[1]))
+        .collect();
+    if bins.is_empty() {
+        bins.push(
             std::env::var_os("CARGO_TARGET_DIR")
                 .map(std::path::PathBuf::from)
                 .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-                .join("release/parkcrawl")
-        });
-    if !bin.exists() {
-        println!("(build the binary first: cargo build --release)");
-        return;
-    }
-    println!("binary: {}", bin.display());
-    let two_pass = clean_warc(&bin, &warc, &[], count, size);
-    let help = std::process::Command::new(&bin)
-        .args(["clean", "--help"])
-        .output()
-        .unwrap();
-    if String::from_utf8_lossy(&help.stdout).contains("--keep-repeated") {
-        let one_pass = clean_warc(&bin, &warc, &["--keep-repeated"], count, size);
-        println!(
-            "two passes (repeated-block) / one pass (--keep-repeated): {:.3}× the time",
-            two_pass / one_pass
+                .join("release/parkcrawl"),
         );
+    }
+    for bin in bins {
+        if !bin.exists() {
+            println!("(build the binary first: cargo build --release)");
+            return;
+        }
+        println!("\nbinary: {}", bin.display());
+        let two_pass = clean_warc(&bin, &warc, &[], count, size);
+        let help = std::process::Command::new(&bin)
+            .args(["clean", "--help"])
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&help.stdout).contains("--keep-repeated") {
+            let one_pass = clean_warc(&bin, &warc, &["--keep-repeated"], count, size);
+            println!(
+                "two passes (repeated-block) / one pass (--keep-repeated): {:.3}× the time",
+                two_pass / one_pass
+            );
+        }
     }
 }
 
