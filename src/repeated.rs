@@ -99,14 +99,38 @@ pub fn block_key(block: &Block) -> Option<u64> {
     Some(u64::from_le_bytes(d[..8].try_into().expect("8 bytes")))
 }
 
+/// What the filter needs to know of a block: its key, and whether it is a
+/// heading (the heading rule of [`plan`]). A record's blocks as these are
+/// all `clean`'s second pass reads to decide whether the record changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockKey {
+    pub key: Option<u64>,
+    pub heading: bool,
+}
+
+pub fn block_keys(blocks: &[Block]) -> Vec<BlockKey> {
+    blocks
+        .iter()
+        .map(|b| BlockKey {
+            key: block_key(b),
+            heading: matches!(b, Block::Heading { .. }),
+        })
+        .collect()
+}
+
 /// The distinct keys of a page's blocks, sorted: what the page contributes
 /// to its host's statistics, each key once however often the page repeats
 /// the block.
-pub fn page_keys(blocks: &[Block]) -> Vec<u64> {
-    let mut keys: Vec<u64> = blocks.iter().filter_map(block_key).collect();
+pub fn distinct(blocks: &[BlockKey]) -> Vec<u64> {
+    let mut keys: Vec<u64> = blocks.iter().filter_map(|b| b.key).collect();
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+/// [`distinct`] of the blocks' keys.
+pub fn page_keys(blocks: &[Block]) -> Vec<u64> {
+    distinct(&block_keys(blocks))
 }
 
 /// How many pages of a host hold one key.
@@ -173,7 +197,7 @@ impl HostStats {
 /// falls with the next heading, as its parent; at the end of the page it
 /// introduces nothing and goes when repeated (a 扫一扫关注 promoted to a
 /// heading).
-pub fn plan(blocks: &[Block], repeated: &[bool]) -> Vec<bool> {
+pub fn plan(blocks: &[BlockKey], repeated: &[bool]) -> Vec<bool> {
     debug_assert_eq!(blocks.len(), repeated.len());
     let mut drop = vec![false; blocks.len()];
     // From the end: whether every block from here to the next heading goes,
@@ -182,7 +206,7 @@ pub fn plan(blocks: &[Block], repeated: &[bool]) -> Vec<bool> {
     let mut section_empty = true;
     let mut next_heading_goes = true;
     for i in (0..blocks.len()).rev() {
-        if matches!(blocks[i], Block::Heading { .. }) {
+        if blocks[i].heading {
             let goes = repeated[i]
                 && if section_empty {
                     next_heading_goes
@@ -268,9 +292,9 @@ impl Stats {
             .is_some_and(|h| h.repeated(key, &self.cfg))
     }
 
-    /// Drops the repeated blocks of `doc` ([`plan`]), then recomputes its
-    /// `text` and `content_hash` and adds the count to
-    /// `removed["repeated-block"]`. Returns how many blocks went.
+    /// Which of a record's `blocks` go ([`plan`]), or `None` when none do
+    /// and the record stays as it is. `more_content`: the record has
+    /// `items` or `fields`.
     ///
     /// A record is never emptied: when every block would go and the record
     /// has no `items` or `fields` either, it is kept as it is. A page made
@@ -281,30 +305,56 @@ impl Stats {
     /// `content_hash` already lets a consumer drop the copies. A listing
     /// (`items`) or a park profile (`fields`) whose every block is chrome
     /// keeps its content, so its blocks do go.
-    pub fn filter(&self, doc: &mut Document) -> u64 {
-        let Some(h) = doc.site.host.as_deref().and_then(|h| self.hosts.get(h)) else {
-            return 0;
-        };
+    pub fn drops(
+        &self,
+        host: Option<&str>,
+        blocks: &[BlockKey],
+        more_content: bool,
+    ) -> Option<Vec<bool>> {
+        let h = self.hosts.get(host?)?;
         if h.pages < self.cfg.min_pages.max(1) {
-            return 0;
+            return None;
         }
-        let repeated: Vec<bool> = doc
-            .blocks
+        let repeated: Vec<bool> = blocks
             .iter()
-            .map(|b| block_key(b).is_some_and(|k| h.repeated(k, &self.cfg)))
+            .map(|b| b.key.is_some_and(|k| h.repeated(k, &self.cfg)))
             .collect();
-        let drop = plan(&doc.blocks, &repeated);
-        let n = drop.iter().filter(|d| **d).count();
-        if n == 0 || (n == doc.blocks.len() && doc.items.is_empty() && doc.fields.is_empty()) {
-            return 0;
+        if !repeated.contains(&true) {
+            return None;
         }
-        let mut d = drop.into_iter();
-        doc.blocks.retain(|_| !d.next().unwrap_or(false));
+        let drop = plan(blocks, &repeated);
+        let n = drop.iter().filter(|d| **d).count();
+        if n == 0 || (n == blocks.len() && !more_content) {
+            return None;
+        }
+        Some(drop)
+    }
+
+    /// Drops the repeated blocks of `doc` ([`drops`](Self::drops), then
+    /// [`apply`]). Returns how many went.
+    pub fn filter(&self, doc: &mut Document) -> u64 {
+        let more = !doc.items.is_empty() || !doc.fields.is_empty();
+        match self.drops(doc.site.host.as_deref(), &block_keys(&doc.blocks), more) {
+            Some(drop) => apply(doc, &drop),
+            None => 0,
+        }
+    }
+}
+
+/// Drops the blocks of `doc` that `drop` marks (one flag per block), then
+/// recomputes its `text` and `content_hash` and adds the count to
+/// `removed["repeated-block"]`. Returns how many went.
+pub fn apply(doc: &mut Document, drop: &[bool]) -> u64 {
+    debug_assert_eq!(doc.blocks.len(), drop.len());
+    let mut d = drop.iter();
+    doc.blocks.retain(|_| !d.next().copied().unwrap_or(false));
+    let n = drop.iter().filter(|d| **d).count() as u64;
+    if n > 0 {
         doc.text = document::text_of_blocks(&doc.blocks);
         doc.content_hash = document::content_hash(&doc.text);
-        *doc.removed.entry(RULE.to_string()).or_default() += n as u64;
-        n as u64
+        *doc.removed.entry(RULE.to_string()).or_default() += n;
     }
+    n
 }
 
 /// What a run removed, for its summary line.

@@ -1,13 +1,16 @@
 //! The spill file between `clean`'s two passes (`crate::cli::clean`): pass 1
 //! writes each record's line there, in output order, with what pass 2 needs
-//! to judge it without reading it (its host and its block keys); pass 2 reads
-//! them back in the same order. Memory stays bounded however many records
-//! a run gives: they wait on disk, not in memory.
+//! to judge it without reading it (its host, its blocks' keys, whether it
+//! has items or fields); pass 2 reads them back in the same order, and
+//! parses only the records that lose blocks. Memory stays bounded however
+//! many records a run gives: they wait on disk, not in memory.
 //!
 //! A frame per record, integers little-endian:
 //!
 //! ```text
-//! u32 host length (u32::MAX: no host) | host | u32 key count | u64 keys… | u64 line length | line
+//! u32 host length (u32::MAX: no host) | host | u8 more content (items, fields)
+//! | u32 block count | per block: u8 flags (1: heading, 2: has a key), u64 key
+//! | u64 line length | line
 //! ```
 
 use std::fs::File;
@@ -16,14 +19,16 @@ use std::path::Path;
 
 use crate::document::Document;
 use crate::output::line_of;
-use crate::repeated::{Removed, Stats};
+use crate::repeated::{self, BlockKey, Removed, Stats};
 
 /// One record as pass 1 left it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Spilled {
     pub host: Option<String>,
-    /// The distinct keys of its blocks (`repeated::page_keys`).
-    pub keys: Vec<u64>,
+    /// Its blocks, in order (`repeated::block_keys`).
+    pub blocks: Vec<BlockKey>,
+    /// It has `items` or `fields`.
+    pub more_content: bool,
     /// The record's JSON line, newline included.
     pub line: Vec<u8>,
 }
@@ -52,9 +57,9 @@ impl SpillWriter {
         })
     }
 
-    pub fn push(&mut self, host: Option<&str>, keys: &[u64], line: &[u8]) -> io::Result<()> {
+    pub fn push(&mut self, rec: &Spilled) -> io::Result<()> {
         let w = &mut self.out;
-        match host {
+        match rec.host.as_deref() {
             Some(h) => {
                 let len = u32::try_from(h.len()).map_err(io::Error::other)?;
                 w.write_all(&len.to_le_bytes())?;
@@ -62,13 +67,16 @@ impl SpillWriter {
             }
             None => w.write_all(&u32::MAX.to_le_bytes())?,
         }
-        let n = u32::try_from(keys.len()).map_err(io::Error::other)?;
+        w.write_all(&[rec.more_content as u8])?;
+        let n = u32::try_from(rec.blocks.len()).map_err(io::Error::other)?;
         w.write_all(&n.to_le_bytes())?;
-        for k in keys {
-            w.write_all(&k.to_le_bytes())?;
+        for b in &rec.blocks {
+            let flags = b.heading as u8 | (b.key.is_some() as u8) << 1;
+            w.write_all(&[flags])?;
+            w.write_all(&b.key.unwrap_or(0).to_le_bytes())?;
         }
-        w.write_all(&(line.len() as u64).to_le_bytes())?;
-        w.write_all(line)
+        w.write_all(&(rec.line.len() as u64).to_le_bytes())?;
+        w.write_all(&rec.line)
     }
 
     /// Pass 1 is over: the same file, from its start.
@@ -102,13 +110,20 @@ impl SpillReader {
             self.input.read_exact(&mut h)?;
             Some(String::from_utf8(h).map_err(io::Error::other)?)
         };
+        let mut byte = [0u8; 1];
+        self.input.read_exact(&mut byte)?;
+        rec.more_content = byte[0] != 0;
         self.input.read_exact(&mut u32b)?;
         let n = u32::from_le_bytes(u32b) as usize;
-        rec.keys.clear();
+        rec.blocks.clear();
         let mut u64b = [0u8; 8];
         for _ in 0..n {
+            self.input.read_exact(&mut byte)?;
             self.input.read_exact(&mut u64b)?;
-            rec.keys.push(u64::from_le_bytes(u64b));
+            rec.blocks.push(BlockKey {
+                key: (byte[0] & 2 != 0).then(|| u64::from_le_bytes(u64b)),
+                heading: byte[0] & 1 != 0,
+            });
         }
         self.input.read_exact(&mut u64b)?;
         let len = u64::from_le_bytes(u64b) as usize;
@@ -120,22 +135,23 @@ impl SpillReader {
 }
 
 /// Pass 2 for one record: its line with the repeated blocks dropped, or
-/// `None` when it stays as it was (written byte for byte). Only a record of
-/// a host that qualifies and holding a repeated key is read back; it is
-/// rewritten only when a block actually goes (the heading and never-empty
-/// guards may keep them all).
+/// `None` when it stays as it was (written byte for byte). The decision
+/// comes from the frame alone (`Stats::drops`); only a record that loses
+/// blocks is parsed and serialized again.
 pub fn rewrite(rec: &Spilled, stats: &Stats, removed: &mut Removed) -> io::Result<Option<Vec<u8>>> {
-    let Some(host) = rec.host.as_deref() else {
+    let Some(drop) = stats.drops(rec.host.as_deref(), &rec.blocks, rec.more_content) else {
         return Ok(None);
     };
-    if !stats.qualifies(host) || !rec.keys.iter().any(|&k| stats.is_repeated(host, k)) {
-        return Ok(None);
-    }
     let mut doc: Document = serde_json::from_slice(&rec.line).map_err(io::Error::other)?;
-    let n = stats.filter(&mut doc);
-    if n == 0 {
-        return Ok(None);
+    if doc.blocks.len() != drop.len() {
+        return Err(io::Error::other(format!(
+            "spill file: {} blocks in the record of {}, {} in its frame",
+            doc.blocks.len(),
+            doc.url,
+            drop.len()
+        )));
     }
+    let n = repeated::apply(&mut doc, &drop);
     removed.add(&doc, n);
     line_of(&doc).map(Some)
 }
@@ -150,25 +166,29 @@ mod tests {
         let out = dir.path().join("out.jsonl");
         std::fs::write(&out, "").unwrap();
         let mut w = SpillWriter::create(Some(&out)).unwrap();
+        let b = |key, heading| BlockKey { key, heading };
         let recs = [
             Spilled {
                 host: Some("www.园区.cn".into()),
-                keys: vec![1, u64::MAX, 7],
+                blocks: vec![b(Some(1), true), b(None, false), b(Some(u64::MAX), false)],
+                more_content: true,
                 line: b"{\"a\":1}\n".to_vec(),
             },
             Spilled {
                 host: None,
-                keys: vec![],
+                blocks: vec![],
+                more_content: false,
                 line: b"{}\n".to_vec(),
             },
             Spilled {
                 host: Some(String::new()),
-                keys: vec![0],
+                blocks: vec![b(Some(0), false)],
+                more_content: false,
                 line: vec![b'x'; 3 << 20],
             },
         ];
         for r in &recs {
-            w.push(r.host.as_deref(), &r.keys, &r.line).unwrap();
+            w.push(r).unwrap();
         }
         // Anonymous: nothing but the output is in its directory.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);

@@ -289,7 +289,7 @@ pub fn run(args: CleanArgs) -> i32 {
             }
         }
     }
-    let keys = spill.is_some();
+    let keyed = spill.is_some();
     let mut stats = Stats::new(RepeatedConfig::default());
     // The output failed: its reader went away (`| head`), or a write error.
     let mut out_error = None;
@@ -304,7 +304,7 @@ pub fn run(args: CleanArgs) -> i32 {
                 let result = decode::decode(input)
                     .map_err(|e| e.to_string())
                     .and_then(|d| clean::clean(&d, &rules).map_err(|e| e.to_string()))
-                    .and_then(|doc| Cleaned::of(&doc, keys).map_err(|e| e.to_string()));
+                    .and_then(|doc| spilled(&doc, keyed).map_err(|e| e.to_string()));
                 (name, result)
             }
             Job::Failed { name, error } => (name, Err(error)),
@@ -312,9 +312,9 @@ pub fn run(args: CleanArgs) -> i32 {
         |(name, result)| match (result, &mut spill) {
             (Ok(c), Some(spill)) => {
                 if let Some(host) = &c.host {
-                    stats.observe(host, &c.keys);
+                    stats.observe(host, &repeated::distinct(&c.blocks));
                 }
-                match spill.push(c.host.as_deref(), &c.keys, &c.line) {
+                match spill.push(&c) {
                     Ok(()) => Flow::Continue,
                     Err(e) => {
                         spill_error = Some(e);
@@ -384,25 +384,19 @@ pub fn run(args: CleanArgs) -> i32 {
 }
 
 /// A page's record as the cleaning threads hand it to the writer: its line,
-/// and for pass 1 its host and block keys (hashed here, on every core).
-struct Cleaned {
-    host: Option<String>,
-    keys: Vec<u64>,
-    line: Vec<u8>,
-}
-
-impl Cleaned {
-    fn of(doc: &crate::document::Document, keys: bool) -> std::io::Result<Cleaned> {
-        Ok(Cleaned {
-            host: doc.site.host.clone(),
-            keys: if keys {
-                repeated::page_keys(&doc.blocks)
-            } else {
-                Vec::new()
-            },
-            line: line_of(doc)?,
-        })
-    }
+/// and for pass 1 (`keyed`) what the spill frame says of it, its block keys
+/// hashed here, on every core.
+fn spilled(doc: &crate::document::Document, keyed: bool) -> std::io::Result<Spilled> {
+    Ok(Spilled {
+        host: doc.site.host.clone(),
+        blocks: if keyed {
+            repeated::block_keys(&doc.blocks)
+        } else {
+            Vec::new()
+        },
+        more_content: !doc.items.is_empty() || !doc.fields.is_empty(),
+        line: line_of(doc)?,
+    })
 }
 
 enum Pass2Error {

@@ -188,23 +188,23 @@ fn a_heading_goes_only_with_its_whole_section() {
     let f = false;
     // Shared heading, own text beneath: the heading stays.
     let blocks = [h("园区简介"), p("own"), p(FOOTER)];
-    assert_eq!(plan(&blocks, &[t, f, t]), [f, f, t]);
+    assert_eq!(plan(&block_keys(&blocks), &[t, f, t]), [f, f, t]);
     // Shared heading whose whole section is shared: all go.
     let blocks = [p("own"), h("联系我们"), p(FOOTER), p(FOLLOW)];
-    assert_eq!(plan(&blocks, &[f, t, t, t]), [f, t, t, t]);
+    assert_eq!(plan(&block_keys(&blocks), &[f, t, t, t]), [f, t, t, t]);
     // A heading not repeated stays, even over a section that goes.
-    assert_eq!(plan(&blocks, &[f, f, t, t]), [f, f, t, t]);
+    assert_eq!(plan(&block_keys(&blocks), &[f, f, t, t]), [f, f, t, t]);
     // A heading directly over another heading stands or falls with it.
     let blocks = [h("园区简介"), h("基本情况"), p("own")];
-    assert_eq!(plan(&blocks, &[t, t, f]), [f, f, f]);
+    assert_eq!(plan(&block_keys(&blocks), &[t, t, f]), [f, f, f]);
     let blocks = [p("own"), h("更多"), h("联系我们"), p(FOOTER)];
-    assert_eq!(plan(&blocks, &[f, t, t, t]), [f, t, t, t]);
+    assert_eq!(plan(&block_keys(&blocks), &[f, t, t, t]), [f, t, t, t]);
     // A repeated heading ending the page introduces nothing: it goes.
     let blocks = [p("own"), h(FOLLOW)];
-    assert_eq!(plan(&blocks, &[f, t]), [f, t]);
+    assert_eq!(plan(&block_keys(&blocks), &[f, t]), [f, t]);
     // Sections are cut at every heading, dropped or not.
     let blocks = [h("A"), p(FOOTER), h("B"), p("own")];
-    assert_eq!(plan(&blocks, &[t, t, t, f]), [t, t, f, f]);
+    assert_eq!(plan(&block_keys(&blocks), &[t, t, t, f]), [t, t, f, f]);
     assert_eq!(plan(&[], &[]), Vec::<bool>::new());
 }
 
@@ -417,4 +417,59 @@ fn only_hosts_holding_nothing_are_settled() {
     assert_eq!(g.take_settled(), ["a.example.cn"]);
     g.finish();
     assert_eq!(g.take_settled(), ["b.example.cn"]);
+}
+
+#[test]
+fn the_decision_needs_only_the_keys() {
+    let pages = site("www.park-a.example.cn");
+    let s = stats_of(&pages);
+    for d in &pages {
+        let mut filtered = d.clone();
+        let n = s.filter(&mut filtered);
+        let drop = s
+            .drops(d.site.host.as_deref(), &block_keys(&d.blocks), false)
+            .unwrap();
+        assert_eq!(drop.iter().filter(|x| **x).count() as u64, n);
+        let mut applied = d.clone();
+        assert_eq!(apply(&mut applied, &drop), n);
+        assert_eq!(applied, filtered);
+    }
+    // Nothing to drop: no decision to act on.
+    let b = block_keys(&[p("独有的一段")]);
+    assert_eq!(s.drops(Some("www.park-a.example.cn"), &b, false), None);
+    assert_eq!(s.drops(None, &b, false), None);
+    assert_eq!(s.drops(Some("other.cn"), &b, false), None);
+}
+
+/// `clean`'s second pass: a record that loses blocks is rewritten; one that
+/// keeps them all is not parsed (its line may be anything).
+#[test]
+fn the_second_pass_rewrites_only_records_that_lose_blocks() {
+    use crate::spill::{Spilled, rewrite};
+    let pages = site("www.park-a.example.cn");
+    let s = stats_of(&pages);
+    let frame = |d: &Document| Spilled {
+        host: d.site.host.clone(),
+        blocks: block_keys(&d.blocks),
+        more_content: false,
+        line: crate::output::line_of(d).unwrap(),
+    };
+    let mut removed = Removed::default();
+    let line = rewrite(&frame(&pages[3]), &s, &mut removed)
+        .unwrap()
+        .unwrap();
+    let mut want = pages[3].clone();
+    s.filter(&mut want);
+    assert_eq!(line, crate::output::line_of(&want).unwrap());
+    assert_eq!(removed.blocks, 2);
+
+    let lone = doc("www.park-a.example.cn", vec![p("独有的一段"), p(FOOTER)]);
+    let mut f = frame(&lone);
+    f.blocks.truncate(1);
+    f.line = b"not even JSON\n".to_vec();
+    assert_eq!(rewrite(&f, &s, &mut removed).unwrap(), None);
+    // A frame that disagrees with its line is an error, not a guess.
+    let mut f = frame(&lone);
+    f.blocks.insert(0, f.blocks[1]);
+    assert!(rewrite(&f, &s, &mut removed).is_err());
 }
