@@ -5,10 +5,19 @@
 //!    side by side in one run: pages/s and the speed-up.
 //! 2. `parkcrawl clean` of a ~1 GB WARC as a child process: wall time, pages
 //!    and the child's peak RSS (VmHWM from /proc), to show memory stays
-//!    bounded however large the input.
+//!    bounded however large the input. A WARC is cleaned in two passes
+//!    (repeated-block, through a spill file); when the binary knows
+//!    `--keep-repeated`, the WARC is cleaned again in one pass with it, and
+//!    the ratio of the two is the cost of the second pass. Every page here
+//!    is one of a few fixture pages per host, so nearly every record holds
+//!    blocks on most pages of its host: the second pass reads back nearly
+//!    every record, its worst case.
 //!
 //! Run: `cargo bench --bench bulk` (`-- --warc-mb N` to change the WARC size,
-//! `-- --skip-warc` to run part 1 only).
+//! `-- --skip-warc` to run part 1 only, `-- --bin PATH` (repeatable) to
+//! time other builds of parkcrawl on the same WARC; by default
+//! `release/parkcrawl` of the target directory, `$CARGO_TARGET_DIR` or
+//! `target/`).
 
 use std::path::Path;
 use std::time::Instant;
@@ -152,16 +161,49 @@ fn main() {
         start.elapsed().as_secs_f64()
     );
 
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/parkcrawl");
-    if !bin.exists() {
-        println!("(build the binary first: cargo build --release)");
-        return;
+    let mut bins: Vec<std::path::PathBuf> = args
+        .windows(2)
+        .filter(|w| w[0] == "--bin")
+        .map(|w| std::path::PathBuf::from(&w[1]))
+        .collect();
+    if bins.is_empty() {
+        bins.push(
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+                .join("release/parkcrawl"),
+        );
     }
+    for bin in bins {
+        if !bin.exists() {
+            println!("(build the binary first: cargo build --release)");
+            return;
+        }
+        println!("\nbinary: {}", bin.display());
+        let two_pass = clean_warc(&bin, &warc, &[], count, size);
+        let help = std::process::Command::new(&bin)
+            .args(["clean", "--help"])
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&help.stdout).contains("--keep-repeated") {
+            let one_pass = clean_warc(&bin, &warc, &["--keep-repeated"], count, size);
+            println!(
+                "two passes (repeated-block) / one pass (--keep-repeated): {:.3}× the time",
+                two_pass / one_pass
+            );
+        }
+    }
+}
+
+/// `parkcrawl clean WARC -o /dev/null` and its wall time, pages/s and peak
+/// RSS. Returns the wall time in seconds.
+fn clean_warc(bin: &Path, warc: &Path, extra: &[&str], count: usize, size: u64) -> f64 {
     let start = Instant::now();
-    let mut child = std::process::Command::new(&bin)
+    let mut child = std::process::Command::new(bin)
         .arg("clean")
-        .arg(&warc)
+        .arg(warc)
         .args(["-o", "/dev/null"])
+        .args(extra)
         .spawn()
         .unwrap();
     let status_file = format!("/proc/{}/status", child.id());
@@ -183,9 +225,15 @@ fn main() {
     };
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "clean of the WARC: {status}, {secs:.1} s, {:.0} pages/s, {:.0} MB/s, peak RSS {:.0} MB",
+        "clean of the WARC{}: {status}, {secs:.1} s, {:.0} pages/s, {:.0} MB/s, peak RSS {:.0} MB",
+        if extra.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", extra.join(" "))
+        },
         count as f64 / secs,
         size as f64 / 1e6 / secs,
         peak_kb as f64 / 1024.0
     );
+    secs
 }

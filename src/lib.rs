@@ -15,6 +15,8 @@
 //!   and synchronous; its module header lists the stages in order;
 //! - [`extract`]: metadata cascades (title, dates, header line, park, …);
 //! - [`document`]: the record (`SCHEMA.md`), its id and content hash;
+//! - [`repeated`]: cross-page boilerplate (`repeated-block`): per-host block
+//!   statistics over many records, and the filter they drive;
 //! - [`output`]: the JSON Lines writer that owns stdout or the output file;
 //! - [`fetch`]: one HTTP client, per-host politeness, robots.txt, retries,
 //!   redirects, body limit, address safety;
@@ -23,6 +25,7 @@
 //! - [`store`]: the crawl state (`--state`), SQLite behind the frontier
 //!   trait: resume, incremental recrawl, exactly-once output;
 //! - [`warc`]: WARC/1.1 reader and writer; [`bulk`]: ordered parallel cleaning;
+//!   [`spill`]: the records between `clean`'s two passes;
 //! - [`eval`]: the extraction-quality metric the extract benchmark scores with;
 //! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
 
@@ -35,7 +38,9 @@ pub mod eval;
 pub mod extract;
 pub mod fetch;
 pub mod output;
+pub mod repeated;
 pub mod rules;
+pub mod spill;
 pub mod store;
 pub mod warc;
 

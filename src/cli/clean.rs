@@ -1,6 +1,19 @@
 //! `parkcrawl clean [PATH…]`: saved pages and WARCs → records, cleaned on
 //! every core, written in input order. Every input gives a record or one line
 //! on stderr naming it; the run goes on either way.
+//!
+//! With several pages (several paths, a directory, a WARC) the run has two
+//! passes, for cross-page boilerplate (`crate::repeated`):
+//!
+//! 1. every page is cleaned as with one input, its record line goes to a
+//!    spill file (`crate::spill`) and its blocks to the per-host statistics;
+//!    errors are reported as they come;
+//! 2. the spill file is read back in order: a record of a host with enough
+//!    pages that holds a repeated block is rewritten without it; every other
+//!    line is copied byte for byte. Only now is anything written.
+//!
+//! One input (a file, stdin) has no host statistics to speak of: it is
+//! written at once, as is every record with `--keep-repeated`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -12,8 +25,10 @@ use crate::bulk::{self, Flow};
 use crate::clean::decode::FetchMeta;
 use crate::clean::{self, decode};
 use crate::exit;
-use crate::output::{JsonlWriter, is_broken_pipe};
+use crate::output::{JsonlWriter, is_broken_pipe, line_of};
+use crate::repeated::{self, Removed, RepeatedConfig, Stats};
 use crate::rules::RuleSet;
+use crate::spill::{self, SpillWriter, Spilled};
 use crate::warc::{self, WarcError, WarcReader};
 
 /// Pages larger than this are refused unless `--max-size` says otherwise:
@@ -40,6 +55,10 @@ pub struct CleanArgs {
     /// Largest page accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_SIZE)]
     pub max_size: u64,
+    /// Keep blocks that recur on most pages of a host (`repeated-block`),
+    /// and write records as pages finish, in one pass.
+    #[arg(long)]
+    pub keep_repeated: bool,
     #[command(flatten)]
     pub rules: RuleArgs,
 }
@@ -258,8 +277,23 @@ pub fn run(args: CleanArgs) -> i32 {
         max_size: args.max_size,
         skipped: &skipped,
     };
-    let mut stopped = false;
-    let mut write_error = None;
+    // Pass 1 goes to a spill file when there are pages enough to compare.
+    let several = sources.len() > 1 || sources.iter().any(|s| matches!(s, Source::Warc(_)));
+    let mut spill = None;
+    if several && !args.keep_repeated {
+        match SpillWriter::create(args.output.as_deref()) {
+            Ok(s) => spill = Some(s),
+            Err(e) => {
+                report("spill file", &e);
+                return exit::CANNOT_START;
+            }
+        }
+    }
+    let keyed = spill.is_some();
+    let mut stats = Stats::new(RepeatedConfig::default());
+    // The output failed: its reader went away (`| head`), or a write error.
+    let mut out_error = None;
+    let mut spill_error = None;
     bulk::ordered(
         sources.into_iter().flat_map(|s| reader.jobs(s)),
         jobs,
@@ -269,40 +303,68 @@ pub fn run(args: CleanArgs) -> i32 {
                 let name = input.name.clone();
                 let result = decode::decode(input)
                     .map_err(|e| e.to_string())
-                    .and_then(|d| clean::clean(&d, &rules).map_err(|e| e.to_string()));
+                    .and_then(|d| clean::clean(&d, &rules).map_err(|e| e.to_string()))
+                    .and_then(|doc| spilled(&doc, keyed).map_err(|e| e.to_string()));
                 (name, result)
             }
             Job::Failed { name, error } => (name, Err(error)),
         },
-        |(name, result)| match result {
-            Ok(doc) => match out.write(&doc) {
+        |(name, result)| match (result, &mut spill) {
+            (Ok(c), Some(spill)) => {
+                if let Some(host) = &c.host {
+                    stats.observe(host, &repeated::distinct(&c.blocks));
+                }
+                match spill.push(&c) {
+                    Ok(()) => Flow::Continue,
+                    Err(e) => {
+                        spill_error = Some(e);
+                        Flow::Stop
+                    }
+                }
+            }
+            (Ok(c), None) => match out.write_line(&c.line) {
                 Ok(()) => Flow::Continue,
                 Err(e) => {
-                    stopped = true;
-                    if !is_broken_pipe(&e) {
-                        write_error = Some(e);
-                    }
+                    out_error = Some(e);
                     Flow::Stop
                 }
             },
-            Err(e) => {
+            (Err(e), _) => {
                 report(&name, &e);
                 failed += 1;
                 Flow::Continue
             }
         },
     );
-    if let Some(e) = write_error {
-        report("output", &e);
+    if let Some(e) = spill_error {
+        report("spill file", &e);
         return exit::CANNOT_START;
     }
-    if stopped {
-        // The reader of our output went away (`| head`): a quiet end.
-        return exit::OK;
+    let mut removed = Removed::default();
+    if let Some(spill) = spill {
+        match second_pass(spill, &stats, &mut removed, &mut out) {
+            Ok(()) => {}
+            Err(Pass2Error::Output(e)) => out_error = Some(e),
+            Err(Pass2Error::Spill(e)) => {
+                report("spill file", &e);
+                return exit::CANNOT_START;
+            }
+        }
+    }
+    if let Some(e) = out_error {
+        if is_broken_pipe(&e) {
+            // The reader of our output went away (`| head`): a quiet end.
+            return exit::OK;
+        }
+        report("output", &e);
+        return exit::CANNOT_START;
     }
     let skipped = skipped.into_inner();
     if skipped > 0 {
         eprintln!("parkcrawl: {skipped} WARC record(s) skipped (not HTML responses)");
+    }
+    if let Some(line) = removed.summary() {
+        eprintln!("{line}");
     }
     if let Err(e) = out.flush()
         && !is_broken_pipe(&e)
@@ -319,6 +381,47 @@ pub fn run(args: CleanArgs) -> i32 {
     } else {
         exit::OK
     }
+}
+
+/// A page's record as the cleaning threads hand it to the writer: its line,
+/// and for pass 1 (`keyed`) what the spill frame says of it, its block keys
+/// hashed here, on every core.
+fn spilled(doc: &crate::document::Document, keyed: bool) -> std::io::Result<Spilled> {
+    Ok(Spilled {
+        host: doc.site.host.clone(),
+        blocks: if keyed {
+            repeated::block_keys(&doc.blocks)
+        } else {
+            Vec::new()
+        },
+        more_content: !doc.items.is_empty() || !doc.fields.is_empty(),
+        line: line_of(doc)?,
+    })
+}
+
+enum Pass2Error {
+    /// Writing the output failed (or its reader went away).
+    Output(std::io::Error),
+    /// Reading the spill file back failed.
+    Spill(std::io::Error),
+}
+
+/// Pass 2: the spilled records, in order, to the output; those with
+/// repeated blocks rewritten ([`spill::rewrite`]), the others byte for byte.
+fn second_pass(
+    spill: SpillWriter,
+    stats: &Stats,
+    removed: &mut Removed,
+    out: &mut JsonlWriter,
+) -> Result<(), Pass2Error> {
+    let mut input = spill.into_reader().map_err(Pass2Error::Spill)?;
+    let mut rec = Spilled::default();
+    while input.next_into(&mut rec).map_err(Pass2Error::Spill)? {
+        let line = spill::rewrite(&rec, stats, removed).map_err(Pass2Error::Spill)?;
+        out.write_line(line.as_deref().unwrap_or(&rec.line))
+            .map_err(Pass2Error::Output)?;
+    }
+    Ok(())
 }
 
 /// A path → the inputs it names: itself, or the HTML files under a directory

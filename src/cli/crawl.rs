@@ -19,6 +19,7 @@ use crate::crawl::{CrawlConfig, Crawler, Stop, shutdown, sink};
 use crate::exit;
 use crate::fetch::{DEFAULT_USER_AGENT, FetchConfig, Fetcher, now_rfc3339};
 use crate::output::JsonlWriter;
+use crate::repeated::{RepeatedConfig, Stats};
 use crate::rules::RuleSet;
 use crate::store::{LastRun, RunStart, SharedStore, StateStore, StoreError, cut_partial_line};
 use crate::warc::WarcWriter;
@@ -118,6 +119,10 @@ pub struct CrawlArgs {
     /// [default: changed].
     #[arg(long, value_name = "WHAT")]
     pub emit: Option<Emit>,
+    /// Keep blocks that recur on most pages of a host (`repeated-block`),
+    /// and write every record as its page finishes (none held back).
+    #[arg(long)]
+    pub keep_repeated: bool,
     /// A job file (TOML) holding any of these flags; flags given here win.
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
@@ -190,6 +195,9 @@ struct Prepared {
     errors: Option<JsonlWriter>,
     archive: Option<sink::Archive>,
     state: Option<StateRun>,
+    /// The block statistics to start from (with `--state`, those of earlier
+    /// runs); `None` with `--keep-repeated`.
+    repeated: Option<Stats>,
 }
 
 /// Everything that can refuse to start, before any request.
@@ -349,6 +357,22 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
         (Some(store), Some(path)) => Some(begin(store, path, recrawl_after)?),
         _ => None,
     };
+    let repeated = if args.keep_repeated {
+        None
+    } else {
+        let mut stats = Stats::new(RepeatedConfig::default());
+        if let Some(s) = &state {
+            let known = s
+                .store
+                .lock()
+                .load_repeated()
+                .map_err(|e| Refused::new("crawl", e))?;
+            for (host, h) in known {
+                stats.set_host(host, h);
+            }
+        }
+        Some(stats)
+    };
     Ok(Prepared {
         crawl,
         fetch,
@@ -357,6 +381,7 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
         errors,
         archive,
         state,
+        repeated,
     })
 }
 
@@ -485,6 +510,7 @@ fn execute(p: Prepared) -> i32 {
             p.errors,
             p.archive,
             ledger,
+            p.repeated,
             stop.graceful.clone(),
         );
         let crawler = Crawler::new(p.crawl, fetcher, p.rules, frontier, stop.graceful.clone());
@@ -545,6 +571,13 @@ fn execute(p: Prepared) -> i32 {
     }
     if closed {
         return exit::OK;
+    }
+    if let Some(line) = written
+        .as_ref()
+        .and_then(|w| w.as_ref().ok())
+        .and_then(|w| w.removed.summary())
+    {
+        eprintln!("{line}");
     }
     eprintln!("parkcrawl: {summary}");
     code.unwrap_or(if summary.failed > 0 {

@@ -70,6 +70,7 @@ pub fn merge(flags: CrawlArgs, file: CrawlArgs) -> CrawlArgs {
         state: flags.state.or(file.state),
         recrawl_after: flags.recrawl_after.or(file.recrawl_after),
         emit: flags.emit.or(file.emit),
+        keep_repeated: flags.keep_repeated || file.keep_repeated,
         config: flags.config,
     }
 }

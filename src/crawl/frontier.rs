@@ -110,6 +110,10 @@ pub trait Frontier: Send {
     ) -> Result<(), FrontierError>;
     /// Entries queued and not yet popped.
     fn queued(&self) -> usize;
+    /// Whether `host_key` has entries queued.
+    fn has_queued(&self, host_key: &str) -> bool {
+        self.waiting_hosts().iter().any(|h| h == host_key)
+    }
     /// What earlier runs learned of `url`; a frontier without memory knows
     /// nothing.
     fn known(&self, _url: &Url) -> Result<Option<Known>, FrontierError> {
@@ -174,6 +178,10 @@ impl Frontier for MemoryFrontier {
 
     fn waiting_hosts(&self) -> Vec<String> {
         self.turn.iter().cloned().collect()
+    }
+
+    fn has_queued(&self, host_key: &str) -> bool {
+        self.queues.contains_key(host_key)
     }
 
     // A one-off crawl keeps no record of what became of a page.

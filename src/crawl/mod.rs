@@ -17,7 +17,9 @@
 //!    page (sent to the writer, [`sink`], which marks the page done after
 //!    writing it), nothing for a page not modified or unchanged, a tombstone
 //!    for a page emitted before and now gone (404 / 410); it counts and
-//!    reports failures ([`report`]);
+//!    reports failures ([`report`]); when a host has nothing left queued or
+//!    in flight, it tells the writer, which may hold the host's first
+//!    records back for `repeated-block` statistics;
 //! 5. on a stop signal ([`shutdown`]) no new entries are taken; tasks in
 //!    flight get a grace period, then are abandoned; the writer is flushed.
 
@@ -285,10 +287,21 @@ impl Crawler {
                         // back to the queue when the state is opened again.
                         Err(_) => continue,
                     };
-                    if let Some(n) = busy.get_mut(&host_key(&job.entry.url)) {
+                    let key = host_key(&job.entry.url);
+                    let host = job.entry.url.host_str().map(str::to_string);
+                    if let Some(n) = busy.get_mut(&key) {
                         *n = n.saturating_sub(1);
                     }
-                    let sent = self.finish(job, done, &mut summary, &mut emitted, &out, progress).await?;
+                    let mut sent = self.finish(job, done, &mut summary, &mut emitted, &out, progress).await?;
+                    // The host's last page so far: records the writer holds
+                    // back for it (repeated-block) need wait no longer.
+                    if sent
+                        && busy.get(&key).is_none_or(|n| *n == 0)
+                        && !self.frontier.has_queued(&key)
+                        && let Some(h) = host
+                    {
+                        sent = out.send(Output::HostDone(h)).await.is_ok();
+                    }
                     if !sent {
                         out_closed = true;
                         stop.graceful.cancel();
@@ -339,6 +352,9 @@ impl Crawler {
                     return Ok(false);
                 }
                 let fetch = doc.fetch.clone();
+                // The hash of the page as cleaned, before the writer drops
+                // repeated blocks: whether a page changed must not depend
+                // on how many pages of its host were seen since.
                 let mut visit = Visit {
                     record_id: Some(doc.id.clone()),
                     content_hash: Some(doc.content_hash.clone()),

@@ -6,9 +6,20 @@
 //! page with a record done, and only after its line is written and flushed:
 //! the order `crate::store` explains, which makes the output exactly-once
 //! across kills.
+//!
+//! Unless `--keep-repeated`, records pass a [`Gate`] on their way out: each
+//! page feeds its host's block statistics, and a record is written without
+//! the blocks that recur on most of its host's pages (`crate::repeated`).
+//! A host's first records wait in the gate until the host has pages enough
+//! to judge, its pages run out ([`Output::HostDone`]) or the crawl ends.
+//! Waiting, they are neither written nor committed: a kill then loses
+//! nothing, since their pages are fetched again on resume. With a ledger,
+//! the statistics of hosts holding nothing back are saved every
+//! [`SAVE_EVERY`] and at the end, for the next run.
 
 use std::io;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -20,10 +31,14 @@ use crate::crawl::frontier::{FrontierError, Visit};
 use crate::document::{Document, Tombstone};
 use crate::fetch::ErrorKind;
 use crate::output::{JsonlWriter, is_broken_pipe};
+use crate::repeated::{Gate, HostStats, Removed, Stats};
 use crate::warc::{OwnedExchange, WarcWriter};
 
 /// Records waiting for the writer, at most.
 pub const CHANNEL: usize = 64;
+
+/// How often the writer saves the block statistics to the state.
+pub const SAVE_EVERY: Duration = Duration::from_secs(30);
 
 /// A line of the errors file.
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +78,8 @@ pub trait Ledger: Send {
         visit: &Visit,
         output_offset: Option<u64>,
     ) -> Result<(), FrontierError>;
+    /// Keeps these hosts' block statistics for the next run.
+    fn save_repeated(&mut self, hosts: &[(&str, &HostStats)]) -> Result<(), FrontierError>;
 }
 
 #[derive(Debug)]
@@ -74,6 +91,9 @@ pub enum Output {
     Failure(Failure),
     /// A fetched response for the WARC (sent before its record).
     Archive(Box<OwnedExchange>),
+    /// The crawl has no more pages of this host (`site.host`) queued or in
+    /// flight: records held for it need wait no longer.
+    HostDone(String),
 }
 
 /// The `--warc` file: each record written whole and flushed as it arrives.
@@ -90,90 +110,43 @@ pub struct Written {
     pub failures: u64,
     /// stdout was closed by its reader (`| head`): a quiet end.
     pub closed: bool,
+    /// Blocks dropped as `repeated-block`.
+    pub removed: Removed,
 }
 
 /// Starts the writer. When the records output breaks, `stop` is cancelled so
 /// that the crawl ends; the thread returns the error (or `closed`).
+/// `repeated`: the block statistics to start from, `None` to keep repeated
+/// blocks (`--keep-repeated`).
 pub fn spawn(
-    mut records: JsonlWriter,
-    mut errors: Option<JsonlWriter>,
-    mut archive: Option<Archive>,
-    mut ledger: Option<Box<dyn Ledger>>,
+    records: JsonlWriter,
+    errors: Option<JsonlWriter>,
+    archive: Option<Archive>,
+    ledger: Option<Box<dyn Ledger>>,
+    repeated: Option<Stats>,
     stop: CancellationToken,
 ) -> (mpsc::Sender<Output>, JoinHandle<io::Result<Written>>) {
     let (tx, mut rx) = mpsc::channel::<Output>(CHANNEL);
     let handle = std::thread::spawn(move || {
-        let mut w = Written::default();
-        let state = |e: FrontierError| io::Error::other(e.0);
+        let mut writer = Writer {
+            records,
+            errors,
+            archive,
+            ledger,
+            gate: repeated.map(Gate::new),
+            saved: Instant::now(),
+            w: Written::default(),
+        };
         let result = (|| {
             while let Some(out) = rx.blocking_recv() {
-                match out {
-                    Output::Record(doc, commit) => match (&mut ledger, commit) {
-                        (Some(ledger), Some(c)) => {
-                            if ledger.seen_id(&doc.id, &c.url).map_err(state)? {
-                                let visit = Visit {
-                                    record_id: None,
-                                    emitted: false,
-                                    ..c.visit
-                                };
-                                ledger.written(&c.url, &visit, None).map_err(state)?;
-                                w.duplicates += 1;
-                                continue;
-                            }
-                            // The order that makes the output exactly-once:
-                            // the line is whole in the file before the state
-                            // says the page is done.
-                            records.write(&doc)?;
-                            records.flush()?;
-                            ledger
-                                .written(&c.url, &c.visit, records.offset())
-                                .map_err(state)?;
-                            w.records += 1;
-                        }
-                        _ => {
-                            records.write(&doc)?;
-                            w.records += 1;
-                            // Flushed when the channel is drained, so that a
-                            // reader sees records as pages finish.
-                            if rx.is_empty() {
-                                records.flush()?;
-                            }
-                        }
-                    },
-                    Output::Tombstone(t, c) => {
-                        records.write(&t)?;
-                        records.flush()?;
-                        if let Some(ledger) = &mut ledger {
-                            ledger
-                                .written(&c.url, &c.visit, records.offset())
-                                .map_err(state)?;
-                        }
-                        w.tombstones += 1;
-                    }
-                    Output::Archive(x) => {
-                        if let Some(a) = &mut archive {
-                            a.write_exchange(&x.as_exchange())
-                                .map_err(|e| io::Error::new(e.kind(), format!("--warc: {e}")))?;
-                        }
-                    }
-                    Output::Failure(f) => {
-                        if let Some(e) = &mut errors {
-                            e.write(&f)
-                                .map_err(|e| io::Error::new(e.kind(), format!("--errors: {e}")))?;
-                            if rx.is_empty() {
-                                e.flush()?;
-                            }
-                        }
-                        w.failures += 1;
-                    }
-                }
+                writer.take(out, rx.is_empty())?;
             }
-            records.flush()?;
-            if let Some(e) = &mut errors {
-                e.flush()?;
-            }
-            Ok(())
+            writer.finish()
         })();
+        let mut w = writer.w;
+        if let Some(g) = writer.gate {
+            w.removed = g.removed;
+        }
         match result {
             Ok(()) => Ok(w),
             Err(e) if is_broken_pipe(&e) => {
@@ -188,4 +161,157 @@ pub fn spawn(
         }
     });
     (tx, handle)
+}
+
+/// The writer thread's state.
+struct Writer {
+    records: JsonlWriter,
+    errors: Option<JsonlWriter>,
+    archive: Option<Archive>,
+    ledger: Option<Box<dyn Ledger>>,
+    /// `None` with `--keep-repeated`.
+    gate: Option<Gate<Option<Box<Commit>>>>,
+    /// When the block statistics were last saved.
+    saved: Instant,
+    w: Written,
+}
+
+fn state(e: FrontierError) -> io::Error {
+    io::Error::other(e.0)
+}
+
+impl Writer {
+    /// One message. `drained`: no other message is waiting (a moment to
+    /// flush, so that a reader sees records as pages finish).
+    fn take(&mut self, out: Output, drained: bool) -> io::Result<()> {
+        match out {
+            Output::Record(doc, commit) => {
+                if let (Some(ledger), Some(c)) = (&mut self.ledger, &commit)
+                    && ledger.seen_id(&doc.id, &c.url).map_err(state)?
+                {
+                    let visit = Visit {
+                        record_id: None,
+                        emitted: false,
+                        ..c.visit.clone()
+                    };
+                    ledger.written(&c.url, &visit, None).map_err(state)?;
+                    self.w.duplicates += 1;
+                    return Ok(());
+                }
+                let ready = match &mut self.gate {
+                    Some(g) => g.admit(*doc, commit),
+                    None => vec![(*doc, commit)],
+                };
+                self.write_all(ready, drained)?;
+                if self.saved.elapsed() >= SAVE_EVERY {
+                    self.save_repeated()?;
+                }
+            }
+            Output::HostDone(host) => {
+                if let Some(g) = &mut self.gate {
+                    let ready = g.host_done(&host);
+                    self.write_all(ready, drained)?;
+                }
+            }
+            Output::Tombstone(t, c) => {
+                self.records.write(&t)?;
+                self.records.flush()?;
+                if let Some(ledger) = &mut self.ledger {
+                    ledger
+                        .written(&c.url, &c.visit, self.records.offset())
+                        .map_err(state)?;
+                }
+                self.w.tombstones += 1;
+            }
+            Output::Archive(x) => {
+                if let Some(a) = &mut self.archive {
+                    a.write_exchange(&x.as_exchange())
+                        .map_err(|e| io::Error::new(e.kind(), format!("--warc: {e}")))?;
+                }
+            }
+            Output::Failure(f) => {
+                if let Some(e) = &mut self.errors {
+                    e.write(&f)
+                        .map_err(|e| io::Error::new(e.kind(), format!("--errors: {e}")))?;
+                    if drained {
+                        e.flush()?;
+                    }
+                }
+                self.w.failures += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The channel is closed (the crawl ended): what the gate still holds
+    /// is written, everything flushed, the statistics saved.
+    fn finish(&mut self) -> io::Result<()> {
+        if let Some(g) = &mut self.gate {
+            let ready = g.finish();
+            self.write_all(ready, true)?;
+        }
+        self.records.flush()?;
+        if let Some(e) = &mut self.errors {
+            e.flush()?;
+        }
+        self.save_repeated()
+    }
+
+    fn write_all(
+        &mut self,
+        ready: Vec<(Document, Option<Box<Commit>>)>,
+        drained: bool,
+    ) -> io::Result<()> {
+        let n = ready.len();
+        for (i, (doc, commit)) in ready.into_iter().enumerate() {
+            self.write_record(&doc, commit, drained && i + 1 == n)?;
+        }
+        Ok(())
+    }
+
+    fn write_record(
+        &mut self,
+        doc: &Document,
+        commit: Option<Box<Commit>>,
+        drained: bool,
+    ) -> io::Result<()> {
+        match (&mut self.ledger, commit) {
+            (Some(ledger), Some(c)) => {
+                // The order that makes the output exactly-once: the line
+                // is whole in the file before the state says the page is
+                // done.
+                self.records.write(doc)?;
+                self.records.flush()?;
+                ledger
+                    .written(&c.url, &c.visit, self.records.offset())
+                    .map_err(state)?;
+            }
+            _ => {
+                self.records.write(doc)?;
+                if drained {
+                    self.records.flush()?;
+                }
+            }
+        }
+        self.w.records += 1;
+        Ok(())
+    }
+
+    /// Saves the statistics of the hosts that changed and hold nothing back
+    /// (`Gate::take_settled` says why only those).
+    fn save_repeated(&mut self) -> io::Result<()> {
+        self.saved = Instant::now();
+        let (Some(g), Some(ledger)) = (&mut self.gate, &mut self.ledger) else {
+            return Ok(());
+        };
+        let hosts = g.take_settled();
+        let stats: Vec<(&str, &HostStats)> = hosts
+            .iter()
+            .filter_map(|h| Some((h.as_str(), g.stats.host(h)?)))
+            .collect();
+        if stats.is_empty() {
+            return Ok(());
+        }
+        ledger.save_repeated(&stats).map_err(state)
+    }
 }

@@ -5,7 +5,7 @@ use crate::clean::dom::NodeSet;
 use ego_tree::NodeId;
 use jiff::tz::TimeZone;
 use scraper::{ElementRef, Html, Selector};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 use url::Url;
 
@@ -15,7 +15,7 @@ use crate::rules::index::{Hits, List};
 use super::{date, meta::resolve};
 use crate::clean::dom::{text_of, within};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub title: String,
     pub url: Option<String>,

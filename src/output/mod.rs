@@ -59,9 +59,14 @@ impl JsonlWriter {
     /// Writes one record as one line. The line is built first and written
     /// whole, so a record is never split by an error midway.
     pub fn write<T: Serialize>(&mut self, record: &T) -> io::Result<()> {
-        let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
-        line.push(b'\n');
-        self.out.write_all(&line)?;
+        self.write_line(&line_of(record)?)
+    }
+
+    /// Writes one record already serialized by [`line_of`] (newline
+    /// included), byte for byte.
+    pub fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
+        debug_assert_eq!(line.last(), Some(&b'\n'));
+        self.out.write_all(line)?;
         self.written += 1;
         if let Some(o) = &mut self.offset {
             *o += line.len() as u64;
@@ -76,6 +81,13 @@ impl JsonlWriter {
     pub fn written(&self) -> u64 {
         self.written
     }
+}
+
+/// A record's JSON line, newline included.
+pub fn line_of<T: Serialize>(record: &T) -> io::Result<Vec<u8>> {
+    let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
+    line.push(b'\n');
+    Ok(line)
 }
 
 /// A closed pipe (`parkcrawl clean … | head`) ends the run quietly.

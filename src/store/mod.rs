@@ -6,8 +6,9 @@
 //!
 //! What it holds: every URL ever queued (the frontier and the seen-set are
 //! one table), each page's state, depth, validators (ETag, Last-Modified),
-//! content hash, last fetch and failures; and `meta`: the crawl cycle, the
-//! output file and how much of it is committed, the last run.
+//! content hash, last fetch and failures; `meta`: the crawl cycle, the
+//! output file and how much of it is committed, the last run; and the
+//! per-host block statistics of `repeated-block` (`repeated.rs`).
 //!
 //! # Exactly once across `kill -9`
 //!
@@ -51,6 +52,7 @@ pub use crate::crawl::frontier::{Known, Visit};
 use crate::fetch::{ErrorKind, host_key, now_rfc3339};
 
 mod output;
+mod repeated;
 mod shared;
 
 pub use output::cut_partial_line;
@@ -255,8 +257,9 @@ impl StateStore {
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             {SCHEMA}
-             UPDATE pages SET state = 0 WHERE state = 1;"
+             {SCHEMA}{}
+             UPDATE pages SET state = 0 WHERE state = 1;",
+            repeated::SCHEMA
         ))
         .map_err(sql)?;
         let mut s = StateStore {

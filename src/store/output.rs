@@ -170,6 +170,10 @@ fn visit_of_line(line: &[u8]) -> Option<(Url, Visit)> {
     } else {
         Visit {
             record_id: s(&v["id"]),
+            // The record's hash: with repeated blocks dropped, not the
+            // hash of the page as cleaned that a commit stores, so the next
+            // recrawl takes this one page for changed and writes it again
+            // (once; the line does not say what was dropped).
             content_hash: s(&v["content_hash"]),
             etag: s(&v["fetch"]["etag"]),
             last_modified: s(&v["fetch"]["last_modified"]),

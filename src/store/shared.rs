@@ -8,6 +8,7 @@ use super::{Known, StateStore, Visit};
 use crate::crawl::frontier::{Entry, Frontier, FrontierError};
 use crate::crawl::sink::Ledger;
 use crate::fetch::ErrorKind;
+use crate::repeated::HostStats;
 
 /// One store shared by the crawl loop (as its [`Frontier`]) and the writer
 /// thread (as its [`Ledger`]). Each call holds the lock for one short
@@ -60,6 +61,10 @@ impl Frontier for SharedStore {
         self.lock().queued
     }
 
+    fn has_queued(&self, host_key: &str) -> bool {
+        self.lock().turn.iter().any(|h| h == host_key)
+    }
+
     fn known(&self, url: &Url) -> Result<Option<Known>, FrontierError> {
         Ok(self.lock().known(url)?)
     }
@@ -77,5 +82,9 @@ impl Ledger for SharedStore {
         output_offset: Option<u64>,
     ) -> Result<(), FrontierError> {
         Ok(self.lock().commit_page(url, visit, output_offset)?)
+    }
+
+    fn save_repeated(&mut self, hosts: &[(&str, &HostStats)]) -> Result<(), FrontierError> {
+        Ok(self.lock().save_repeated(hosts)?)
     }
 }

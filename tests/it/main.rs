@@ -3,6 +3,7 @@
 
 mod clean;
 mod crawl;
+mod repeated;
 mod state;
 mod support;
 mod warc;

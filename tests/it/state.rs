@@ -17,14 +17,14 @@ use crate::support::server::{Hit, Reply, Server};
 use crate::support::{self, records};
 use parkcrawl::document::page_id;
 
-struct Run {
-    code: i32,
-    stderr: String,
-    stdout: Vec<u8>,
+pub(crate) struct Run {
+    pub code: i32,
+    pub stderr: String,
+    pub stdout: Vec<u8>,
 }
 
 /// Runs a child to its end; a hang past a minute is a bug, not a slow test.
-fn run(mut cmd: Command) -> Run {
+pub(crate) fn run(mut cmd: Command) -> Run {
     let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -50,18 +50,18 @@ fn run(mut cmd: Command) -> Run {
     }
 }
 
-fn crawl_cmd(server: &Server, hosts: &[&str], args: &[&str]) -> Command {
+pub(crate) fn crawl_cmd(server: &Server, hosts: &[&str], args: &[&str]) -> Command {
     let mut cmd = support::bin();
     cmd.arg("crawl").args(args).args(server.resolve(hosts));
     cmd
 }
 
-fn path_str(p: &Path) -> &str {
+pub(crate) fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
 /// The lines of an output file, each checked to be a whole JSON record.
-fn output(path: &Path) -> Vec<Value> {
+pub(crate) fn output(path: &Path) -> Vec<Value> {
     let bytes = std::fs::read(path).unwrap_or_default();
     assert!(
         bytes.is_empty() || bytes.ends_with(b"\n"),
@@ -71,7 +71,7 @@ fn output(path: &Path) -> Vec<Value> {
     records(&bytes)
 }
 
-fn status_json(state: &Path) -> Value {
+pub(crate) fn status_json(state: &Path) -> Value {
     let out = support::run(&[
         "status".into(),
         "--state".into(),
@@ -88,7 +88,7 @@ fn status_json(state: &Path) -> Value {
 }
 
 /// Page requests the server saw (robots.txt aside).
-fn page_hits(server: &Server) -> Vec<Hit> {
+pub(crate) fn page_hits(server: &Server) -> Vec<Hit> {
     server
         .hits()
         .into_iter()
