@@ -37,6 +37,7 @@ pub struct Document {
     pub removed: BTreeMap<String, u64>,
     /// Which source each metadata field came from (`title`: `json-ld`, …):
     /// the cascade's winner, for a person checking a record.
+    #[serde(default)]
     pub provenance: BTreeMap<String, String>,
     pub fetch: Option<Fetch>,
     pub content_hash: String,

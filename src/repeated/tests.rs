@@ -45,6 +45,7 @@ fn doc(host: &str, blocks: Vec<Block>) -> Document {
         content_hash: document::content_hash(&text),
         text,
         removed: BTreeMap::from([("ui-text".to_string(), 2)]),
+        provenance: BTreeMap::new(),
         fetch: None,
     }
 }

@@ -128,6 +128,7 @@ pub fn expected(host: &str, i: usize, filtered: bool, fetch: Value) -> Value {
         "content_hash": content_hash(&text),
         "text": text,
         "removed": if filtered { json!({"repeated-block": 2}) } else { json!({}) },
+        "provenance": {"lang": "text", "title": "title-tag"},
         "fetch": fetch,
     })
 }
