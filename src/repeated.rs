@@ -271,10 +271,6 @@ impl Stats {
         self.hosts.insert(host, stats);
     }
 
-    pub fn hosts(&self) -> impl Iterator<Item = (&String, &HostStats)> {
-        self.hosts.iter()
-    }
-
     /// Pages seen of `host`.
     pub fn pages(&self, host: &str) -> u64 {
         self.hosts.get(host).map_or(0, |h| h.pages)
@@ -311,10 +307,11 @@ impl Stats {
         blocks: &[BlockKey],
         more_content: bool,
     ) -> Option<Vec<bool>> {
-        let h = self.hosts.get(host?)?;
-        if h.pages < self.cfg.min_pages.max(1) {
+        let host = host?;
+        if !self.qualifies(host) {
             return None;
         }
+        let h = self.hosts.get(host)?;
         let repeated: Vec<bool> = blocks
             .iter()
             .map(|b| b.key.is_some_and(|k| h.repeated(k, &self.cfg)))

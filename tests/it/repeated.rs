@@ -358,6 +358,20 @@ fn seeds(host: &str, n: std::ops::Range<usize>) -> Vec<String> {
     n.map(|i| format!("http://{host}/news/{i}.html")).collect()
 }
 
+/// `crawl URLS --rate 0 --state STATE -o OUT`, less the command.
+fn state_crawl<'a>(urls: &'a [String], state: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    let mut args: Vec<&str> = urls.iter().map(String::as_str).collect();
+    args.extend([
+        "--rate",
+        "0",
+        "--state",
+        path_str(state),
+        "-o",
+        path_str(out),
+    ]);
+    args
+}
+
 /// A crawl record with its fetch time masked (the only volatile field).
 fn masked(mut r: Value) -> Value {
     assert!(r["fetch"]["fetched_at"].is_string(), "{r}");
@@ -396,15 +410,7 @@ fn a_crawl_drops_what_recurs_and_a_rerun_starts_with_the_statistics() {
     let state = dir.path().join("state.db");
     let mut urls = seeds(A, 0..8);
     urls.extend(seeds(B, 0..2));
-    let mut args: Vec<&str> = urls.iter().map(String::as_str).collect();
-    args.extend([
-        "--rate",
-        "0",
-        "--state",
-        path_str(&state),
-        "-o",
-        path_str(&out),
-    ]);
+    let args = state_crawl(&urls, &state, &out);
 
     let r = run(crawl_cmd(&server, &[A, B], &args));
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -475,15 +481,7 @@ fn kills_while_records_are_held_back_lose_and_repeat_nothing() {
     let out = dir.path().join("out.jsonl");
     let state = dir.path().join("state.db");
     let urls = seeds(A, 0..N);
-    let mut args: Vec<&str> = urls.iter().map(String::as_str).collect();
-    args.extend([
-        "--rate",
-        "0",
-        "--state",
-        path_str(&state),
-        "-o",
-        path_str(&out),
-    ]);
+    let args = state_crawl(&urls, &state, &out);
     // Kill after this many more page requests: within the first run's
     // warm-up (nothing written yet), then well past it, twice.
     for (n, more) in [3, 12, 9].into_iter().enumerate() {
