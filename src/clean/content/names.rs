@@ -1,0 +1,341 @@
+//! What an element's tag, class, id and attributes say about it: chrome to
+//! leave out (hidden, navigation, share bars, adverts…) and the class/id
+//! weight of a content candidate.
+
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap;
+
+use crate::clean::dom::{is_never_text, style_hides};
+
+/// Word stems (matched at the start of a class/id word) of page chrome: an
+/// element so named is pruned, unless its name also says content or it
+/// holds most of the page's text (a `Page-ad-margins` wrapper).
+const UNLIKELY: &[&str] = &[
+    "advert",
+    "adsbygoogle",
+    "adslot",
+    "adunit",
+    "agegate",
+    "banner",
+    "breadcrumb",
+    "comment",
+    "communit",
+    "consent",
+    "cookie",
+    "crumb",
+    "disqus",
+    "footer",
+    "gdpr",
+    "masthead",
+    "menu",
+    "modal",
+    "nav",
+    "newsletter",
+    "outbrain",
+    "pager",
+    "paginat",
+    "popup",
+    "promo",
+    "related",
+    "remark",
+    "replies",
+    "rss",
+    "share",
+    "sharing",
+    "shoutbox",
+    "sidebar",
+    "signup",
+    "skyscraper",
+    "social",
+    "sponsor",
+    "subscri",
+    "supplement",
+    "taboola",
+    "toolbar",
+    "trending",
+    "recommend",
+    "widget",
+    "fenxiang",
+    "bdshare",
+    "pinglun",
+    "xgxw",
+    "xgyd",
+    "xgwz",
+    "erweima",
+    "qrcode",
+    "friendlink",
+    "yqlj",
+];
+/// Whole class/id words of chrome.
+const UNLIKELY_WORDS: &[&str] = &["ad", "ads", "adv", "tags", "hidden", "print"];
+/// Words that keep an element whose name also says chrome.
+const MAYBE: &[&str] = &[
+    "article", "body", "content", "main", "story", "entry", "post", "text",
+];
+const POSITIVE: &[&str] = &[
+    "article", "body", "content", "entry", "hentry", "main", "post", "text", "blog", "story",
+    "detail", "zoom", "trs", "artibody", "正文",
+];
+const NEGATIVE: &[&str] = &[
+    "comment",
+    "contact",
+    "foot",
+    "gdpr",
+    "masthead",
+    "media",
+    "meta",
+    "outbrain",
+    "promo",
+    "related",
+    "scroll",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "tags",
+    "tool",
+    "widget",
+    "byline",
+    "author",
+    "dateline",
+    "caption",
+    "recommend",
+    "banner",
+    "combx",
+    "hidden",
+];
+const NEGATIVE_WORDS: &[&str] = &["ad", "ads", "com"];
+/// Class names of elements hidden by the stylesheets every framework ships.
+const HIDDEN_CLASSES: &[&str] = &[
+    "hidden",
+    "hide",
+    "d-none",
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "screen-reader-text",
+    "screenreader",
+];
+/// ARIA roles of page chrome.
+const CHROME_ROLES: &[&str] = &[
+    "navigation",
+    "menu",
+    "menubar",
+    "complementary",
+    "contentinfo",
+    "banner",
+    "alert",
+    "alertdialog",
+    "dialog",
+    "search",
+];
+
+/// Calls `f` with each word of a class or id: split at punctuation and at
+/// camelCase humps, lower-cased (`PageBuilder-pageRow` → page, builder,
+/// page, row).
+fn each_word(s: &str, mut f: impl FnMut(&str)) {
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                f(&cur);
+                cur.clear();
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            f(&cur);
+            cur.clear();
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        if c.is_ascii() {
+            cur.push(c.to_ascii_lowercase());
+        } else {
+            cur.extend(c.to_lowercase());
+        }
+    }
+    if !cur.is_empty() {
+        f(&cur);
+    }
+}
+
+/// Whether some stem of a list starts `word`: one anchored automaton per
+/// list instead of a `starts_with` per stem (a page has hundreds of
+/// distinct class names).
+struct Stems(aho_corasick::AhoCorasick);
+
+impl Stems {
+    fn new(stems: &[&str]) -> Stems {
+        use aho_corasick::{AhoCorasick, MatchKind, StartKind};
+        Stems(
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .start_kind(StartKind::Anchored)
+                .build(stems)
+                .expect("stem lists build"),
+        )
+    }
+
+    fn starts(&self, word: &str) -> bool {
+        let input = aho_corasick::Input::new(word).anchored(aho_corasick::Anchored::Yes);
+        self.0.find(input).is_some()
+    }
+}
+
+static UNLIKELY_STEMS: LazyLock<Stems> = LazyLock::new(|| Stems::new(UNLIKELY));
+static NEGATIVE_STEMS: LazyLock<Stems> = LazyLock::new(|| Stems::new(NEGATIVE));
+static POSITIVE_STEMS: LazyLock<Stems> = LazyLock::new(|| Stems::new(POSITIVE));
+
+/// What the words of a class or id attribute say, as bits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct NameFlags(u8);
+
+impl NameFlags {
+    const UNLIKELY: u8 = 1;
+    const MAYBE: u8 = 2;
+    const NEGATIVE: u8 = 4;
+    const POSITIVE: u8 = 8;
+    const HIDDEN: u8 = 16;
+
+    fn of(attr: &str, is_class: bool) -> NameFlags {
+        let mut f = 0;
+        each_word(attr, |w| {
+            if UNLIKELY_STEMS.starts(w) || UNLIKELY_WORDS.contains(&w) {
+                f |= Self::UNLIKELY;
+            }
+            if MAYBE.contains(&w) {
+                f |= Self::MAYBE;
+            }
+            if NEGATIVE_STEMS.starts(w) || NEGATIVE_WORDS.contains(&w) {
+                f |= Self::NEGATIVE;
+            }
+            if POSITIVE_STEMS.starts(w) {
+                f |= Self::POSITIVE;
+            }
+        });
+        if is_class
+            && attr
+                .split_ascii_whitespace()
+                .any(|c| HIDDEN_CLASSES.contains(&c))
+        {
+            f |= Self::HIDDEN;
+        }
+        NameFlags(f)
+    }
+
+    fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+}
+
+/// The attributes the finder reads, found in one pass over an element's
+/// (each `attr()` lookup is a search of its own).
+#[derive(Default)]
+pub(super) struct Attrs<'a> {
+    class: Option<&'a str>,
+    id: Option<&'a str>,
+    style: Option<&'a str>,
+    role: Option<&'a str>,
+    hidden: bool,
+    aria_hidden: bool,
+}
+
+impl<'a> Attrs<'a> {
+    pub(super) fn of(e: &'a scraper::node::Element) -> Attrs<'a> {
+        let mut a = Attrs::default();
+        for (name, value) in e.attrs() {
+            match name {
+                "class" => a.class = Some(value),
+                "id" => a.id = Some(value),
+                "style" => a.style = Some(value),
+                "role" => a.role = Some(value),
+                "hidden" => a.hidden = true,
+                "aria-hidden" => a.aria_hidden = value == "true",
+                _ => {}
+            }
+        }
+        a
+    }
+}
+
+/// Flags of class and id values, computed once per distinct value: pages
+/// repeat the same few class strings on thousands of elements.
+#[derive(Default)]
+pub(super) struct NameCache<'a> {
+    classes: FxHashMap<&'a str, NameFlags>,
+    ids: FxHashMap<&'a str, NameFlags>,
+}
+
+impl<'a> NameCache<'a> {
+    pub(super) fn flags(&mut self, a: &Attrs<'a>) -> NameFlags {
+        let mut f = 0;
+        if let Some(c) = a.class {
+            f |= self
+                .classes
+                .entry(c)
+                .or_insert_with(|| NameFlags::of(c, true))
+                .0;
+        }
+        if let Some(i) = a.id {
+            f |= self
+                .ids
+                .entry(i)
+                .or_insert_with(|| NameFlags::of(i, false))
+                .0;
+        }
+        NameFlags(f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Chrome {
+    No,
+    /// Never read: hidden, script, form widgets.
+    Hard,
+    /// Chrome by tag or name, unless it holds most of the page's text.
+    Soft,
+}
+
+pub(super) fn chrome(name: &str, a: &Attrs, names: NameFlags) -> Chrome {
+    if is_never_text(name)
+        || a.hidden
+        || a.style.is_some_and(style_hides)
+        || a.aria_hidden
+        || names.has(NameFlags::HIDDEN)
+    {
+        return Chrome::Hard;
+    }
+    if matches!(
+        name,
+        "nav" | "aside" | "footer" | "header" | "menu" | "dialog" | "form"
+    ) || a.role.is_some_and(|r| CHROME_ROLES.contains(&r))
+    {
+        return Chrome::Soft;
+    }
+    if matches!(name, "body" | "html" | "a" | "article" | "main") {
+        return Chrome::No;
+    }
+    if names.has(NameFlags::UNLIKELY) && !names.has(NameFlags::MAYBE) {
+        return Chrome::Soft;
+    }
+    Chrome::No
+}
+
+pub(super) fn class_weight(names: NameFlags, hinted: bool) -> f64 {
+    let mut w = 0.0;
+    if names.has(NameFlags::NEGATIVE) {
+        w -= 25.0;
+    }
+    if names.has(NameFlags::POSITIVE) {
+        w += 25.0;
+    }
+    if hinted {
+        w += 25.0;
+    }
+    w
+}
