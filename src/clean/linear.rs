@@ -282,15 +282,16 @@ fn names_caption(class: &str) -> bool {
     })
 }
 
+/// The `data-*` attributes where lazy-loading CMSs keep an image's real
+/// address, in order of preference. The pre-parse scan keeps them.
+pub const LAZY_SRC: &[&str] = &["data-original", "data-src", "data-lazy-src", "data-url"];
+
 /// An image unit; None for spacers, icons and tracking pixels.
 fn image(el: ElementRef) -> Option<Unit> {
     let e = el.value();
     let attr = |k: &str| e.attr(k).map(str::trim).filter(|v| !v.is_empty());
     // Lazy-loading CMSs put a spinner in src and the picture in data-*.
-    let lazy = attr("data-original")
-        .or_else(|| attr("data-src"))
-        .or_else(|| attr("data-lazy-src"))
-        .or_else(|| attr("data-url"));
+    let lazy = LAZY_SRC.iter().find_map(|k| attr(k));
     // The data-* attribute is the picture; src holds it too or a spinner.
     let src = lazy.or_else(|| attr("src"));
     if src.is_some_and(|s| is_spacer(s) || s.starts_with("data:")) {

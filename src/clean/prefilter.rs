@@ -49,10 +49,6 @@ fn kind(name: &str) -> u8 {
     }
 }
 
-/// `data-*` attributes that carry a lazy image's real address
-/// (`linear::image` reads them).
-const LAZY: &[&str] = &["data-original", "data-src", "data-lazy-src", "data-url"];
-
 /// The markup to parse, and what the scan saw.
 #[derive(Debug)]
 pub struct Prefiltered {
@@ -304,7 +300,10 @@ impl Filter<'_> {
     /// Whether an attribute is kept.
     fn wanted(&self, name: &str) -> bool {
         let lower = |p: &str| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p);
-        let unread = (lower("data-") && !LAZY.iter().any(|l| name.eq_ignore_ascii_case(l)))
+        let unread = (lower("data-")
+            && !super::linear::LAZY_SRC
+                .iter()
+                .any(|l| name.eq_ignore_ascii_case(l)))
             || (lower("on") && name.len() > 2)
             || name.eq_ignore_ascii_case("srcset")
             || name.eq_ignore_ascii_case("sizes");
