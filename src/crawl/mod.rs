@@ -505,15 +505,14 @@ impl Crawler {
                 }
                 let url = canon::redact(&e.url);
                 let requested = (*e.url != entry.url).then(|| canon::redact(&entry.url));
-                progress.line(&format!(
-                    "parkcrawl: {url}: {} {}",
-                    if e.kind.is_skip() {
-                        "skipped:"
-                    } else {
-                        "failed:"
-                    },
-                    e.message
-                ));
+                // A failure names its kind (as in the errors file); a skip's
+                // message says why already.
+                let verdict = if e.kind.is_skip() {
+                    "skipped:".to_string()
+                } else {
+                    format!("failed ({}):", e.kind)
+                };
+                progress.line(&format!("parkcrawl: {url}: {verdict} {}", e.message));
                 Ok(out
                     .send(Output::Failure(Failure {
                         url,

@@ -428,9 +428,13 @@ impl Fetcher {
             let result = self.once(url, want, validators).await;
             drop(permits);
             match result {
-                Err(e) if e.is_transient() => {
-                    let given_up = host.failure(e.retry_after);
-                    if attempt >= self.cfg.retries || given_up {
+                Err(mut e) if e.is_transient() => {
+                    if host.failure(e.retry_after) {
+                        let why = host.given_up().unwrap_or_default();
+                        e.message = format!("{}; host given up: {why}", e.message);
+                        return Err(e);
+                    }
+                    if attempt >= self.cfg.retries {
                         return Err(e);
                     }
                     attempt += 1;
@@ -571,11 +575,7 @@ impl Fetcher {
             return Err(too_large(&format!("Content-Length {n}")));
         }
         let mut body: Vec<u8> = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| FetchError::from_reqwest(url, &e))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.body_error(url, &e))? {
             if (body.len() + chunk.len()) as u64 > max {
                 if want == Want::Robots {
                     // RFC 9309: parse what fits, ignore the rest.
@@ -602,6 +602,22 @@ impl Fetcher {
     }
 }
 
+impl Fetcher {
+    /// A body that could not be read whole; a timeout here is a body that
+    /// drips or stalls past the request's time limit.
+    fn body_error(&self, url: &Url, e: &reqwest::Error) -> FetchError {
+        let mut err = FetchError::from_body(url, e);
+        if err.kind == ErrorKind::Timeout {
+            err.message = format!(
+                "body not complete within {:.1} s (see --timeout): {}",
+                self.cfg.timeout.as_secs_f64(),
+                err.message
+            );
+        }
+        err
+    }
+}
+
 fn cancelled(url: &Url) -> FetchError {
     FetchError::new(ErrorKind::Cancelled, url, "crawl stopped")
 }
@@ -623,7 +639,9 @@ pub fn is_html(content_type: &str) -> bool {
     matches!(essence.as_str(), "text/html" | "application/xhtml+xml" | "")
 }
 
-/// `Retry-After`: delay-seconds or an HTTP-date.
+/// `Retry-After`: delay-seconds or an HTTP-date. Anything else (a negative
+/// number, a fraction, junk) is `None`: as if absent, so the host gets the
+/// default backoff. Any length parses; the host decides what is too long.
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
     if let Ok(secs) = v.parse::<u64>() {
@@ -658,6 +676,14 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-5"), None);
+        assert_eq!(parse_retry_after("1.5"), None);
+        assert_eq!(
+            parse_retry_after("18446744073709551615"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT").unwrap();
+        assert!(far > Duration::from_secs(7000 * 365 * 86_400), "{far:?}");
         assert!(is_html("text/html; charset=GBK"));
         assert!(is_html("Application/XHTML+XML"));
         assert!(!is_html("application/pdf"));

@@ -49,6 +49,14 @@ pub enum Payload {
         len: u64,
         sent: Arc<AtomicU64>,
     },
+    /// These bytes sent in 64 KiB pieces as they are read, counting into
+    /// `sent` what went out: with `length`, under their Content-Length,
+    /// otherwise chunked.
+    Pieces {
+        data: Bytes,
+        length: bool,
+        sent: Arc<AtomicU64>,
+    },
 }
 
 pub struct Reply {
@@ -103,6 +111,20 @@ impl Reply {
             status: 200,
             headers: vec![("content-type".into(), "text/html".into())],
             body: Payload::Stream { len, sent },
+            delay: None,
+        }
+    }
+
+    /// `data` as HTML with this Content-Encoding, sent piecewise (see
+    /// [`Payload::Pieces`]).
+    pub fn encoded(encoding: &str, data: Bytes, length: bool, sent: Arc<AtomicU64>) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), "text/html; charset=utf-8".into()),
+                ("content-encoding".into(), encoding.into()),
+            ],
+            body: Payload::Pieces { data, length, sent },
             delay: None,
         }
     }
@@ -265,6 +287,7 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if let Some(d) = reply.delay {
         tokio::time::sleep(d).await;
     }
+    let mut reply = reply;
     let body = match reply.body {
         Payload::Bytes(b) => Body::from(b),
         Payload::Stream { len, sent } => {
@@ -284,6 +307,26 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             });
             Body::from_stream(stream)
         }
+        Payload::Pieces { data, length, sent } => {
+            if length {
+                reply
+                    .headers
+                    .push(("content-length".into(), data.len().to_string()));
+            }
+            let stream = futures_util::stream::unfold(0usize, move |done| {
+                let data = data.clone();
+                let sent = sent.clone();
+                async move {
+                    if done >= data.len() {
+                        return None;
+                    }
+                    let end = (done + 64 * 1024).min(data.len());
+                    sent.fetch_add((end - done) as u64, Ordering::Relaxed);
+                    Some((Ok::<_, std::io::Error>(data.slice(done..end)), end))
+                }
+            });
+            Body::from_stream(stream)
+        }
     };
     let mut resp = Response::new(body);
     *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap();
@@ -299,7 +342,17 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
 /// Runs a child to its end, sampling its peak resident memory (VmHWM) and
 /// CPU time from /proc while it runs (Linux). Returns the output, the peak
 /// RSS in KiB and the CPU seconds (user + system) last seen.
-pub fn run_measured(mut cmd: std::process::Command) -> (std::process::Output, u64, f64) {
+pub fn run_measured(cmd: std::process::Command) -> (std::process::Output, u64, f64) {
+    run_watched(cmd, Duration::from_secs(3600))
+}
+
+/// [`run_measured`] with a watchdog: a child still running after `deadline`
+/// is killed and the test fails, since the bug it shows is a run that does
+/// not end by itself.
+pub fn run_watched(
+    mut cmd: std::process::Command,
+    deadline: Duration,
+) -> (std::process::Output, u64, f64) {
     use std::io::Read;
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
@@ -320,6 +373,7 @@ pub fn run_measured(mut cmd: std::process::Command) -> (std::process::Output, u6
         v
     });
     let (mut peak_kb, mut cpu) = (0u64, 0f64);
+    let started = Instant::now();
     let status = loop {
         if let Some((kb, c)) = proc_sample(pid) {
             peak_kb = peak_kb.max(kb);
@@ -327,6 +381,12 @@ pub fn run_measured(mut cmd: std::process::Command) -> (std::process::Output, u6
         }
         if let Some(s) = child.try_wait().unwrap() {
             break s;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = String::from_utf8_lossy(&err_thread.join().unwrap()).into_owned();
+            panic!("still running after {deadline:?}, killed; its stderr:\n{err}");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
