@@ -258,3 +258,89 @@ fn error_chain(e: &reqwest::Error) -> String {
     }
     parts.join(": ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn client() -> reqwest::Client {
+        // reqwest is built without a default TLS provider (see Fetcher::new).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::new()
+    }
+
+    /// The error of one GET (head and body read) against a loopback server
+    /// that answers with `reply` and closes.
+    async fn error_of(reply: &'static [u8]) -> FetchError {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(reply).await;
+        });
+        let url = Url::parse(&format!("http://{addr}/")).unwrap();
+        let client = client();
+        let mut resp = match client.get(url.clone()).send().await {
+            Ok(r) => r,
+            Err(e) => return FetchError::from_reqwest(&url, &e),
+        };
+        loop {
+            match resp.chunk().await {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("{reply:?} read whole"),
+                Err(e) => return FetchError::from_body(&url, &e),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn kinds_come_from_the_source_chain() {
+        let cases: [(&[u8], ErrorKind, &str); 5] = [
+            (
+                b"SSH-2.0-OpenSSH_9.6\r\n",
+                ErrorKind::Protocol,
+                "malformed reply",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort",
+                ErrorKind::Truncated,
+                "reply cut short",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                ErrorKind::Protocol,
+                "chunk size",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nab",
+                ErrorKind::Truncated,
+                "reply cut short",
+            ),
+            (b"", ErrorKind::Truncated, "reply cut short"),
+        ];
+        for (reply, kind, says) in cases {
+            let e = error_of(reply).await;
+            assert_eq!(e.kind, kind, "{reply:?}: {e}");
+            assert!(e.message.contains(says), "{reply:?}: {e}");
+            assert_eq!(e.is_transient(), kind == ErrorKind::Truncated);
+            assert!(!e.message.contains("127.0.0.1"), "no URL: {e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_says_so() {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let url = Url::parse(&format!("http://{addr}/")).unwrap();
+        let e = client().get(url.clone()).send().await.unwrap_err();
+        let e = FetchError::from_reqwest(&url, &e);
+        assert_eq!(e.kind, ErrorKind::Connect);
+        assert!(e.message.starts_with("connection refused"), "{e}");
+        assert!(e.is_transient());
+    }
+}

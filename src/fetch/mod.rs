@@ -644,8 +644,9 @@ pub fn is_html(content_type: &str) -> bool {
 /// default backoff. Any length parses; the host decides what is too long.
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        // More seconds than a u64 holds is still a (very) long wait.
+        return Some(v.parse().map_or(Duration::MAX, Duration::from_secs));
     }
     let at = httpdate::parse_http_date(v).ok()?;
     Some(
@@ -682,6 +683,11 @@ mod tests {
             parse_retry_after("18446744073709551615"),
             Some(Duration::from_secs(u64::MAX))
         );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999"),
+            Some(Duration::MAX)
+        );
+        assert_eq!(parse_retry_after("+5"), None);
         let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT").unwrap();
         assert!(far > Duration::from_secs(7000 * 365 * 86_400), "{far:?}");
         assert!(is_html("text/html; charset=GBK"));
