@@ -543,3 +543,77 @@ fn a_negative_or_unparsable_retry_after_is_the_default_backoff() {
     assert_eq!(server.count("/negative"), 2);
     assert_eq!(server.count("/nonsense"), 2);
 }
+
+#[test]
+fn a_single_url_with_retry_after_u64_max_is_one_error_not_a_vanished_page() {
+    let server = forever_site();
+    let run = crawl(
+        server.resolve(&["max.test"]),
+        &["http://max.test/slow"],
+        &[],
+    );
+    run.assert_ended_well();
+    run.assert_failed("http://max.test/slow", "http");
+    assert!(run.records.is_empty());
+    assert_eq!(server.count("/slow"), 1);
+}
+
+#[test]
+fn binary_bytes_served_as_html_cost_that_page_at_most() {
+    // Deterministic noise, every byte value, NULs and broken UTF-8 included.
+    let mut x: u32 = 0x2545_f491;
+    let noise: Vec<u8> = (0..256 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect();
+    let server = Server::start(move |hit: &Hit| match hit.path.as_str() {
+        "/robots.txt" => Reply::status(404),
+        "/binary" => Reply::new(200, "text/html", noise.clone()),
+        "/binary-utf8" => Reply::new(200, "text/html; charset=utf-8", noise.clone()),
+        // Without NULs it is not refused as binary: the cleaner gets it.
+        "/binary-no-nul" => Reply::new(
+            200,
+            "text/html",
+            noise.iter().map(|&b| b.max(1)).collect::<Vec<u8>>(),
+        ),
+        p => Reply::page(&format!("good {p}"), &[]),
+    });
+    let run = crawl(
+        server.resolve(&["bin.test"]),
+        &[
+            "http://bin.test/binary",
+            "http://bin.test/binary-utf8",
+            "http://bin.test/binary-no-nul",
+            "http://bin.test/ok",
+        ],
+        &[],
+    );
+    assert!(
+        matches!(run.code, 0 | 1),
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(run.peak_kb < MAX_RSS_KB, "peak RSS {} KiB", run.peak_kb);
+    assert!(run.record_urls().contains(&"http://bin.test/ok"));
+    // Each binary page is accounted for: a record or one error, never an
+    // internal one.
+    for url in [
+        "http://bin.test/binary",
+        "http://bin.test/binary-utf8",
+        "http://bin.test/binary-no-nul",
+    ] {
+        let recorded = run.record_urls().contains(&url);
+        let errors: Vec<&Value> = run.errors.iter().filter(|e| e["url"] == url).collect();
+        assert!(
+            recorded != (errors.len() == 1),
+            "{url}: record {recorded}, errors {errors:?}"
+        );
+        assert!(errors.iter().all(|e| e["kind"] != "internal"), "{errors:?}");
+    }
+}
