@@ -37,7 +37,9 @@ pub enum ErrorKind {
     /// decode or clean refused the page.
     Content,
     /// Cleaning the page panicked: a bug of ours, caught (`crate::isolate`)
-    /// so that it costs this page only. Not retried: it would panic again.
+    /// so that it costs this page only; so is a panic while fetching it
+    /// (caught where the crawl joins the page's task). Not retried: it would
+    /// panic again.
     Internal,
     // Skips: deliberate, not failures of the site or the crawler.
     Disallowed,

@@ -457,6 +457,8 @@ impl Fetcher {
     ) -> Result<Step, FetchError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         tracing::trace!(url = %url, "GET");
+        // Tests make a request panic here: the crawl's task isolation.
+        fail::fail_point!("fetch");
         let mut request_headers = vec![
             ("Host".into(), url.host_str().unwrap_or("").to_string()),
             ("User-Agent".into(), self.cfg.user_agent.clone()),

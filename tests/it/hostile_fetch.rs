@@ -96,9 +96,15 @@ impl Run {
 
 /// `parkcrawl crawl URLS… --errors FILE EXTRA…` under the watchdog.
 fn crawl(resolve: Vec<String>, urls: &[&str], extra: &[&str]) -> Run {
+    crawl_env(resolve, urls, extra, &[])
+}
+
+/// [`crawl`] with environment variables (`FAILPOINTS`).
+fn crawl_env(resolve: Vec<String>, urls: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let errors = dir.path().join("errors.jsonl");
     let mut cmd = support::bin();
+    cmd.envs(env.iter().copied());
     cmd.arg("crawl")
         .args(urls)
         .args(["--rate", "0", "--errors", errors.to_str().unwrap()])
@@ -616,4 +622,28 @@ fn binary_bytes_served_as_html_cost_that_page_at_most() {
         );
         assert!(errors.iter().all(|e| e["kind"] != "internal"), "{errors:?}");
     }
+}
+
+#[test]
+fn a_panic_while_fetching_is_that_pages_error_and_the_crawl_goes_on() {
+    let server = raw_site(|_| None);
+    // The first request of the run (the host's robots.txt, fetched inside
+    // the first page's task) panics; the next task fetches it again.
+    let run = crawl_env(
+        server.resolve(&["p.test"]),
+        &["http://p.test/1", "http://p.test/2", "http://p.test/3"],
+        &[],
+        &[("FAILPOINTS", "fetch=1*panic")],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let internal: Vec<&Value> = run
+        .errors
+        .iter()
+        .filter(|e| e["kind"] == "internal")
+        .collect();
+    assert_eq!(internal.len(), 1, "{:?}\n{}", run.errors, run.stderr);
+    let url = internal[0]["url"].as_str().unwrap();
+    assert!(run.line(url).contains("failed (internal): internal error"));
+    assert_eq!(run.records.len(), 2, "{}", run.stderr);
+    assert!(!run.record_urls().contains(&url));
 }
