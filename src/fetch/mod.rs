@@ -486,10 +486,7 @@ impl Fetcher {
                 request_headers.push((title.to_string(), v.clone()));
             }
         }
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| FetchError::from_reqwest(url, &e))?;
+        let mut resp = req.send().await.map_err(|e| self.send_error(url, &e))?;
         let status = resp.status().as_u16();
         let reason = resp.status().canonical_reason().unwrap_or("").to_string();
         let ip = resp.remote_addr().map(|a| a.ip().to_string());
@@ -605,6 +602,28 @@ impl Fetcher {
 }
 
 impl Fetcher {
+    /// A request that got no response head; a timeout says which limit.
+    fn send_error(&self, url: &Url, e: &reqwest::Error) -> FetchError {
+        let mut err = FetchError::from_reqwest(url, e);
+        if err.kind == ErrorKind::Timeout {
+            let (what, limit, flag) = if e.is_connect() {
+                (
+                    "no connection",
+                    self.cfg.connect_timeout,
+                    "--connect-timeout",
+                )
+            } else {
+                ("no reply", self.cfg.timeout, "--timeout")
+            };
+            err.message = format!(
+                "{what} within {:.1} s (see {flag}): {}",
+                limit.as_secs_f64(),
+                err.message
+            );
+        }
+        err
+    }
+
     /// A body that could not be read whole; a timeout here is a body that
     /// drips or stalls past the request's time limit.
     fn body_error(&self, url: &Url, e: &reqwest::Error) -> FetchError {

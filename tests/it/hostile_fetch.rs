@@ -214,13 +214,16 @@ fn a_dripping_body_and_a_stalled_body_end_at_the_request_timeout() {
             Act::Send(b"<!DOCTYPE html><html><body><p>half a page".to_vec()),
             Act::Stall,
         ]),
+        // Accepts, reads the request, and never says a word.
+        "/silent" => Some(vec![Act::Stall]),
         _ => None,
     });
     let run = crawl(
-        server.resolve(&["drip.test", "stall.test"]),
+        server.resolve(&["drip.test", "stall.test", "silent.test"]),
         &[
             "http://drip.test/drip",
             "http://stall.test/stall",
+            "http://silent.test/silent",
             "http://drip.test/ok",
             "http://stall.test/ok",
         ],
@@ -229,6 +232,15 @@ fn a_dripping_body_and_a_stalled_body_end_at_the_request_timeout() {
     run.assert_ended_well();
     run.assert_failed("http://drip.test/drip", "timeout");
     run.assert_failed("http://stall.test/stall", "timeout");
+    run.assert_failed("http://silent.test/silent", "timeout");
+    assert!(
+        run.line("http://drip.test/drip")
+            .contains("body not complete within 2.0 s (see --timeout)")
+    );
+    assert!(
+        run.line("http://silent.test/silent")
+            .contains("no reply within 2.0 s (see --timeout)")
+    );
     assert_eq!(
         run.record_urls(),
         ["http://drip.test/ok", "http://stall.test/ok"]
@@ -236,6 +248,7 @@ fn a_dripping_body_and_a_stalled_body_end_at_the_request_timeout() {
     // A timeout is transient: tried once more (--retries 1).
     assert_eq!(server.count("/drip"), 2);
     assert_eq!(server.count("/stall"), 2);
+    assert_eq!(server.count("/silent"), 2);
 }
 
 #[test]
