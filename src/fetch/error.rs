@@ -300,7 +300,7 @@ mod tests {
 
     #[tokio::test]
     async fn kinds_come_from_the_source_chain() {
-        let cases: [(&[u8], ErrorKind, &str); 5] = [
+        let cases: [(&[u8], ErrorKind, &str); 6] = [
             (
                 b"SSH-2.0-OpenSSH_9.6\r\n",
                 ErrorKind::Protocol,
@@ -322,6 +322,13 @@ mod tests {
                 "reply cut short",
             ),
             (b"", ErrorKind::Truncated, "reply cut short"),
+            // Whole by HTTP's framing, but not gzip: the server's bug, and
+            // permanent.
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 12\r\n\r\nnot gzip at all",
+                ErrorKind::Encoding,
+                "",
+            ),
         ];
         for (reply, kind, says) in cases {
             let e = error_of(reply).await;

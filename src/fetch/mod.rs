@@ -8,9 +8,11 @@
 //! 1. the host is not given up; its address is allowed (safety);
 //! 2. robots.txt allows the path (fetched first if not yet known);
 //! 3. the host's turn: connection permit, pause, rate-limiter cell;
-//! 4. the request; a transient failure (connect, timeout, 408, 429, 5xx)
-//!    pauses the host (backoff with jitter, or `Retry-After`) and goes back
-//!    to 3, up to `retries` times;
+//! 4. the request; a transient failure (connect, timeout, truncated reply,
+//!    408, 429, 5xx; [`error`] classifies) pauses the host (backoff with
+//!    jitter, or `Retry-After`) and goes back to 3, up to `retries` times;
+//!    a `Retry-After` past the longest pause, or too many failures in a
+//!    row, gives the host up instead ([`host`]);
 //! 5. a redirect: loop and limit checks, the caller's scope check, next hop;
 //! 6. the Content-Type is checked before the body is read; the body is
 //!    streamed and abandoned past `max_body` bytes (after decompression).
