@@ -182,6 +182,7 @@ impl Host {
                 s = slots.clone().acquire_owned() => s.ok()?,
                 _ = cancel.cancelled() => return None,
             };
+            let gave_up = self.gave_up.notified();
             let wake = {
                 let mut st = self.state.lock().expect("host state");
                 let now = Instant::now();
@@ -209,6 +210,7 @@ impl Host {
                     drop(slot);
                     tokio::select! {
                         _ = tokio::time::sleep_until(t) => {}
+                        _ = gave_up => {}
                         _ = cancel.cancelled() => return None,
                     }
                 }
