@@ -276,10 +276,11 @@ fn a_warc_of_hostile_pages_gives_each_good_page_its_record() {
     for c in cases.iter().filter(|c| c.refused.is_some()) {
         let uri = format!("http://{HOST}/{}.html", c.name);
         assert!(
-            err.iter()
-                .any(|l| l.starts_with(&format!("parkcrawl: {}", warc.display()))
-                    && l.contains(&uri)
-                    && l.ends_with(c.refused.unwrap())),
+            err.iter().any(
+                |l| l.starts_with(&format!("parkcrawl: {} at offset ", warc.display()))
+                    && l.contains(&format!(" {uri}: "))
+                    && l.ends_with(c.refused.unwrap())
+            ),
             "no error line for {uri}: {err:?}"
         );
     }
