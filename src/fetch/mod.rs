@@ -366,8 +366,7 @@ impl Fetcher {
         let fetched = Box::pin(self.fetch(&robots_url, Want::Robots, &any_hop, cancel)).await;
         let (verdict, ttl) = match fetched {
             Ok(f) => {
-                let text = String::from_utf8_lossy(&f.body);
-                let r = Robots::parse(&text, &self.cfg.robots_token);
+                let r = Robots::parse_bytes(&f.body, &self.cfg.robots_token);
                 if let Some(d) = r.crawl_delay {
                     host.slow_down_to(d);
                 }
@@ -551,8 +550,10 @@ impl Fetcher {
             ));
         }
         let (etag, last_modified) = (text(header::ETAG), text(header::LAST_MODIFIED));
+        // robots.txt: one byte past the limit tells the parser the file went
+        // on, so that it drops the cut last line.
         let max = match want {
-            Want::Robots => robots::MAX_ROBOTS_BYTES as u64,
+            Want::Robots => robots::MAX_ROBOTS_BYTES as u64 + 1,
             _ => self.cfg.max_body,
         };
         let too_large = |n: &str| {

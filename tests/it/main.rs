@@ -4,6 +4,7 @@
 mod clean;
 mod crawl;
 mod repeated;
+mod robots;
 mod state;
 mod support;
 mod warc;
