@@ -8,7 +8,8 @@ use parkcrawl::rules::path_and_query;
 use serde::Deserialize;
 use url::Url;
 
-use crate::support::root;
+use crate::support::server::{Hit, Reply, Server, run_measured_within};
+use crate::support::{self, root};
 
 #[derive(Debug, Deserialize)]
 struct Case {
@@ -187,4 +188,85 @@ fn google_robotstxt_cases() {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+/// A 10 MB robots.txt: read and parsed to 500 KiB, no further. Rules before
+/// the limit apply (one at the top, one ending at the limit); rules after
+/// it (the next line, at 1 MB, at 9 MB) do not; memory stays bounded.
+#[test]
+fn a_10_mb_robots_txt_is_parsed_to_500_kib() {
+    let body = big_robots();
+    assert!(body.len() >= 10_000_000);
+    let server = Server::start(move |hit: &Hit| match hit.path.as_str() {
+        "/robots.txt" => Reply::new(200, "text/plain", body.clone()),
+        "/" => Reply::page(
+            "home",
+            &[
+                "/early/a",
+                "/edge/a",
+                "/beyond/a",
+                "/late/a",
+                "/later/a",
+                "/free",
+            ],
+        ),
+        _ => Reply::page("page", &[]),
+    });
+    let mut cmd = support::bin();
+    cmd.args(["crawl", "http://big.test/", "--rate", "0"])
+        .args(server.resolve(&["big.test"]));
+    let (out, peak_kb, _) = run_measured_within(cmd, std::time::Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let mut asked: Vec<String> = server.hits().into_iter().map(|h| h.path).collect();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "/",
+            "/beyond/a",
+            "/free",
+            "/late/a",
+            "/later/a",
+            "/robots.txt"
+        ],
+        "{stderr}"
+    );
+    for p in ["/early/a", "/edge/a"] {
+        assert!(
+            stderr.contains(&format!(
+                "http://big.test{p}: skipped: disallowed by robots.txt"
+            )),
+            "{p}: {stderr}"
+        );
+    }
+    eprintln!("10 MB robots.txt: peak RSS {} KiB", peak_kb);
+    assert!(peak_kb < 100 * 1024, "peak RSS {peak_kb} KiB");
+}
+
+/// `Disallow: /early` first, `Disallow: /edge` ending at 500 KiB,
+/// `Disallow: /beyond` right after it, `Disallow: /late` at 1 MB and `Disallow: /later` at 9 MB, comment lines
+/// between, 10 MB in all.
+fn big_robots() -> Vec<u8> {
+    const KIB500: usize = 500 * 1024;
+    let filler = b"# a robots.txt that goes on and on, as some CMSs write it\n";
+    let mut body = b"User-agent: *\nDisallow: /early\n".to_vec();
+    let fill_to = |body: &mut Vec<u8>, n: usize| {
+        while body.len() + filler.len() <= n {
+            body.extend_from_slice(filler);
+        }
+        body.resize(n, b'#');
+        body.push(b'\n');
+    };
+    let edge = b"Disallow: /edge\n";
+    fill_to(&mut body, KIB500 - edge.len() - 1);
+    body.extend_from_slice(edge);
+    assert_eq!(body.len(), KIB500, "the edge rule ends at the limit");
+    body.extend_from_slice(b"Disallow: /beyond\n");
+    fill_to(&mut body, 1_000_000);
+    body.extend_from_slice(b"Disallow: /late\n");
+    fill_to(&mut body, 9_000_000);
+    body.extend_from_slice(b"Disallow: /later\n");
+    fill_to(&mut body, 10_000_000);
+    body
 }
