@@ -3,6 +3,7 @@
 
 mod clean;
 mod crawl;
+mod guard;
 mod repeated;
 mod robots;
 mod state;
