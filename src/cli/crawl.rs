@@ -300,8 +300,7 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
     fetch.policy.trusted = seeds
         .iter()
         .chain(&sitemaps)
-        .filter_map(|u| u.host_str())
-        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        .filter_map(crate::fetch::origin::Origin::of)
         .collect();
 
     let mut crawl = CrawlConfig {

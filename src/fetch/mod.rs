@@ -17,6 +17,7 @@
 
 pub mod error;
 pub mod host;
+pub mod origin;
 pub mod robots;
 pub mod safety;
 
@@ -311,7 +312,7 @@ impl Fetcher {
         let name = url.host_str().unwrap_or("");
         let port = url.port_or_known_default().unwrap_or(0);
         // Checked here for a clear error; the resolver checks again on connect.
-        if !self.policy.exempt(&name.to_ascii_lowercase())
+        if !self.policy.exempt(url)
             && let Err(e) = self.policy.resolve_checked(name, port).await
         {
             let kind = if e.is::<safety::UnsafeAddress>() {

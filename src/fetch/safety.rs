@@ -18,6 +18,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use url::Url;
+
+use super::origin::{Origin, normal_host};
 
 /// The IPv4 special-use ranges of RFC 6890 (and its updates) that are not
 /// on the public internet, with the name the registry gives them.
@@ -255,40 +258,54 @@ pub struct UnsafeAddress {
 pub struct Policy {
     /// `--resolve HOST:IP:PORT`: host (lower case) → address.
     pub resolve: HashMap<String, SocketAddr>,
-    /// Hosts named by the seeds: they may be anywhere.
-    pub trusted: HashSet<String>,
+    /// The seeds' origins: they may be anywhere. Another port of a seed's
+    /// host is another server, and is not trusted.
+    pub trusted: HashSet<Origin>,
     /// `--allow-private`: no checks at all.
     pub allow_private: bool,
 }
 
 impl Policy {
-    /// Resolves `host` (the map first, then DNS) and checks every address.
+    /// Resolves `host`: the map first, then an address literal, then DNS.
+    async fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        if let Some(a) = self.resolve.get(host) {
+            return Ok(vec![*a]);
+        }
+        if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, port)]);
+        }
+        Ok(tokio::net::lookup_host((host, port)).await?.collect())
+    }
+
+    /// Resolves `host` and checks every address, trusted or not: the caller
+    /// has decided the origin is not exempt.
     pub async fn resolve_checked(
         &self,
         host: &str,
         port: u16,
     ) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let addrs: Vec<SocketAddr> = if let Some(a) = self.resolve.get(&host) {
-            vec![*a]
-        } else if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
-            vec![SocketAddr::new(ip, port)]
-        } else {
-            tokio::net::lookup_host((host.as_str(), port))
-                .await?
-                .collect()
-        };
+        let host = normal_host(host);
+        let addrs = self.resolve(&host, port).await?;
         self.check(&host, &addrs)?;
         Ok(addrs)
     }
 
-    /// Whether `host` (lower case) may be at any address.
-    pub fn exempt(&self, host: &str) -> bool {
-        self.allow_private || self.trusted.contains(host)
+    /// Whether `url`'s origin may be at any address: a seed's origin, or
+    /// every origin with `--allow-private`.
+    pub fn exempt(&self, url: &Url) -> bool {
+        self.allow_private || Origin::of(url).is_some_and(|o| self.trusted.contains(&o))
     }
 
+    /// Whether some trusted origin has this host (any port). Only for the
+    /// resolver, which sees a name without its port: the request was
+    /// admitted by origin before it got there.
+    fn trusted_host(&self, host: &str) -> bool {
+        self.allow_private || self.trusted.iter().any(|o| o.host == host)
+    }
+
+    /// Every address public (or `--allow-private`).
     pub fn check(&self, host: &str, addrs: &[SocketAddr]) -> Result<(), UnsafeAddress> {
-        if self.exempt(host) {
+        if self.allow_private {
             return Ok(());
         }
         match addrs
@@ -305,7 +322,11 @@ impl Policy {
     }
 }
 
-/// reqwest's resolver: the same map and the same check.
+/// reqwest's resolver: the same map and the same check, for every
+/// connection (a host that resolved to a public address when admitted and
+/// to a private one now gains nothing). A seed's host is exempt here on any
+/// port, as the resolver is not told the port; [`Policy::exempt`] decided
+/// by origin before the request.
 #[derive(Debug, Clone)]
 pub struct CheckedResolver(pub Arc<Policy>);
 
@@ -313,8 +334,12 @@ impl Resolve for CheckedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.0.clone();
         Box::pin(async move {
+            let host = normal_host(name.as_str());
             // Port 0: reqwest puts in the URL's port (or the scheme's).
-            let addrs = policy.resolve_checked(name.as_str(), 0).await?;
+            let addrs = policy.resolve(&host, 0).await?;
+            if !policy.trusted_host(&host) {
+                policy.check(&host, &addrs)?;
+            }
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
@@ -554,18 +579,36 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn trusted_hosts_and_the_map() {
+    async fn trusted_origins_and_the_map() {
         let mut p = Policy::default();
         p.resolve
             .insert("a.test".into(), "127.0.0.1:8080".parse().unwrap());
         p.resolve
             .insert("b.test".into(), "127.0.0.1:8080".parse().unwrap());
-        p.trusted.insert("a.test".into());
-        assert!(p.resolve_checked("A.test", 80).await.is_ok());
+        p.trusted
+            .insert(Origin::of(&Url::parse("http://a.test/").unwrap()).unwrap());
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(p.exempt(&u("http://A.test/x")));
+        assert!(
+            p.exempt(&u("http://a.test.:80/x")),
+            "a trailing dot, the same host"
+        );
+        assert!(!p.exempt(&u("http://a.test:8081/")), "another port");
+        assert!(!p.exempt(&u("https://a.test/")), "another scheme");
+        assert!(!p.exempt(&u("http://b.test/")));
+        // Not exempt: the map's address is checked like any other.
+        let e = p.resolve_checked("A.test.", 8081).await.unwrap_err();
+        assert!(
+            e.to_string().contains("non-public address (loopback"),
+            "{e}"
+        );
         let e = p.resolve_checked("b.test", 80).await.unwrap_err();
         assert!(e.to_string().contains("non-public"), "{e}");
         assert!(p.resolve_checked("10.0.0.1", 80).await.is_err());
+        assert!(p.resolve_checked("[::ffff:10.0.0.1]", 80).await.is_err());
+        assert!(p.trusted_host("a.test") && !p.trusted_host("b.test"));
         p.allow_private = true;
+        assert!(p.exempt(&u("http://b.test:9/")));
         assert!(p.resolve_checked("b.test", 80).await.is_ok());
     }
 }

@@ -109,3 +109,74 @@ fn a_trusted_seed_cannot_redirect_into_private_space() {
         assert_eq!(v4 == server.addr.ip(), *ours, "{host} → {ip}");
     }
 }
+
+/// Another port of a seed's host is another origin. A link there is not
+/// followed (with or without a trailing dot), a redirect there is out of
+/// scope, and a seed that redirects there brings it into scope but not into
+/// trust: it is checked like any host (here: loopback, refused). A trailing
+/// dot on the seed's own port is the seed's origin. The second server, on
+/// the other port, sees no request at all.
+#[test]
+fn another_port_is_another_origin() {
+    let other = Server::start(|_: &Hit| Reply::page("other port", &[]));
+    let port_b = other.addr.port();
+    let server = Server::start(
+        move |hit: &Hit| match (hit.host.as_str(), hit.path.as_str()) {
+            (_, "/robots.txt") => Reply::status(404),
+            ("seed.test", "/") => {
+                let a = format!("http://seed.test:{port_b}/other");
+                let b = format!("http://seed.test.:{port_b}/dotted");
+                Reply::page("home", &[&a, &b, "http://seed.test./same", "/hop"])
+            }
+            ("seed.test", "/hop") => {
+                Reply::redirect(302, &format!("http://seed.test:{port_b}/hopped"))
+            }
+            ("s2.test", "/") => Reply::redirect(302, &format!("http://s2.test:{port_b}/")),
+            _ => Reply::page("page", &[]),
+        },
+    );
+    let hosts = ["seed.test".to_string(), "s2.test".to_string()];
+    let seeds = [
+        "http://seed.test/".to_string(),
+        "http://s2.test/".to_string(),
+    ];
+    let (code, stderr, errs) = crawl(&server, &hosts, &seeds);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        other.hits().is_empty(),
+        "the other port was reached: {:?}",
+        other.hits()
+    );
+    let mut asked: Vec<String> = server
+        .hits()
+        .iter()
+        .map(|h| format!("{}{}", h.host, h.path))
+        .collect();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "s2.test/",
+            "s2.test/robots.txt",
+            "seed.test/",
+            "seed.test/hop",
+            "seed.test/robots.txt",
+            "seed.test/same",
+        ]
+    );
+    let hopped = format!("http://seed.test:{port_b}/hopped");
+    let e = errs
+        .iter()
+        .find(|e| e["url"] == hopped.as_str())
+        .expect(&stderr);
+    assert_eq!(e["kind"], "out_of_scope", "{e}");
+    let why = format!("http://seed.test:{port_b} is not one of the seeds' origins");
+    assert!(e["message"].as_str().unwrap().contains(&why), "{e}");
+    let redirected = format!("http://s2.test:{port_b}/");
+    let e = errs
+        .iter()
+        .find(|e| e["url"] == redirected.as_str())
+        .expect(&stderr);
+    assert_eq!(e["kind"], "unsafe", "not trusted: {e}");
+    assert_eq!(errs.len(), 2, "{errs:?}");
+}
