@@ -106,11 +106,11 @@ pub fn product_token(user_agent: &str) -> String {
 }
 
 /// `host:port`: the unit of politeness (one rate, one connection, one
-/// robots.txt).
+/// robots.txt). `seed.cn.` is `seed.cn`: one server, one budget.
 pub fn host_key(url: &Url) -> String {
     format!(
         "{}:{}",
-        url.host_str().unwrap_or(""),
+        origin::normal_host(url.host_str().unwrap_or("")),
         url.port_or_known_default().unwrap_or(0)
     )
 }
@@ -665,5 +665,9 @@ mod tests {
         assert!(!is_html("application/pdf"));
         assert_eq!(product_token(DEFAULT_USER_AGENT), "parkcrawl");
         assert_eq!(host_key(&Url::parse("https://A.cn/x").unwrap()), "a.cn:443");
+        assert_eq!(
+            host_key(&Url::parse("http://a.cn.:80/").unwrap()),
+            "a.cn:80"
+        );
     }
 }

@@ -24,42 +24,23 @@ use super::origin::{Origin, normal_host};
 
 /// The IPv4 special-use ranges of RFC 6890 (and its updates) that are not
 /// on the public internet, with the name the registry gives them.
+#[rustfmt::skip]
 const SPECIAL_V4: &[(Ipv4Addr, u8, &str)] = &[
-    (Ipv4Addr::new(0, 0, 0, 0), 8, "this network"),
-    (Ipv4Addr::new(10, 0, 0, 0), 8, "private"),
-    (
-        Ipv4Addr::new(100, 64, 0, 0),
-        10,
-        "shared address space (CGNAT)",
-    ),
-    (Ipv4Addr::new(127, 0, 0, 0), 8, "loopback"),
+    (Ipv4Addr::new(0, 0, 0, 0),      8, "this network"),
+    (Ipv4Addr::new(10, 0, 0, 0),     8, "private"),
+    (Ipv4Addr::new(100, 64, 0, 0),  10, "shared address space (CGNAT)"),
+    (Ipv4Addr::new(127, 0, 0, 0),    8, "loopback"),
     (Ipv4Addr::new(169, 254, 0, 0), 16, "link-local"),
-    (Ipv4Addr::new(172, 16, 0, 0), 12, "private"),
-    (Ipv4Addr::new(192, 0, 0, 0), 24, "IETF protocol assignments"),
-    (
-        Ipv4Addr::new(192, 0, 2, 0),
-        24,
-        "documentation (TEST-NET-1)",
-    ),
-    (
-        Ipv4Addr::new(192, 88, 99, 0),
-        24,
-        "6to4 relay anycast (deprecated)",
-    ),
+    (Ipv4Addr::new(172, 16, 0, 0),  12, "private"),
+    (Ipv4Addr::new(192, 0, 0, 0),   24, "IETF protocol assignments"),
+    (Ipv4Addr::new(192, 0, 2, 0),   24, "documentation (TEST-NET-1)"),
+    (Ipv4Addr::new(192, 88, 99, 0), 24, "6to4 relay anycast (deprecated)"),
     (Ipv4Addr::new(192, 168, 0, 0), 16, "private"),
-    (Ipv4Addr::new(198, 18, 0, 0), 15, "benchmarking"),
-    (
-        Ipv4Addr::new(198, 51, 100, 0),
-        24,
-        "documentation (TEST-NET-2)",
-    ),
-    (
-        Ipv4Addr::new(203, 0, 113, 0),
-        24,
-        "documentation (TEST-NET-3)",
-    ),
-    (Ipv4Addr::new(224, 0, 0, 0), 4, "multicast"),
-    (Ipv4Addr::new(240, 0, 0, 0), 4, "reserved (and broadcast)"),
+    (Ipv4Addr::new(198, 18, 0, 0),  15, "benchmarking"),
+    (Ipv4Addr::new(198, 51, 100, 0), 24, "documentation (TEST-NET-2)"),
+    (Ipv4Addr::new(203, 0, 113, 0), 24, "documentation (TEST-NET-3)"),
+    (Ipv4Addr::new(224, 0, 0, 0),    4, "multicast"),
+    (Ipv4Addr::new(240, 0, 0, 0),    4, "reserved (and broadcast)"),
 ];
 
 /// What an IPv6 special-use range means to the guard.
@@ -74,101 +55,27 @@ enum V6Class {
 /// The IPv6 special-use ranges, most specific first (`::1` before `::/96`).
 /// An address in none of them is public only inside 2000::/3, the global
 /// unicast space: the rest of the address space is unassigned.
+#[rustfmt::skip]
 const SPECIAL_V6: &[(Ipv6Addr, u8, &str, V6Class)] = &[
-    (
-        Ipv6Addr::UNSPECIFIED,
-        128,
-        "unspecified",
-        V6Class::NotPublic,
-    ),
-    (Ipv6Addr::LOCALHOST, 128, "loopback", V6Class::NotPublic),
-    (
-        v6(0, 0, 0, 0, 0, 0xffff, 0, 0),
-        96,
-        "IPv4-mapped",
-        V6Class::Embeds(low32),
-    ),
+    (Ipv6Addr::UNSPECIFIED,                    128, "unspecified", V6Class::NotPublic),
+    (Ipv6Addr::LOCALHOST,                      128, "loopback", V6Class::NotPublic),
+    (v6(0, 0, 0, 0, 0, 0xffff, 0, 0),           96, "IPv4-mapped", V6Class::Embeds(low32)),
     // Deprecated (RFC 4291), but a URL can still name `[::127.0.0.2]`.
-    (
-        v6(0, 0, 0, 0, 0, 0, 0, 0),
-        96,
-        "IPv4-compatible",
-        V6Class::Embeds(low32),
-    ),
-    (
-        v6(0x64, 0xff9b, 0, 0, 0, 0, 0, 0),
-        96,
-        "NAT64 well-known prefix",
-        V6Class::Embeds(low32),
-    ),
-    (
-        v6(0x64, 0xff9b, 1, 0, 0, 0, 0, 0),
-        48,
-        "NAT64 local use",
-        V6Class::NotPublic,
-    ),
-    (
-        v6(0x100, 0, 0, 0, 0, 0, 0, 0),
-        64,
-        "discard-only",
-        V6Class::NotPublic,
-    ),
+    (v6(0, 0, 0, 0, 0, 0, 0, 0),                96, "IPv4-compatible", V6Class::Embeds(low32)),
+    (v6(0x64, 0xff9b, 0, 0, 0, 0, 0, 0),        96, "NAT64 well-known prefix", V6Class::Embeds(low32)),
+    (v6(0x64, 0xff9b, 1, 0, 0, 0, 0, 0),        48, "NAT64 local use", V6Class::NotPublic),
+    (v6(0x100, 0, 0, 0, 0, 0, 0, 0),            64, "discard-only", V6Class::NotPublic),
     // Teredo (2001::/32) is in here: its client address is obfuscated and
     // it is a tunnel, not a site; it is refused rather than decoded.
-    (
-        v6(0x2001, 0, 0, 0, 0, 0, 0, 0),
-        23,
-        "IETF protocol assignments (incl. Teredo)",
-        V6Class::NotPublic,
-    ),
-    (
-        v6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0),
-        32,
-        "documentation",
-        V6Class::NotPublic,
-    ),
-    (
-        v6(0x2002, 0, 0, 0, 0, 0, 0, 0),
-        16,
-        "6to4",
-        V6Class::Embeds(six_to_four),
-    ),
-    (
-        v6(0x3fff, 0, 0, 0, 0, 0, 0, 0),
-        20,
-        "documentation",
-        V6Class::NotPublic,
-    ),
-    (
-        v6(0x5f00, 0, 0, 0, 0, 0, 0, 0),
-        16,
-        "segment routing (SRv6)",
-        V6Class::NotPublic,
-    ),
-    (
-        v6(0xfc00, 0, 0, 0, 0, 0, 0, 0),
-        7,
-        "unique local",
-        V6Class::NotPublic,
-    ),
-    (
-        v6(0xfe80, 0, 0, 0, 0, 0, 0, 0),
-        10,
-        "link-local",
-        V6Class::NotPublic,
-    ),
-    (
-        v6(0xfec0, 0, 0, 0, 0, 0, 0, 0),
-        10,
-        "site-local (deprecated)",
-        V6Class::NotPublic,
-    ),
-    (
-        v6(0xff00, 0, 0, 0, 0, 0, 0, 0),
-        8,
-        "multicast",
-        V6Class::NotPublic,
-    ),
+    (v6(0x2001, 0, 0, 0, 0, 0, 0, 0),           23, "IETF protocol assignments (incl. Teredo)", V6Class::NotPublic),
+    (v6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0),       32, "documentation", V6Class::NotPublic),
+    (v6(0x2002, 0, 0, 0, 0, 0, 0, 0),           16, "6to4", V6Class::Embeds(six_to_four)),
+    (v6(0x3fff, 0, 0, 0, 0, 0, 0, 0),           20, "documentation", V6Class::NotPublic),
+    (v6(0x5f00, 0, 0, 0, 0, 0, 0, 0),           16, "segment routing (SRv6)", V6Class::NotPublic),
+    (v6(0xfc00, 0, 0, 0, 0, 0, 0, 0),            7, "unique local", V6Class::NotPublic),
+    (v6(0xfe80, 0, 0, 0, 0, 0, 0, 0),           10, "link-local", V6Class::NotPublic),
+    (v6(0xfec0, 0, 0, 0, 0, 0, 0, 0),           10, "site-local (deprecated)", V6Class::NotPublic),
+    (v6(0xff00, 0, 0, 0, 0, 0, 0, 0),            8, "multicast", V6Class::NotPublic),
 ];
 
 #[allow(clippy::too_many_arguments)]

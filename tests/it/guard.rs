@@ -72,7 +72,11 @@ fn a_trusted_seed_cannot_redirect_into_private_space() {
     port.set(server.addr.port()).unwrap();
     for (i, (host, _)) in FORMS.iter().enumerate() {
         let seed = format!("f{i}.test");
-        let (code, stderr, errs) = crawl(&server, &[seed.clone()], &[format!("http://{seed}/")]);
+        let (code, stderr, errs) = crawl(
+            &server,
+            std::slice::from_ref(&seed),
+            &[format!("http://{seed}/")],
+        );
         assert_eq!(code, 0, "a refusal is a skip: {stderr}");
         let target = Url::parse(&format!("http://{host}:{}/", server.addr.port())).unwrap();
         let line = format!("parkcrawl: {target}: skipped: ");

@@ -87,7 +87,8 @@ const EXCEPTIONS: &[(&str, Differs)] = &[
     (
         "GoogleOnly_IndexHTMLisDirectory#1",
         Differs::GoogleOnly(
-            "Google reads `Allow: /dir/index.html` as allowing `/dir/`; RFC 9309 matches paths only",
+            "Google reads `Allow: /dir/index.html` as allowing `/dir/`; \
+             RFC 9309 matches paths only",
         ),
     ),
     (
@@ -245,8 +246,8 @@ fn a_10_mb_robots_txt_is_parsed_to_500_kib() {
 }
 
 /// `Disallow: /early` first, `Disallow: /edge` ending at 500 KiB,
-/// `Disallow: /beyond` right after it, `Disallow: /late` at 1 MB and `Disallow: /later` at 9 MB, comment lines
-/// between, 10 MB in all.
+/// `Disallow: /beyond` right after it, `Disallow: /late` at 1 MB and
+/// `Disallow: /later` at 9 MB, comment lines between, 10 MB in all.
 fn big_robots() -> Vec<u8> {
     const KIB500: usize = 500 * 1024;
     let filler = b"# a robots.txt that goes on and on, as some CMSs write it\n";
