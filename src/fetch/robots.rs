@@ -481,4 +481,26 @@ Sitemap: http://example.cn/sitemap.xml
             "one byte more"
         );
     }
+
+    #[test]
+    fn hostile_bytes_cut_anywhere() {
+        let body = "\u{feff}User-agent: *\r\nDisallow: /园区*é$\nAllow: /%e5%9b\n\
+                    Crawl-delay: ９\nUser-agent:\u{0}x\nDisallow: ****\n#注释\nDisallow: /$$\n"
+            .as_bytes()
+            .iter()
+            .copied()
+            .chain([0xff, 0xfe, b'\n', 0xe5, 0x9b])
+            .collect::<Vec<u8>>();
+        for n in 0..=body.len() {
+            let r = Robots::parse_bytes(&body[..n], UA);
+            for path in ["/", "/园区/é", "/%E5%9B%AD", "/$", "/\u{0}", "/a*b"] {
+                r.is_allowed(path);
+            }
+        }
+        let r = Robots::parse_bytes(&body, UA);
+        assert!(!r.is_allowed("/%E5%9B%AD%E5%8C%BA/x%C3%A9"));
+        // `****` is in the group of an agent with no usable token.
+        assert!(r.is_allowed("/anything"));
+        assert!(!Robots::parse("User-agent: *\nDisallow: ****\n", UA).is_allowed("/x"));
+    }
 }
