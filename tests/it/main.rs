@@ -3,8 +3,10 @@
 
 mod clean;
 mod crawl;
+mod guard;
 mod hostile;
 mod repeated;
+mod robots;
 mod state;
 mod support;
 mod warc;
