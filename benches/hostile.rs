@@ -34,7 +34,10 @@ fn cases() -> Vec<(&'static str, String)> {
         ),
         (
             "10 MB of \" after a value",
-            wrap(format!("<span class=\"a\"{}>x</span>", "\"".repeat(10 << 20))),
+            wrap(format!(
+                "<span class=\"a\"{}>x</span>",
+                "\"".repeat(10 << 20)
+            )),
         ),
         ("<div/> x30,000", wrap("<div/>".repeat(30_000))),
         ("<table><tr><td> x400", wrap("<table><tr><td>".repeat(400))),
@@ -111,7 +114,10 @@ fn child_rss(which: &str) -> u64 {
         .args(["--rss", which])
         .output()
         .expect("run self");
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
 }
 
 fn main() {

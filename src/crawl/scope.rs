@@ -6,11 +6,13 @@
 //!
 //! An origin is scheme, host and port ([`Origin`]): a link from
 //! `http://seed.test/` to `http://seed.test:8081/` (another server on the
-//! same machine) or to `https://seed.test/` is out of scope, unless a seed
-//! redirected there (`http://a.cn/` → `https://a.cn/` brings that origin
-//! in). A trailing dot names the same host (`http://seed.test./` is the
-//! seed's origin) but never another port. A site rule names hosts, not
-//! ports: its other hosts are in scope on the default port of http or https.
+//! same machine) is out of scope, unless a seed redirected there. The same
+//! host on the other web scheme's default port (`https://seed.test/`) is
+//! the same site ([`Origin::same_site`]) and in scope: portals mix the two
+//! in their links. A trailing dot names the same host (`http://seed.test./`
+//! is the seed's origin) but never another port. A site rule names hosts,
+//! not ports: its other hosts are in scope on the default port of http or
+//! https.
 
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
@@ -67,7 +69,8 @@ impl Scope {
         let Some(o) = Origin::of(url) else {
             return false;
         };
-        self.origins.read().expect("scope origins").contains(&o)
+        let origins = self.origins.read().expect("scope origins");
+        origins.iter().any(|s| s.same_site(&o))
             || (o.default_port()
                 && self
                     .rules
@@ -152,8 +155,8 @@ mod tests {
         for other in [
             "http://seed.test:8081/a",
             "http://seed.test.:8081/a",
-            "https://seed.test/a",
             "http://seed.test:443/a",
+            "https://seed.test:80/a",
             "http://sub.seed.test/a",
         ] {
             let e = s.link(&u(other)).unwrap_err();
@@ -166,10 +169,13 @@ mod tests {
             s.hop(&u("http://seed.test.:8081/")).unwrap_err(),
             "http://seed.test:8081 is not one of the seeds' origins"
         );
+        // The other web scheme on its default port is the same site.
+        assert!(s.link(&u("https://seed.test/a")).is_ok());
         // A seed's redirect brings its target's origin in, that one only.
-        s.adopt(&u("https://seed.test/"));
-        assert!(s.link(&u("https://seed.test/b")).is_ok());
-        assert!(s.link(&u("https://seed.test:8443/b")).is_err());
+        assert!(s.link(&u("http://seed.test:8443/b")).is_err());
+        s.adopt(&u("http://seed.test:8443/"));
+        assert!(s.link(&u("http://seed.test:8443/b")).is_ok());
+        assert!(s.link(&u("http://seed.test:8444/b")).is_err());
         // A seed on another port: that port, not the default one.
         let s = Scope::new([&u("http://seed.test:8081/")], rules.clone());
         assert!(s.link(&u("http://seed.test:8081/a")).is_ok());

@@ -38,6 +38,16 @@ impl Origin {
         })
     }
 
+    /// Whether `self` is `other`, or the same host with the other web
+    /// scheme on its default port (`http://a.cn` and `https://a.cn`).
+    /// Portals link both ways between the two (an https page with http
+    /// links in old articles, or the reverse), and they are one site: the
+    /// same name on the two ports every web host answers. Another port is
+    /// another server, and never the same site.
+    pub fn same_site(&self, other: &Origin) -> bool {
+        self == other || (self.default_port() && other.default_port() && self.host == other.host)
+    }
+
     /// On its scheme's default port (80 for http, 443 for https).
     pub fn default_port(&self) -> bool {
         matches!(
@@ -77,6 +87,10 @@ mod tests {
         assert_ne!(o("http://seed.test:8081/"), o("http://seed.test/"));
         assert_ne!(o("http://seed.test.:8081/"), o("http://seed.test/"));
         assert_ne!(o("https://seed.test/"), o("http://seed.test/"));
+        assert!(o("https://seed.test/").same_site(&o("http://seed.test/")));
+        assert!(!o("https://seed.test:8443/").same_site(&o("http://seed.test/")));
+        assert!(!o("http://seed.test:8080/").same_site(&o("http://seed.test/")));
+        assert!(!o("http://www.seed.test/").same_site(&o("http://seed.test/")));
         assert_ne!(o("http://seed.test:443/"), o("https://seed.test/"));
         assert_eq!(
             o("http://seed.test:8081/").to_string(),

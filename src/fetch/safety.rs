@@ -197,10 +197,12 @@ impl Policy {
         Ok(addrs)
     }
 
-    /// Whether `url`'s origin may be at any address: a seed's origin, or
-    /// every origin with `--allow-private`.
+    /// Whether `url`'s origin may be at any address: a seed's site
+    /// ([`Origin::same_site`]: its origin, or its host on the other web
+    /// scheme's default port), or every origin with `--allow-private`.
     pub fn exempt(&self, url: &Url) -> bool {
-        self.allow_private || Origin::of(url).is_some_and(|o| self.trusted.contains(&o))
+        self.allow_private
+            || Origin::of(url).is_some_and(|o| self.trusted.iter().any(|t| t.same_site(&o)))
     }
 
     /// Whether some trusted origin has this host (any port). Only for the
@@ -501,7 +503,8 @@ mod tests {
             "a trailing dot, the same host"
         );
         assert!(!p.exempt(&u("http://a.test:8081/")), "another port");
-        assert!(!p.exempt(&u("https://a.test/")), "another scheme");
+        assert!(p.exempt(&u("https://a.test/")), "the other web scheme");
+        assert!(!p.exempt(&u("https://a.test:8443/")), "another port");
         assert!(!p.exempt(&u("http://b.test/")));
         // Not exempt: the map's address is checked like any other.
         let e = p.resolve_checked("A.test.", 8081).await.unwrap_err();
