@@ -224,7 +224,7 @@ impl Crawler {
         loop {
             if self.cfg.robots_sitemaps {
                 for u in self.ctx.fetcher.take_robots_sitemaps() {
-                    if self.ctx.scope.host_in_scope(&u)
+                    if self.ctx.scope.origin_in_scope(&u)
                         && let Some(c) = self.ctx.canon(&u)
                     {
                         self.frontier.push(Entry::sitemap(c))?;
@@ -608,7 +608,7 @@ async fn process(
     let hop = |u: &Url| -> Result<(), FetchError> {
         // A seed that redirects to another host (http://a.cn → www.a.cn)
         // brings that host into the crawl.
-        if entry.depth == 0 && entry.kind == EntryKind::Page && !ctx.scope.host_in_scope(u) {
+        if entry.depth == 0 && entry.kind == EntryKind::Page && !ctx.scope.origin_in_scope(u) {
             ctx.scope.adopt(u);
         }
         ctx.scope.hop(u).map_err(|why| {
@@ -696,6 +696,10 @@ pub fn page(f: Fetched, rules: &RuleSet) -> Result<(Document, Vec<Url>), String>
     };
     let decoded = decode::decode(input).map_err(|e| e.to_string())?;
     let doc = clean::clean(&decoded, rules).map_err(|e| e.to_string())?;
-    let found = links::links(&decoded.html, &url);
+    // Links are read from the markup the cleaner parsed: the pre-parse scan
+    // bounds attributes and names there, which a parse of the raw page
+    // would not (220,000 attributes on one tag cost html5ever quadratic
+    // time). It keeps `<a>`, `<area>`, `<base>` and `<meta>` as they are.
+    let found = links::links(&clean::prefilter::strip(&decoded.html), &url);
     Ok((doc, found))
 }

@@ -110,7 +110,7 @@ fn crawl_env(resolve: Vec<String>, urls: &[&str], extra: &[&str], env: &[(&str, 
         .args(["--rate", "0", "--errors", errors.to_str().unwrap()])
         .args(extra)
         .args(resolve);
-    let (out, peak_kb, _) = server::run_watched(cmd, WATCHDOG);
+    let (out, peak_kb, _) = server::run_measured_within(cmd, WATCHDOG);
     let run = Run {
         code: out.status.code().unwrap_or(-1),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
