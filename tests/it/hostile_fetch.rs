@@ -655,3 +655,32 @@ fn a_panic_while_fetching_is_that_pages_error_and_the_crawl_goes_on() {
     assert_eq!(run.records.len(), 2, "{}", run.stderr);
     assert!(!run.record_urls().contains(&url));
 }
+
+#[test]
+fn a_robots_txt_asking_for_ten_years_gives_the_host_up_at_once() {
+    let server = RawServer::start(
+        |hit: &RawHit| match (hit.host.as_str(), hit.path.as_str()) {
+            ("r.test", "/robots.txt") => vec![Act::Send(raw::head(
+                "HTTP/1.1 503 Service Unavailable",
+                &[
+                    "Retry-After: 315360000",
+                    "Content-Length: 0",
+                    "Connection: close",
+                ],
+            ))],
+            (_, "/robots.txt") => raw::reply(404, "text/plain", b"none"),
+            (host, path) => raw::page(&format!("{host} {path}")),
+        },
+    );
+    let run = crawl(
+        server.resolve(&["r.test", "good.test"]),
+        &["http://r.test/1", "http://r.test/2", "http://good.test/1"],
+        &[],
+    );
+    run.assert_ended_well();
+    run.assert_failed("http://r.test/1", "robots_unavailable");
+    assert!(run.line("http://r.test/1").contains("host given up"));
+    run.assert_failed("http://r.test/2", "host_unavailable");
+    assert_eq!(server.count("/robots.txt"), 2);
+    assert_eq!(run.record_urls(), ["http://good.test/1"]);
+}
