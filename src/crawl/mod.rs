@@ -45,7 +45,7 @@ use url::Url;
 use crate::clean::{self, decode};
 use crate::document::{Document, SCHEMA_VERSION, Tombstone};
 use crate::fetch::{
-    ErrorKind, FetchError, Fetched, Fetcher, Validators, Want, host_key, now_rfc3339,
+    ErrorKind, FetchError, Fetched, Fetcher, MAX_URL_LEN, Validators, Want, host_key, now_rfc3339,
 };
 use crate::rules::RuleSet;
 use crate::warc::OwnedExchange;
@@ -75,6 +75,8 @@ pub struct CrawlConfig {
     pub per_host: usize,
     /// Read the `Sitemap:` lines of robots.txt of hosts in scope.
     pub robots_sitemaps: bool,
+    /// Sitemaps fetched per host in this run (`--max-sitemaps`).
+    pub max_sitemaps: usize,
     /// After a stop signal, how long tasks in flight may take.
     pub grace: Duration,
     /// Archive every fetched page response (`--warc`).
@@ -95,6 +97,7 @@ impl Default for CrawlConfig {
             max_tasks: 32,
             per_host: 1,
             robots_sitemaps: true,
+            max_sitemaps: sitemap::DEFAULT_MAX_PER_HOST,
             grace: Duration::from_secs(5),
             archive: false,
             emit_all: false,
@@ -135,7 +138,7 @@ impl Ctx {
 }
 
 enum Done {
-    Page(Box<Document>, Vec<Url>, Option<Box<OwnedExchange>>),
+    Page(Box<Document>, links::Found, Option<Box<OwnedExchange>>),
     /// 304 to a conditional request: the validators the answer carried.
     NotModified(Validators),
     Sitemap(sitemap::Sitemap),
@@ -152,6 +155,12 @@ pub struct Crawler {
     cfg: CrawlConfig,
     ctx: Arc<Ctx>,
     frontier: Box<dyn Frontier>,
+    /// Sitemaps queued per host, against the caps.
+    sitemaps: sitemap::Budget,
+    /// Page entries taken from the frontier (`--max-pages` counts these).
+    pages_started: u64,
+    /// Limits already reported this run (each is said once, not per URL).
+    noted: HashSet<&'static str>,
 }
 
 impl Crawler {
@@ -165,8 +174,12 @@ impl Crawler {
     ) -> Crawler {
         let scope = Scope::new(cfg.seeds.iter().chain(&cfg.sitemaps), rules.clone());
         let archive = cfg.archive;
+        let sitemaps = sitemap::Budget::new(cfg.max_sitemaps);
         Crawler {
             cfg,
+            sitemaps,
+            pages_started: 0,
+            noted: HashSet::new(),
             ctx: Arc::new(Ctx {
                 fetcher,
                 rules,
@@ -197,9 +210,17 @@ impl Crawler {
                 self.frontier.push(Entry::page(u, 0))?;
             }
         }
+        for s in self.cfg.seeds.clone().iter().chain(&self.cfg.sitemaps.clone()) {
+            if self.ctx.canon(s).is_none() {
+                progress.line(&format!(
+                    "parkcrawl: {}: not crawled: longer than {MAX_URL_LEN} bytes",
+                    canon::shown(&canon::redact(s))
+                ));
+            }
+        }
         for s in self.cfg.sitemaps.clone() {
             if let Some(u) = self.ctx.canon(&s) {
-                self.frontier.push(Entry::sitemap(u))?;
+                self.queue_sitemap(Entry::sitemap(u), &mut summary, progress)?;
             }
         }
 
@@ -212,7 +233,6 @@ impl Crawler {
         let mut tasks: JoinSet<(Job, Done)> = JoinSet::new();
         // Host key → tasks in flight.
         let mut busy: HashMap<String, usize> = HashMap::new();
-        let mut pages_started = 0u64;
         // Canonical URLs of records written (and of their canonical links).
         let mut emitted: HashSet<String> = HashSet::new();
         let mut grace_until: Option<Instant> = None;
@@ -224,7 +244,7 @@ impl Crawler {
                     if self.ctx.scope.host_in_scope(&u)
                         && let Some(c) = self.ctx.canon(&u)
                     {
-                        self.frontier.push(Entry::sitemap(c))?;
+                        self.queue_sitemap(Entry::sitemap(c), &mut summary, progress)?;
                     }
                 }
             }
@@ -234,7 +254,8 @@ impl Crawler {
             // Dispatch what is ready. The budget is checked before each pop:
             // an entry taken from the frontier is either fetched or handed
             // back, never dropped (a resumable frontier would lose it).
-            while !stopping && budget_left(pages_started) && tasks.len() < self.cfg.max_tasks {
+            while !stopping && budget_left(self.pages_started) && tasks.len() < self.cfg.max_tasks
+            {
                 let now = Instant::now();
                 let fetcher = &self.ctx.fetcher;
                 let per_host = self.cfg.per_host;
@@ -244,7 +265,7 @@ impl Crawler {
                 })?;
                 let Some(entry) = entry else { break };
                 if entry.kind == EntryKind::Page {
-                    pages_started += 1;
+                    self.pages_started += 1;
                 }
                 let known = self.frontier.known(&entry.url)?;
                 *busy.entry(host_key(&entry.url)).or_default() += 1;
@@ -259,7 +280,7 @@ impl Crawler {
                 };
                 tasks.spawn(work(self.ctx.clone(), Job { entry, known }, validators));
             }
-            let budget_left = budget_left(pages_started);
+            let budget_left = budget_left(self.pages_started);
             progress.update(&summary, self.frontier.queued(), tasks.len());
 
             if tasks.is_empty() && (stopping || !budget_left || self.frontier.queued() == 0) {
@@ -372,9 +393,10 @@ impl Crawler {
                     .collect();
                 // A duplicate's links are followed too: the copy written
                 // first (an alias naming this page as canonical) may lack them.
+                self.count_dropped_links(&links, &entry.url, summary, progress);
                 let next_depth = entry.depth + 1;
                 if self.cfg.max_depth.is_none_or(|m| next_depth <= m) {
-                    for link in links {
+                    for link in links.urls {
                         if let Some(c) = self.ctx.canon(&link)
                             && self.ctx.scope.link(&c).is_ok()
                         {
@@ -431,22 +453,7 @@ impl Crawler {
                 Ok(true)
             }
             Done::Sitemap(map) => {
-                tracing::info!(url = %entry.url, pages = map.pages.len(), sitemaps = map.sitemaps.len(), "sitemap read");
-                for u in map.pages {
-                    if let Some(c) = self.ctx.canon(&u)
-                        && self.ctx.scope.link(&c).is_ok()
-                    {
-                        self.frontier.push(Entry::page(c, 0))?;
-                    }
-                }
-                for u in map.sitemaps {
-                    if let Some(c) = self.ctx.canon(&u)
-                        && self.ctx.scope.hop(&c).is_ok()
-                    {
-                        self.frontier.push(Entry::sitemap(c))?;
-                    }
-                }
-                self.frontier.done(&entry.url, None)?;
+                self.finish_sitemap(&entry, map, summary, progress)?;
                 Ok(true)
             }
             Done::Failed(e) if is_gone(&e) && known.emitted && known.record_id.is_some() => {
@@ -506,7 +513,8 @@ impl Crawler {
                 let url = canon::redact(&e.url);
                 let requested = (*e.url != entry.url).then(|| canon::redact(&entry.url));
                 progress.line(&format!(
-                    "parkcrawl: {url}: {} {}",
+                    "parkcrawl: {}: {} {}",
+                    canon::shown(&url),
                     if e.kind.is_skip() {
                         "skipped:"
                     } else {
@@ -526,6 +534,136 @@ impl Crawler {
                     .await
                     .is_ok())
             }
+        }
+    }
+}
+
+impl Crawler {
+    /// Queues a sitemap within its host's budget and the nesting limit; a
+    /// refused one is counted (and said once a run).
+    fn queue_sitemap(
+        &mut self,
+        entry: Entry,
+        summary: &mut Summary,
+        progress: &Progress,
+    ) -> Result<(), FrontierError> {
+        let key = host_key(&entry.url);
+        match self.sitemaps.allows(&key, entry.depth) {
+            Ok(()) => {
+                if self.frontier.push(entry)? {
+                    self.sitemaps.count(&key);
+                }
+            }
+            Err(why) => {
+                summary.sitemaps_refused += 1;
+                let (tag, what) = match why {
+                    sitemap::Refusal::TooDeep => (
+                        "sitemap-depth",
+                        format!(
+                            "sitemap indexes nested more than {} deep are not read",
+                            sitemap::MAX_LEVELS
+                        ),
+                    ),
+                    sitemap::Refusal::OverCap => (
+                        "sitemap-cap",
+                        format!(
+                            "{key} has had its {} sitemaps for this run (--max-sitemaps); no more are read",
+                            self.cfg.max_sitemaps
+                        ),
+                    ),
+                };
+                self.note(tag, &what, &entry.url, progress);
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 4 for a sitemap: its pages (as many as `--max-pages` can still
+    /// reach) and its child sitemaps (within the budget) are queued.
+    fn finish_sitemap(
+        &mut self,
+        entry: &Entry,
+        map: sitemap::Sitemap,
+        summary: &mut Summary,
+        progress: &Progress,
+    ) -> Result<(), FrontierError> {
+        tracing::info!(url = %entry.url, pages = map.pages.len(), sitemaps = map.sitemaps.len(), truncated = map.truncated, "sitemap read");
+        if map.truncated {
+            let what = format!(
+                "a sitemap lists more than {} URLs; the rest is not read",
+                sitemap::MAX_ENTRIES
+            );
+            self.note("sitemap-long", &what, &entry.url, progress);
+        }
+        // Pages past what --max-pages can fetch are not queued: a sitemap
+        // of a million URLs must not fill the frontier for a crawl of ten.
+        let mut room = self.cfg.max_pages.map(|m| {
+            m.saturating_sub(self.pages_started + self.frontier.queued() as u64)
+        });
+        for (i, u) in map.pages.iter().enumerate() {
+            if self.ctx.stop.is_cancelled() {
+                // Left "fetching" in a resumable frontier: read again on
+                // the next run, none of its pages lost.
+                return Ok(());
+            }
+            if room == Some(0) {
+                summary.unfetched += (map.pages.len() - i) as u64;
+                break;
+            }
+            if let Some(c) = self.ctx.canon(u)
+                && self.ctx.scope.link(&c).is_ok()
+                && self.frontier.push(Entry::page(c, 0))?
+                && let Some(r) = &mut room
+            {
+                *r -= 1;
+            }
+        }
+        for u in map.sitemaps {
+            if self.ctx.stop.is_cancelled() {
+                return Ok(());
+            }
+            if let Some(c) = self.ctx.canon(&u)
+                && self.ctx.scope.hop(&c).is_ok()
+            {
+                let child = Entry::sitemap_at(c, entry.depth + 1);
+                self.queue_sitemap(child, summary, progress)?;
+            }
+        }
+        self.frontier.done(&entry.url, None)
+    }
+
+    /// Counts the links a page's discovery dropped; the first time a run
+    /// drops any, says so.
+    fn count_dropped_links(
+        &mut self,
+        found: &links::Found,
+        page: &Url,
+        summary: &mut Summary,
+        progress: &Progress,
+    ) {
+        summary.long_links += found.too_long as u64;
+        summary.surplus_links += found.over_cap as u64;
+        if found.too_long > 0 {
+            let what = format!("links longer than {MAX_URL_LEN} bytes are not followed");
+            self.note("long-links", &what, page, progress);
+        }
+        if found.over_cap > 0 {
+            let what = format!(
+                "at most {} links of a page are followed",
+                links::MAX_LINKS
+            );
+            self.note("links-cap", &what, page, progress);
+        }
+    }
+
+    /// One stderr line the first time a limit is met in this run (`tag`);
+    /// the summary counts every time.
+    fn note(&mut self, tag: &'static str, what: &str, at: &Url, progress: &Progress) {
+        if self.noted.insert(tag) {
+            progress.line(&format!(
+                "parkcrawl: note: {what} (first at {}; counted in the summary)",
+                canon::shown(&canon::redact(at))
+            ));
         }
     }
 }
@@ -631,7 +769,7 @@ async fn process(
 }
 
 /// Decode, clean and find links: synchronous, on the blocking pool.
-pub fn page(f: Fetched, rules: &RuleSet) -> Result<(Document, Vec<Url>), String> {
+pub fn page(f: Fetched, rules: &RuleSet) -> Result<(Document, links::Found), String> {
     let url = f.url.clone();
     let input = decode::Input {
         name: url.to_string(),

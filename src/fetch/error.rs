@@ -145,7 +145,11 @@ impl FetchError {
             }
             src = s.source();
         }
-        let kind = if e.is_timeout() {
+        let kind = if e.is_builder() {
+            // No request could be made of this URL (too long, invalid for
+            // HTTP): the URL's fault, not the host's, and not worth a retry.
+            ErrorKind::BadUrl
+        } else if e.is_timeout() {
             ErrorKind::Timeout
         } else if e.is_connect() {
             ErrorKind::Connect
