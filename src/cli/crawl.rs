@@ -12,12 +12,12 @@ use tracing_subscriber::EnvFilter;
 use url::Url;
 
 use super::{job, report};
+use crate::crawl::canon::shown;
 use crate::crawl::frontier::{Frontier, MemoryFrontier};
 use crate::crawl::report::{Progress, Summary};
 use crate::crawl::sink::Ledger;
 use crate::crawl::{CrawlConfig, Crawler, Stop, shutdown, sink};
 use crate::exit;
-use crate::crawl::canon::shown;
 use crate::fetch::{DEFAULT_USER_AGENT, FetchConfig, Fetcher, MAX_URL_LEN, now_rfc3339};
 use crate::output::JsonlWriter;
 use crate::repeated::{RepeatedConfig, Stats};

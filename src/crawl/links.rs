@@ -112,11 +112,7 @@ mod tests {
             <a href="/login" rel="nofollow">login</a>
             <map><area href="/district/minhang"></map>
         </body></html>"##;
-        let got: Vec<String> = links(html, &page)
-            .urls
-            .iter()
-            .map(Url::to_string)
-            .collect();
+        let got: Vec<String> = links(html, &page).urls.iter().map(Url::to_string).collect();
         assert_eq!(
             got,
             [
@@ -135,12 +131,17 @@ mod tests {
         let long = format!("/{}", "x".repeat(MAX_URL_LEN));
         let mut html = format!("<a href=\"{long}\">long</a><a href=\"{long}\">again</a>");
         for i in 0..MAX_LINKS + 10 {
-            html.push_str(&format!("<a href=\"/p{i}\">{i}</a><a href=\"/p{i}#f\">dup</a>"));
+            html.push_str(&format!(
+                "<a href=\"/p{i}\">{i}</a><a href=\"/p{i}#f\">dup</a>"
+            ));
         }
         let f = links(&html, &page);
         assert_eq!(f.too_long, 2);
         assert_eq!(f.urls.len(), MAX_LINKS);
         assert_eq!(f.over_cap, 10);
-        assert_eq!(f.urls[MAX_LINKS - 1].as_str(), format!("http://a.cn/p{}", MAX_LINKS - 1));
+        assert_eq!(
+            f.urls[MAX_LINKS - 1].as_str(),
+            format!("http://a.cn/p{}", MAX_LINKS - 1)
+        );
     }
 }

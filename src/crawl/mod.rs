@@ -210,7 +210,13 @@ impl Crawler {
                 self.frontier.push(Entry::page(u, 0))?;
             }
         }
-        for s in self.cfg.seeds.clone().iter().chain(&self.cfg.sitemaps.clone()) {
+        for s in self
+            .cfg
+            .seeds
+            .clone()
+            .iter()
+            .chain(&self.cfg.sitemaps.clone())
+        {
             if self.ctx.canon(s).is_none() {
                 progress.line(&format!(
                     "parkcrawl: {}: not crawled: longer than {MAX_URL_LEN} bytes",
@@ -254,8 +260,7 @@ impl Crawler {
             // Dispatch what is ready. The budget is checked before each pop:
             // an entry taken from the frontier is either fetched or handed
             // back, never dropped (a resumable frontier would lose it).
-            while !stopping && budget_left(self.pages_started) && tasks.len() < self.cfg.max_tasks
-            {
+            while !stopping && budget_left(self.pages_started) && tasks.len() < self.cfg.max_tasks {
                 let now = Instant::now();
                 let fetcher = &self.ctx.fetcher;
                 let per_host = self.cfg.per_host;
@@ -597,9 +602,10 @@ impl Crawler {
         }
         // Pages past what --max-pages can fetch are not queued: a sitemap
         // of a million URLs must not fill the frontier for a crawl of ten.
-        let mut room = self.cfg.max_pages.map(|m| {
-            m.saturating_sub(self.pages_started + self.frontier.queued() as u64)
-        });
+        let mut room = self
+            .cfg
+            .max_pages
+            .map(|m| m.saturating_sub(self.pages_started + self.frontier.queued() as u64));
         for (i, u) in map.pages.iter().enumerate() {
             if self.ctx.stop.is_cancelled() {
                 // Left "fetching" in a resumable frontier: read again on
@@ -648,10 +654,7 @@ impl Crawler {
             self.note("long-links", &what, page, progress);
         }
         if found.over_cap > 0 {
-            let what = format!(
-                "at most {} links of a page are followed",
-                links::MAX_LINKS
-            );
+            let what = format!("at most {} links of a page are followed", links::MAX_LINKS);
             self.note("links-cap", &what, page, progress);
         }
     }

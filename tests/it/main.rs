@@ -3,6 +3,7 @@
 
 mod clean;
 mod crawl;
+mod hostile_crawl;
 mod repeated;
 mod state;
 mod support;
