@@ -13,7 +13,8 @@
 //!    the page's validators are known), then decodes, cleans and finds links
 //!    ([`links`]) on the blocking pool — or parses a [`sitemap`];
 //! 4. the loop dedups records by canonical URL, queues in-scope links one
-//!    level deeper, and decides what to emit: a record for a new or changed
+//!    level deeper (counting those [`links`] dropped), queues a sitemap's
+//!    pages and child sitemaps within the [`sitemap`] limits, and decides what to emit: a record for a new or changed
 //!    page (sent to the writer, [`sink`], which marks the page done after
 //!    writing it), nothing for a page not modified or unchanged, a tombstone
 //!    for a page emitted before and now gone (404 / 410); it counts and
