@@ -223,7 +223,7 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
     let url = |s: &String| -> Result<Url, Refused> {
         if s.len() > MAX_URL_LEN {
             let msg = format!("URL of {} bytes, longer than {MAX_URL_LEN}", s.len());
-            return Err(Refused::new(&shown(s), msg));
+            return Err(Refused::new(shown(s), msg));
         }
         let u = Url::parse(s).map_err(|e| Refused::new(s, e))?;
         if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {

@@ -351,3 +351,16 @@ fn hundred_thousand_links_on_one_page() {
     );
     assert_eq!(err.matches("at most 50000 links of a page").count(), 1);
 }
+
+#[test]
+fn an_over_long_seed_is_refused_in_one_short_line() {
+    let seed = format!("http://seed.test/{}", "a".repeat(100 * 1024));
+    let mut cmd = support::bin();
+    cmd.args(["crawl", &seed]);
+    let w = run_watched(cmd, WATCHDOG, None);
+    let err = stderr(&w);
+    assert_eq!(w.output.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("longer than 8000"), "{err}");
+    assert!(err.len() < 400, "{err}");
+}
