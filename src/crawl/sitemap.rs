@@ -80,7 +80,7 @@ impl Budget {
 /// Parses a sitemap body fetched from `at` (relative `<loc>`s, which the
 /// protocol forbids but sites write, are resolved against it).
 pub fn parse(body: &[u8], at: &Url) -> Result<Sitemap, String> {
-    let text = String::from_utf8_lossy(body);
+    let text = text_of(body);
     let text = text.trim_start_matches('\u{feff}').trim_start();
     if !text.starts_with('<') {
         let pages = text
@@ -166,6 +166,19 @@ pub fn parse(body: &[u8], at: &Url) -> Result<Sitemap, String> {
     Ok(out)
 }
 
+/// The body as text, borrowed when it is UTF-8 but for a character cut at
+/// its end (a body cut at `--max-body`): no copy of a 10 MiB sitemap.
+fn text_of(body: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(body) {
+        Ok(t) => t.into(),
+        Err(e) if e.error_len().is_none() => {
+            let whole = body.get(..e.valid_up_to()).unwrap_or_default();
+            String::from_utf8_lossy(whole)
+        }
+        Err(_) => String::from_utf8_lossy(body),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +226,10 @@ mod tests {
         assert!(s.truncated);
         let short = parse(b"<urlset><url><loc>/a</loc></url><url><lo", &at).unwrap();
         assert_eq!((short.pages.len(), short.truncated), (1, false));
+        // Cut inside a character: the text up to it is read.
+        let cut = "<urlset><url><loc>/园区</loc></url><url><loc>/园".as_bytes();
+        let s = parse(&cut[..cut.len() - 1], &at).unwrap();
+        assert_eq!(s.pages[0].as_str(), "http://a.cn/%E5%9B%AD%E5%8C%BA");
     }
 
     #[test]
