@@ -455,6 +455,9 @@ impl Fetcher {
                     attempt += 1;
                     tracing::debug!(url = %url, error = %e, attempt, "retrying");
                 }
+                // A URL no request could be made of says nothing of its
+                // host: neither a failure nor a success of it.
+                Err(e) if e.kind == ErrorKind::BadUrl => return Err(e),
                 other => {
                     host.success();
                     return other;
