@@ -184,3 +184,25 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_that_cannot_be_built_is_a_permanent_bad_url() {
+        let url = Url::parse("http://a.test/").unwrap();
+        // An invalid header name fails in the request builder, as a URI the
+        // HTTP stack refuses does.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let e = reqwest::Client::new()
+            .get(url.clone())
+            .header("bad\nname", "x")
+            .build()
+            .unwrap_err();
+        assert!(e.is_builder());
+        let f = FetchError::from_reqwest(&url, &e);
+        assert_eq!(f.kind, ErrorKind::BadUrl);
+        assert!(!f.is_transient());
+    }
+}
