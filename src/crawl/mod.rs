@@ -14,10 +14,11 @@
 //!    ([`links`]) on the blocking pool — or parses a [`sitemap`];
 //! 4. the loop dedups records by canonical URL, queues in-scope links one
 //!    level deeper (counting those [`links`] dropped), queues a sitemap's
-//!    pages and child sitemaps within the [`sitemap`] limits, and decides what to emit: a record for a new or changed
-//!    page (sent to the writer, [`sink`], which marks the page done after
-//!    writing it), nothing for a page not modified or unchanged, a tombstone
-//!    for a page emitted before and now gone (404 / 410); it counts and
+//!    pages and child sitemaps within the [`sitemap`] limits, and decides
+//!    what to emit: a record for a new or changed page (sent to the writer,
+//!    [`sink`], which marks the page done after writing it), nothing for a
+//!    page not modified or unchanged, a tombstone for a page emitted before
+//!    and now gone (404 / 410); it counts and
 //!    reports failures ([`report`]); when a host has nothing left queued or
 //!    in flight, it tells the writer, which may hold the host's first
 //!    records back for `repeated-block` statistics;
@@ -205,31 +206,7 @@ impl Crawler {
     ) -> Result<Summary, FrontierError> {
         let started = Instant::now();
         let mut summary = Summary::default();
-        // A resumed crawl has its seeds already: pushing a known URL is a no-op.
-        for s in self.cfg.seeds.clone() {
-            if let Some(u) = self.ctx.canon(&s) {
-                self.frontier.push(Entry::page(u, 0))?;
-            }
-        }
-        for s in self
-            .cfg
-            .seeds
-            .clone()
-            .iter()
-            .chain(&self.cfg.sitemaps.clone())
-        {
-            if self.ctx.canon(s).is_none() {
-                progress.line(&format!(
-                    "parkcrawl: {}: not crawled: longer than {MAX_URL_LEN} bytes",
-                    canon::shown(&canon::redact(s))
-                ));
-            }
-        }
-        for s in self.cfg.sitemaps.clone() {
-            if let Some(u) = self.ctx.canon(&s) {
-                self.queue_sitemap(Entry::sitemap(u), &mut summary, progress)?;
-            }
-        }
+        self.queue_seeds(&mut summary, progress)?;
 
         tracing::info!(
             seeds = self.cfg.seeds.len(),
@@ -545,6 +522,28 @@ impl Crawler {
 }
 
 impl Crawler {
+    /// Step 1: the seeds and sitemaps given. A resumed crawl has them
+    /// already: pushing a known URL is a no-op.
+    fn queue_seeds(
+        &mut self,
+        summary: &mut Summary,
+        progress: &Progress,
+    ) -> Result<(), FrontierError> {
+        for s in self.cfg.seeds.clone() {
+            match self.ctx.canon(&s) {
+                Some(u) => _ = self.frontier.push(Entry::page(u, 0))?,
+                None => too_long_seed(&s, progress),
+            }
+        }
+        for s in self.cfg.sitemaps.clone() {
+            match self.ctx.canon(&s) {
+                Some(u) => self.queue_sitemap(Entry::sitemap(u), summary, progress)?,
+                None => too_long_seed(&s, progress),
+            }
+        }
+        Ok(())
+    }
+
     /// Queues a sitemap within its host's budget and the nesting limit; a
     /// refused one is counted (and said once a run).
     fn queue_sitemap(
@@ -562,22 +561,7 @@ impl Crawler {
             }
             Err(why) => {
                 summary.sitemaps_refused += 1;
-                let (tag, what) = match why {
-                    sitemap::Refusal::TooDeep => (
-                        "sitemap-depth",
-                        format!(
-                            "sitemap indexes nested more than {} deep are not read",
-                            sitemap::MAX_LEVELS
-                        ),
-                    ),
-                    sitemap::Refusal::OverCap => (
-                        "sitemap-cap",
-                        format!(
-                            "{key} has had its {} sitemaps for this run (--max-sitemaps); no more are read",
-                            self.cfg.max_sitemaps
-                        ),
-                    ),
-                };
+                let (tag, what) = why.explain(&key, self.cfg.max_sitemaps);
                 self.note(tag, &what, &entry.url, progress);
             }
         }
@@ -670,6 +654,16 @@ impl Crawler {
             ));
         }
     }
+}
+
+/// The one URL given that canonicalisation refuses (other than by scheme,
+/// which the command line checks): one longer than [`MAX_URL_LEN`], from a
+/// site rule's seeds.
+fn too_long_seed(url: &Url, progress: &Progress) {
+    progress.line(&format!(
+        "parkcrawl: {}: not crawled: longer than {MAX_URL_LEN} bytes",
+        canon::shown(&canon::redact(url))
+    ));
 }
 
 /// A page that is no more: 404 Not Found or 410 Gone.

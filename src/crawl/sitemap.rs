@@ -44,6 +44,25 @@ pub enum Refusal {
     OverCap,
 }
 
+impl Refusal {
+    /// A tag to say it once a run by, and the line that says it.
+    pub fn explain(self, host_key: &str, max_per_host: usize) -> (&'static str, String) {
+        match self {
+            Refusal::TooDeep => (
+                "sitemap-depth",
+                format!("sitemap indexes nested more than {MAX_LEVELS} deep are not read"),
+            ),
+            Refusal::OverCap => (
+                "sitemap-cap",
+                format!(
+                    "{host_key} has had its {max_per_host} sitemaps for this run \
+                     (--max-sitemaps); no more are read"
+                ),
+            ),
+        }
+    }
+}
+
 /// The sitemaps each host had queued in this run, against the caps.
 #[derive(Debug)]
 pub struct Budget {
