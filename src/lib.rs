@@ -26,6 +26,7 @@
 //!   trait: resume, incremental recrawl, exactly-once output;
 //! - [`warc`]: WARC/1.1 reader and writer; [`bulk`]: ordered parallel cleaning;
 //!   [`spill`]: the records between `clean`'s two passes;
+//! - [`isolate`]: a panic while one page is cleaned is that page's error;
 //! - [`eval`]: the extraction-quality metric the extract benchmark scores with;
 //! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
 
@@ -37,6 +38,7 @@ pub mod document;
 pub mod eval;
 pub mod extract;
 pub mod fetch;
+pub mod isolate;
 pub mod output;
 pub mod repeated;
 pub mod rules;

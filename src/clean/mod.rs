@@ -52,6 +52,8 @@ pub enum CleanError {
 
 /// Cleans one decoded page with the rule that matches it.
 pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
+    // Tests make a page's cleaning panic here (see `crate::isolate`).
+    fail::fail_point!("clean");
     let cut = prefilter::filter(&d.html, &rules.selector_attrs, MAX_DEPTH);
     if cut.too_deep {
         return Err(CleanError::TooDeep);

@@ -3,8 +3,11 @@
 
 mod clean;
 mod crawl;
+mod guard;
+mod hostile;
 mod hostile_crawl;
 mod repeated;
+mod robots;
 mod state;
 mod support;
 mod warc;
