@@ -338,50 +338,11 @@ pub fn run_measured(cmd: std::process::Command) -> (std::process::Output, u64, f
 /// [`run_measured`] with a watchdog: a child still running after `deadline`
 /// is killed and the test fails (a hang is a bug, not a slow test).
 pub fn run_measured_within(
-    mut cmd: std::process::Command,
+    cmd: std::process::Command,
     deadline: Duration,
 ) -> (std::process::Output, u64, f64) {
-    use std::io::Read;
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id();
-    let mut out_pipe = child.stdout.take().unwrap();
-    let mut err_pipe = child.stderr.take().unwrap();
-    let out_thread = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        out_pipe.read_to_end(&mut v).unwrap();
-        v
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        err_pipe.read_to_end(&mut v).unwrap();
-        v
-    });
-    let (mut peak_kb, mut cpu) = (0u64, 0f64);
-    let started = Instant::now();
-    let status = loop {
-        if let Some((kb, c)) = proc_sample(pid) {
-            peak_kb = peak_kb.max(kb);
-            cpu = cpu.max(c);
-        }
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > deadline {
-            child.kill().unwrap();
-            panic!("child still running after {deadline:?}: killed");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let output = std::process::Output {
-        status,
-        stdout: out_thread.join().unwrap(),
-        stderr: err_thread.join().unwrap(),
-    };
-    (output, peak_kb, cpu)
+    let w = run_watched(cmd, deadline, None);
+    (w.output, w.peak_kb, w.cpu)
 }
 
 /// How a watched child ended.
@@ -389,6 +350,8 @@ pub struct Watched {
     pub output: std::process::Output,
     /// Peak resident memory (VmHWM) in KiB, last seen.
     pub peak_kb: u64,
+    /// CPU seconds (user + system), last seen.
+    pub cpu: f64,
     /// From the SIGTERM sent (if one was) to the child's exit.
     pub after_term: Option<Duration>,
 }
@@ -419,11 +382,12 @@ pub fn run_watched(
     let out_thread = pipe(Box::new(child.stdout.take().unwrap()));
     let err_thread = pipe(Box::new(child.stderr.take().unwrap()));
     let start = Instant::now();
-    let mut peak_kb = 0u64;
+    let (mut peak_kb, mut cpu) = (0u64, 0f64);
     let mut termed: Option<Instant> = None;
     let status = loop {
-        if let Some((kb, _)) = proc_sample(pid) {
+        if let Some((kb, c)) = proc_sample(pid) {
             peak_kb = peak_kb.max(kb);
+            cpu = cpu.max(c);
         }
         if let Some(s) = child.try_wait().unwrap() {
             break s;
@@ -458,6 +422,7 @@ pub fn run_watched(
             stderr: err_thread.join().unwrap(),
         },
         peak_kb,
+        cpu,
         after_term,
     }
 }
