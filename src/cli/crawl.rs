@@ -70,7 +70,8 @@ pub struct CrawlArgs {
     /// Write records to FILE instead of stdout (with --state: appended to).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Write failed and skipped pages to FILE as JSON Lines.
+    /// Write failed and skipped pages to FILE as JSON Lines (url, kind,
+    /// status, message, at; the kinds are listed in the README).
     #[arg(long, value_name = "FILE")]
     pub errors: Option<PathBuf>,
     /// Archive every fetched page as WARC/1.1 request + response records
@@ -89,8 +90,8 @@ pub struct CrawlArgs {
     /// Redirects followed per page [default: 10].
     #[arg(long, value_name = "N")]
     pub max_redirects: Option<usize>,
-    /// Further attempts after a transient failure (connect, timeout, 429,
-    /// 5xx) [default: 3].
+    /// Further attempts after a transient failure (connect, timeout,
+    /// truncated, 408, 429, 5xx) [default: 3].
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
     /// Follow links into private, loopback and link-local addresses too.

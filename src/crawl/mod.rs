@@ -216,6 +216,8 @@ impl Crawler {
             "crawl starts"
         );
         let mut tasks: JoinSet<(Job, Done)> = JoinSet::new();
+        // Task → its entry, for a task that panics (see `joined`).
+        let mut running: HashMap<tokio::task::Id, Entry> = HashMap::new();
         // Host key → tasks in flight.
         let mut busy: HashMap<String, usize> = HashMap::new();
         // Canonical URLs of records written (and of their canonical links).
@@ -262,7 +264,15 @@ impl Crawler {
                     }
                     _ => Validators::default(),
                 };
-                tasks.spawn(work(self.ctx.clone(), Job { entry, known }, validators));
+                let task = tasks.spawn(work(
+                    self.ctx.clone(),
+                    Job {
+                        entry: entry.clone(),
+                        known,
+                    },
+                    validators,
+                ));
+                running.insert(task.id(), entry);
             }
             let budget_left = budget_left(self.pages_started);
             progress.update(&summary, self.frontier.queued(), tasks.len());
@@ -284,13 +294,9 @@ impl Crawler {
                 None
             };
             tokio::select! {
-                Some(joined) = tasks.join_next() => {
-                    let (job, done) = match joined {
-                        Ok(r) => r,
-                        // Aborted at the end of the grace period: the entry
-                        // stays "fetching" in a resumable frontier, and goes
-                        // back to the queue when the state is opened again.
-                        Err(_) => continue,
+                Some(ended) = tasks.join_next_with_id() => {
+                    let Some((job, done)) = joined(&mut running, ended) else {
+                        continue;
                     };
                     let key = host_key(&job.entry.url);
                     let host = job.entry.url.host_str().map(str::to_string);
@@ -496,14 +502,16 @@ impl Crawler {
                 }
                 let url = canon::redact(&e.url);
                 let requested = (*e.url != entry.url).then(|| canon::redact(&entry.url));
+                // A failure names its kind (as in the errors file); a skip's
+                // message says why already.
+                let verdict = if e.kind.is_skip() {
+                    "skipped:".to_string()
+                } else {
+                    format!("failed ({}):", e.kind)
+                };
                 progress.line(&format!(
-                    "parkcrawl: {}: {} {}",
+                    "parkcrawl: {}: {verdict} {}",
                     canon::shown(&url),
-                    if e.kind.is_skip() {
-                        "skipped:"
-                    } else {
-                        "failed:"
-                    },
                     e.message
                 ));
                 Ok(out
@@ -653,6 +661,42 @@ impl Crawler {
                 "parkcrawl: note: {what} (first at {}; counted in the summary)",
                 canon::shown(&canon::redact(at))
             ));
+        }
+    }
+}
+
+/// A task's end as its job and outcome. A task that panicked outside the
+/// cleaning (which catches its own panics) is its page's `internal` error,
+/// not a page that vanishes; `None` for a task aborted at the end of the
+/// grace period: its entry stays "fetching" in a resumable frontier, and
+/// goes back to the queue when the state is opened again.
+fn joined(
+    running: &mut HashMap<tokio::task::Id, Entry>,
+    ended: Result<(tokio::task::Id, (Job, Done)), tokio::task::JoinError>,
+) -> Option<(Job, Done)> {
+    match ended {
+        Ok((id, r)) => {
+            running.remove(&id);
+            Some(r)
+        }
+        Err(e) => {
+            let entry = running.remove(&e.id())?;
+            if !e.is_panic() {
+                return None;
+            }
+            let payload = e.into_panic();
+            let msg = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic");
+            let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+            let err = FetchError::new(
+                ErrorKind::Internal,
+                &entry.url,
+                format!("internal error: {msg}"),
+            );
+            Some((Job { entry, known: None }, Done::Failed(err)))
         }
     }
 }

@@ -8,9 +8,11 @@
 //! 1. the host is not given up; its address is allowed (safety);
 //! 2. robots.txt allows the path (fetched first if not yet known);
 //! 3. the host's turn: connection permit, pause, rate-limiter cell;
-//! 4. the request; a transient failure (connect, timeout, 408, 429, 5xx)
-//!    pauses the host (backoff with jitter, or `Retry-After`) and goes back
-//!    to 3, up to `retries` times;
+//! 4. the request; a transient failure (connect, timeout, truncated reply,
+//!    408, 429, 5xx; [`error`] classifies) pauses the host (backoff with
+//!    jitter, or `Retry-After`) and goes back to 3, up to `retries` times;
+//!    a `Retry-After` past the longest pause, or too many failures in a
+//!    row, gives the host up instead ([`host`]);
 //! 5. a redirect: loop and limit checks, the caller's scope check, next hop;
 //! 6. the Content-Type is checked before the body is read; the body is
 //!    streamed and abandoned past `max_body` bytes (after decompression);
@@ -447,9 +449,13 @@ impl Fetcher {
             let result = self.once(url, want, validators).await;
             drop(permits);
             match result {
-                Err(e) if e.is_transient() => {
-                    let given_up = host.failure(e.retry_after);
-                    if attempt >= self.cfg.retries || given_up {
+                Err(mut e) if e.is_transient() => {
+                    if host.failure(e.retry_after) {
+                        let why = host.given_up().unwrap_or_default();
+                        e.message = format!("{}; host given up: {why}", e.message);
+                        return Err(e);
+                    }
+                    if attempt >= self.cfg.retries {
                         return Err(e);
                     }
                     attempt += 1;
@@ -475,6 +481,8 @@ impl Fetcher {
     ) -> Result<Step, FetchError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         tracing::trace!(url = %url, "GET");
+        // Tests make a request panic here: the crawl's task isolation.
+        fail::fail_point!("fetch");
         let mut request_headers = vec![
             ("Host".into(), url.host_str().unwrap_or("").to_string()),
             ("User-Agent".into(), self.cfg.user_agent.clone()),
@@ -502,10 +510,7 @@ impl Fetcher {
                 request_headers.push((title.to_string(), v.clone()));
             }
         }
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| FetchError::from_reqwest(url, &e))?;
+        let mut resp = req.send().await.map_err(|e| self.send_error(url, &e))?;
         let status = resp.status().as_u16();
         let reason = resp.status().canonical_reason().unwrap_or("").to_string();
         let ip = resp.remote_addr().map(|a| a.ip().to_string());
@@ -598,11 +603,7 @@ impl Fetcher {
             return Err(too_large(&format!("Content-Length {n}")));
         }
         let mut body: Vec<u8> = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| FetchError::from_reqwest(url, &e))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.body_error(url, &e))? {
             if (body.len() + chunk.len()) as u64 > max {
                 if truncate {
                     body.extend_from_slice(&chunk[..max as usize - body.len()]);
@@ -629,6 +630,44 @@ impl Fetcher {
     }
 }
 
+impl Fetcher {
+    /// A request that got no response head; a timeout says which limit.
+    fn send_error(&self, url: &Url, e: &reqwest::Error) -> FetchError {
+        let mut err = FetchError::from_reqwest(url, e);
+        if err.kind == ErrorKind::Timeout {
+            let (what, limit, flag) = if e.is_connect() {
+                (
+                    "no connection",
+                    self.cfg.connect_timeout,
+                    "--connect-timeout",
+                )
+            } else {
+                ("no reply", self.cfg.timeout, "--timeout")
+            };
+            err.message = format!(
+                "{what} within {:.1} s (see {flag}): {}",
+                limit.as_secs_f64(),
+                err.message
+            );
+        }
+        err
+    }
+
+    /// A body that could not be read whole; a timeout here is a body that
+    /// drips or stalls past the request's time limit.
+    fn body_error(&self, url: &Url, e: &reqwest::Error) -> FetchError {
+        let mut err = FetchError::from_body(url, e);
+        if err.kind == ErrorKind::Timeout {
+            err.message = format!(
+                "body not complete within {:.1} s (see --timeout): {}",
+                self.cfg.timeout.as_secs_f64(),
+                err.message
+            );
+        }
+        err
+    }
+}
+
 fn cancelled(url: &Url) -> FetchError {
     FetchError::new(ErrorKind::Cancelled, url, "crawl stopped")
 }
@@ -650,11 +689,14 @@ pub fn is_html(content_type: &str) -> bool {
     matches!(essence.as_str(), "text/html" | "application/xhtml+xml" | "")
 }
 
-/// `Retry-After`: delay-seconds or an HTTP-date.
+/// `Retry-After`: delay-seconds or an HTTP-date. Anything else (a negative
+/// number, a fraction, junk) is `None`: as if absent, so the host gets the
+/// default backoff. Any length parses; the host decides what is too long.
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        // More seconds than a u64 holds is still a (very) long wait.
+        return Some(v.parse().map_or(Duration::MAX, Duration::from_secs));
     }
     let at = httpdate::parse_http_date(v).ok()?;
     Some(
@@ -685,6 +727,19 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-5"), None);
+        assert_eq!(parse_retry_after("1.5"), None);
+        assert_eq!(
+            parse_retry_after("18446744073709551615"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999"),
+            Some(Duration::MAX)
+        );
+        assert_eq!(parse_retry_after("+5"), None);
+        let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT").unwrap();
+        assert!(far > Duration::from_secs(7000 * 365 * 86_400), "{far:?}");
         assert!(is_html("text/html; charset=GBK"));
         assert!(is_html("Application/XHTML+XML"));
         assert!(!is_html("application/pdf"));

@@ -6,6 +6,7 @@ mod crawl;
 mod guard;
 mod hostile;
 mod hostile_crawl;
+mod hostile_fetch;
 mod repeated;
 mod robots;
 mod state;

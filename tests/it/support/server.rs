@@ -55,6 +55,14 @@ pub enum Payload {
         count: u64,
         make: Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync>,
     },
+    /// These bytes sent in 64 KiB pieces as they are read, counting into
+    /// `sent` what went out: with `length`, under their Content-Length,
+    /// otherwise chunked.
+    Pieces {
+        data: Bytes,
+        length: bool,
+        sent: Arc<AtomicU64>,
+    },
 }
 
 pub struct Reply {
@@ -126,6 +134,20 @@ impl Reply {
                 count,
                 make: Arc::new(make),
             },
+            delay: None,
+        }
+    }
+
+    /// `data` as HTML with this Content-Encoding, sent piecewise (see
+    /// [`Payload::Pieces`]).
+    pub fn encoded(encoding: &str, data: Bytes, length: bool, sent: Arc<AtomicU64>) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), "text/html; charset=utf-8".into()),
+                ("content-encoding".into(), encoding.into()),
+            ],
+            body: Payload::Pieces { data, length, sent },
             delay: None,
         }
     }
@@ -288,6 +310,7 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if let Some(d) = reply.delay {
         tokio::time::sleep(d).await;
     }
+    let mut reply = reply;
     let body = match reply.body {
         Payload::Bytes(b) => Body::from(b),
         Payload::Stream { len, sent } => {
@@ -312,6 +335,26 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 let make = make.clone();
                 async move {
                     (i < count).then(|| (Ok::<_, std::io::Error>(Bytes::from(make(i))), i + 1))
+                }
+            });
+            Body::from_stream(stream)
+        }
+        Payload::Pieces { data, length, sent } => {
+            if length {
+                reply
+                    .headers
+                    .push(("content-length".into(), data.len().to_string()));
+            }
+            let stream = futures_util::stream::unfold(0usize, move |done| {
+                let data = data.clone();
+                let sent = sent.clone();
+                async move {
+                    if done >= data.len() {
+                        return None;
+                    }
+                    let end = (done + 64 * 1024).min(data.len());
+                    sent.fetch_add((end - done) as u64, Ordering::Relaxed);
+                    Some((Ok::<_, std::io::Error>(data.slice(done..end)), end))
                 }
             });
             Body::from_stream(stream)
