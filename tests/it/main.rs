@@ -5,6 +5,7 @@ mod clean;
 mod crawl;
 mod guard;
 mod hostile;
+mod hostile_crawl;
 mod hostile_fetch;
 mod repeated;
 mod robots;
