@@ -27,6 +27,7 @@
 //! - [`warc`]: WARC/1.1 reader and writer; [`bulk`]: ordered parallel cleaning;
 //!   [`spill`]: the records between `clean`'s two passes;
 //! - [`eval`]: the extraction-quality metric the extract benchmark scores with;
+//! - `fuzz` (hidden): the fuzz harness the CI test and `examples/fuzz.rs` share;
 //! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
 
 pub mod bulk;
@@ -37,6 +38,8 @@ pub mod document;
 pub mod eval;
 pub mod extract;
 pub mod fetch;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod output;
 pub mod repeated;
 pub mod rules;

@@ -3,6 +3,7 @@
 
 mod clean;
 mod crawl;
+mod fuzz;
 mod repeated;
 mod state;
 mod support;
