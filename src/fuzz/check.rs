@@ -232,3 +232,83 @@ pub fn url(token: &str, r: &Robots, scope: &Scope) -> Result<(), Failure> {
     let _ = scope.link(&c);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_at_must_be_rfc3339_within_fourteen_hours() {
+        assert!(rfc3339("2022-10-18T10:39:26+08:00").is_ok());
+        assert!(rfc3339("2022-10-18T02:39:26.5Z").is_ok());
+        assert!(rfc3339("2007-08-20T00:00:00-23:59").is_err());
+        assert!(rfc3339("2022-10-18T10:39:26+14:01").is_err());
+        assert!(rfc3339("2022-10-18T10:39:26+０８:００").is_err());
+        assert!(rfc3339("2022-13-01T00:00:00+08:00").is_err());
+        assert!(rfc3339("2022-10-18 10:39:26+08:00").is_err());
+    }
+
+    #[test]
+    fn only_references_html_maps_to_fffd_force_it() {
+        for forced in ["&#0;", "a&#xD800;b", "&#x110000;", "&#99999999999999999999;"] {
+            assert!(has_replacement_reference(forced.as_bytes()), "{forced}");
+        }
+        for fine in ["&#x4e2d;", "&#128;", "&#;", "&#x;", "&amp;#0", "&#10FFFF"] {
+            assert!(!has_replacement_reference(fine.as_bytes()), "{fine}");
+        }
+    }
+
+    fn line(text: &str, drop: Option<&str>) -> Vec<u8> {
+        let mut m = serde_json::Map::new();
+        for k in SCHEMA_KEYS {
+            m.insert(k.into(), Value::Null);
+        }
+        for k in ["id", "url", "kind", "rule"] {
+            m.insert(k.into(), "x".into());
+        }
+        m.insert("schema_version".into(), 1.into());
+        m.insert("text".into(), text.into());
+        m.insert("content_hash".into(), "sha256:00".into());
+        m.insert("blocks".into(), serde_json::json!([{"type": "paragraph"}]));
+        if let Some(k) = drop {
+            m.remove(k);
+        }
+        let mut l = serde_json::to_vec(&m).unwrap();
+        l.push(b'\n');
+        l
+    }
+
+    #[test]
+    fn a_record_needs_every_key_and_no_unforced_fffd() {
+        assert_eq!(record(&line("ok", None), false), Ok(()));
+        let missing = record(&line("ok", Some("provenance")), false).unwrap_err();
+        assert_eq!(missing.kind, FailureKind::BadRecord);
+        assert!(missing.message.contains("provenance"));
+        let fffd = record(&line("a\u{FFFD}b", None), false).unwrap_err();
+        assert_eq!(fffd.kind, FailureKind::Replacement);
+        assert_eq!(record(&line("a\u{FFFD}b", None), true), Ok(()));
+        let two_lines = [&line("ok", None)[..], b"\n"].concat();
+        assert!(record(&two_lines, false).is_err());
+    }
+
+    #[test]
+    fn panics_at_one_place_are_one_failure() {
+        let a = Failure::new(FailureKind::Panic, "src/x.rs:3: index 5 inside '伤'");
+        let b = Failure::new(FailureKind::Panic, "src/x.rs:3: index 9 inside 'é'");
+        let c = Failure::new(FailureKind::Panic, "src/x.rs:4: index 5 inside '伤'");
+        assert_eq!(a.signature(), b.signature());
+        assert_ne!(a.signature(), c.signature());
+    }
+
+    #[test]
+    fn canonicalisation_laws_hold_for_ordinary_urls() {
+        let rules = std::sync::Arc::new(crate::rules::RuleSet::builtin().unwrap());
+        let seed = Url::parse("http://r.test/").unwrap();
+        let scope = Scope::new([&seed], rules);
+        let r = Robots::parse("User-agent: *\nDisallow: /a\n", "parkcrawl");
+        assert_eq!(robots("User-agent: *\nDisallow: /a\n", &r), Ok(()));
+        for t in ["/a?utm_source=1&b=2#f", "https://u:p@R.test.:443/x", "mailto:a@b"] {
+            assert_eq!(url(t, &r, &scope), Ok(()), "{t}");
+        }
+    }
+}

@@ -31,7 +31,7 @@ pub struct Sources {
 impl Corpus {
     pub fn load(src: &Sources) -> Corpus {
         let mut dirs = vec![src.root.join("fixtures")];
-        let bench = src.root.join("../shared/bench");
+        let bench = shared_bench(&src.root);
         if src.shared && bench.is_dir() {
             for d in ["aeb/html", "readability/pages", "zh-news/html"] {
                 dirs.push(bench.join(d));
@@ -67,6 +67,18 @@ impl Corpus {
             Target::Page => &self.pages,
             Target::Robots => &self.robots,
         }
+    }
+}
+
+/// `../shared/bench` beside the repository, as the benchmarks find it; from a
+/// worktree under `wt/`, the one a level further up.
+pub fn shared_bench(root: &Path) -> PathBuf {
+    let near = root.join("../shared/bench");
+    let far = root.join("../../shared/bench");
+    if !near.is_dir() && far.is_dir() {
+        far
+    } else {
+        near
     }
 }
 

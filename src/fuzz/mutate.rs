@@ -17,7 +17,7 @@ pub struct Scale {
 
 impl Scale {
     pub const CI: Scale = Scale {
-        flood: 1_000,
+        flood: 200,
         max_len: 128 * 1024,
     };
     pub const LONG: Scale = Scale {
