@@ -101,7 +101,7 @@ fn main() {
                 serde_json::to_vec(&clean::clean(&d, &rules).unwrap()).unwrap()
             },
             |line| {
-                out += line.len();
+                out += line.expect("bench pages clean").len();
                 Flow::Continue
             },
         );

@@ -7,10 +7,24 @@
 //! and the writer returns one after writing. So however large the input,
 //! at most `in_flight` pages are held in memory, and a slow page cannot let
 //! the reorder buffer grow without bound.
+//!
+//! A panic in `work` is caught on the worker ([`crate::isolate`]) and
+//! handed to `emit` in the item's place: a lost item would leave the writer
+//! waiting for it forever, with every ticket spent.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
+
+use crate::isolate::{self, Panicked};
+
+/// An item whose work panicked: its place in the input (from 0) and the
+/// panic.
+#[derive(Debug)]
+pub struct Lost {
+    pub seq: u64,
+    pub panic: Panicked,
+}
 
 /// What the writer does after an item: go on, or stop the run (a closed
 /// output pipe, a write error).
@@ -21,13 +35,14 @@ pub enum Flow {
 }
 
 /// Maps `work` over `items` on `jobs` threads and hands each result to
-/// `emit` in the order of `items`. `items` runs on its own thread.
+/// `emit` in the order of `items`, or the panic of `work` on it with the
+/// item's index. `items` runs on its own thread.
 pub fn ordered<T, R>(
     items: impl Iterator<Item = T> + Send,
     jobs: usize,
     in_flight: usize,
     work: impl Fn(T) -> R + Sync,
-    mut emit: impl FnMut(R) -> Flow,
+    mut emit: impl FnMut(Result<R, Lost>) -> Flow,
 ) where
     T: Send,
     R: Send,
@@ -42,7 +57,7 @@ pub fn ordered<T, R>(
     }
     let (work_tx, work_rx) = sync_channel::<(u64, T)>(jobs);
     let work_rx: Arc<Mutex<Receiver<(u64, T)>>> = Arc::new(Mutex::new(work_rx));
-    let (done_tx, done_rx) = sync_channel::<(u64, R)>(in_flight);
+    let (done_tx, done_rx) = sync_channel::<(u64, Result<R, Lost>)>(in_flight);
 
     std::thread::scope(|s| {
         s.spawn(move || {
@@ -62,7 +77,8 @@ pub fn ordered<T, R>(
                     // The lock is held only while waiting for the next item.
                     let next = work_rx.lock().expect("work queue lock").recv();
                     let Ok((seq, item)) = next else { return };
-                    if done_tx.send((seq, work(item))).is_err() {
+                    let done = isolate::page(|| work(item)).map_err(|panic| Lost { seq, panic });
+                    if done_tx.send((seq, done)).is_err() {
                         return;
                     }
                 }
@@ -73,7 +89,7 @@ pub fn ordered<T, R>(
         drop(work_rx);
         drop(done_tx);
 
-        let mut pending: BTreeMap<u64, R> = BTreeMap::new();
+        let mut pending: BTreeMap<u64, Result<R, Lost>> = BTreeMap::new();
         let mut next = 0u64;
         'recv: for (seq, r) in done_rx.iter() {
             pending.insert(seq, r);
@@ -111,7 +127,7 @@ mod tests {
                 i * 2
             },
             |r| {
-                seen.push(r);
+                seen.push(r.expect("no panic"));
                 Flow::Continue
             },
         );
@@ -129,5 +145,30 @@ mod tests {
             },
         );
         assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn a_panic_takes_its_item_place_and_the_run_goes_on() {
+        let mut seen = Vec::new();
+        ordered(
+            0..50u32,
+            2,
+            2,
+            |i| if i % 7 == 3 { panic!("item {i}") } else { i },
+            |r| {
+                seen.push(r.map_err(|l| (l.seq, l.panic.message)));
+                Flow::Continue
+            },
+        );
+        assert_eq!(seen.len(), 50);
+        for (i, r) in (0..50u32).zip(&seen) {
+            match r {
+                Ok(v) => assert_eq!(*v, i),
+                Err((seq, msg)) => {
+                    assert_eq!((*seq, i % 7), (u64::from(i), 3));
+                    assert!(msg.starts_with(&format!("item {i} (at")), "{msg}");
+                }
+            }
+        }
     }
 }

@@ -26,6 +26,7 @@
 //!   trait: resume, incremental recrawl, exactly-once output;
 //! - [`warc`]: WARC/1.1 reader and writer; [`bulk`]: ordered parallel cleaning;
 //!   [`spill`]: the records between `clean`'s two passes;
+//! - [`isolate`]: a panic while one page is cleaned is that page's error;
 //! - [`eval`]: the extraction-quality metric the extract benchmark scores with;
 //! - `fuzz` (hidden): the fuzz harness the CI test and `examples/fuzz.rs` share;
 //! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
@@ -40,6 +41,7 @@ pub mod extract;
 pub mod fetch;
 #[doc(hidden)]
 pub mod fuzz;
+pub mod isolate;
 pub mod output;
 pub mod repeated;
 pub mod rules;

@@ -5,6 +5,8 @@ use clap::Parser;
 use parkcrawl::cli::{Cli, Command, clean, crawl, rules, status};
 
 fn main() {
+    // Fault injection for the tests (FAILPOINTS=…); nothing in a release build.
+    let _faults = fail::FailScenario::setup();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Crawl(args) => crawl::run(*args),

@@ -11,6 +11,26 @@ use scraper::{ElementRef, Html, Node, Selector};
 /// membership tests run for every line and ancestor of a page.
 pub type NodeSet = rustc_hash::FxHashSet<NodeId>;
 
+/// Whether elements in `html` nest deeper than `limit`: the depth of the
+/// tree html5ever built, which is what selector matching and every walk
+/// pay for (the pre-parse scan only estimates it).
+pub fn nests_deeper_than(html: &Html, limit: usize) -> bool {
+    let mut depth = 0usize;
+    for edge in html.tree.root().traverse() {
+        match edge {
+            Edge::Open(n) if n.value().is_element() => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            Edge::Close(n) if n.value().is_element() => depth -= 1,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Elements that start a new line of text.
 pub fn is_block(name: &str) -> bool {
     matches!(
@@ -262,5 +282,16 @@ mod tests {
         );
         assert_eq!(normalize_ws("Hello\nworld"), "Hello world");
         assert_eq!(normalize_ws("园区 \n 面积"), "园区 面积");
+    }
+
+    #[test]
+    fn measures_the_tree_html5ever_built() {
+        let deep = |s: &str| nests_deeper_than(&Html::parse_document(s), 1024);
+        // Tables nest four elements per level (table, tbody, tr, td) where
+        // the markup names three, two of them without end tags.
+        assert!(deep(&"<table><tr><td>".repeat(300)));
+        assert!(!deep(&"<table><tr><td>x</td></tr></table>".repeat(3000)));
+        assert!(deep(&"<b><i>".repeat(600)));
+        assert!(!deep(&"<p>x".repeat(5000)));
     }
 }

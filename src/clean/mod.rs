@@ -1,7 +1,8 @@
 //! The cleaning pipeline, synchronous and pure (no I/O, no async):
 //!
 //! 1. **decode** (`decode.rs`): bytes → text by the charset cascade;
-//! 2. **parse**: html5ever via `scraper`, after a guard against absurd nesting;
+//! 2. **parse**: html5ever via `scraper`, between two guards against absurd
+//!    nesting (the pre-parse scan's estimate, then the tree's real depth);
 //! 3. **select**: the site rule (by host, canonical, saved-from, signature);
 //! 4. **regions**: drop chrome by the rule's selectors; find title, content,
 //!    fields and listing items;
@@ -51,12 +52,17 @@ pub enum CleanError {
 
 /// Cleans one decoded page with the rule that matches it.
 pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
+    // Tests make a page's cleaning panic here (see `crate::isolate`).
+    fail::fail_point!("clean");
     let cut = prefilter::filter(&d.html, &rules.selector_attrs, MAX_DEPTH);
     if cut.too_deep {
         return Err(CleanError::TooDeep);
     }
     let html = Html::parse_document(&cut.html);
     drop(cut);
+    if dom::nests_deeper_than(&html, MAX_DEPTH) {
+        return Err(CleanError::TooDeep);
+    }
     let meta = meta::read(&html);
     let input_url = d.input.url.as_ref();
 

@@ -15,7 +15,23 @@
 //!   would make of them anyway (it looks only at whether a run starts with
 //!   a line break and holds nothing but breaks, spaces and tabs).
 //! - measures element nesting (`Prefiltered::too_deep`), so that hostile
-//!   markup is refused before a tree is built.
+//!   markup is refused before a tree is built. A `/>` does not end an HTML
+//!   element (`<div/>` opens a `div`, as html5ever reads it); it does only
+//!   inside `<math>`. The count is a cheap first guard: `clean` measures the
+//!   tree html5ever built as well, which is what counts;
+//! - bounds what hostile markup can make the parser hold: a tag keeps at
+//!   most [`MAX_ATTRS`] attributes (html5ever checks each new attribute
+//!   against the tag's others, so 200,000 attributes on one tag cost
+//!   quadratic time), and names longer than [`MAX_NAME`] bytes (tags and
+//!   attributes; no real one comes near, and html5ever interns every name
+//!   it sees for the life of the process) are cut with their tag or
+//!   attribute.
+//!
+//! This is a byte scanner: every position it stops at is an ASCII byte
+//! (`<`, `>`, a quote, `=`, `/`, ASCII whitespace) or the end of the input,
+//! and no ASCII byte occurs inside a multi-byte UTF-8 character, so every
+//! slice of `src` it takes lies on character boundaries. Names are compared
+//! as bytes (`wanted`), never sliced at a length.
 //!
 //! The cut is exact where it matters: a raw-text element ends at the first
 //! `</name` (as the HTML tokenizer ends it), a comment at the first `-->`,
@@ -28,6 +44,14 @@ const CUT: u8 = 1;
 const RAW: u8 = 2;
 const PRE: u8 = 4;
 const SELF_CLOSING: u8 = 8;
+/// Foreign content (MathML): there `/>` does close an element.
+const FOREIGN: u8 = 16;
+
+/// Attributes kept on one tag; the rest are cut. Real tags carry a few
+/// dozen at most.
+pub const MAX_ATTRS: usize = 128;
+/// Longest tag or attribute name kept, in bytes.
+pub const MAX_NAME: usize = 128;
 
 fn kind(name: &str) -> u8 {
     match name {
@@ -40,11 +64,14 @@ fn kind(name: &str) -> u8 {
         // Whitespace is content.
         "xmp" => RAW | PRE,
         "pre" | "listing" => PRE,
-        // End tag optional or none: they do not count towards nesting.
-        "p" | "li" | "dt" | "dd" | "tr" | "td" | "th" | "tbody" | "thead" | "tfoot" | "option"
-        | "optgroup" | "colgroup" | "rt" | "rp" | "html" | "head" | "body" | "br" | "img"
-        | "hr" | "meta" | "link" | "input" | "area" | "base" | "col" | "embed" | "source"
-        | "track" | "wbr" | "param" => SELF_CLOSING,
+        "math" => FOREIGN,
+        // End tag optional or none: they do not count towards nesting. Nor
+        // do the elements html5ever never nests in themselves (a new `<a>`
+        // or `<button>` closes the open one; a nested `<form>` is ignored).
+        "a" | "button" | "nobr" | "form" | "p" | "li" | "dt" | "dd" | "tr" | "td" | "th"
+        | "tbody" | "thead" | "tfoot" | "option" | "optgroup" | "colgroup" | "rt" | "rp"
+        | "html" | "head" | "body" | "br" | "img" | "hr" | "meta" | "link" | "input" | "area"
+        | "base" | "col" | "embed" | "source" | "track" | "wbr" | "param" => SELF_CLOSING,
         _ => 0,
     }
 }
@@ -69,6 +96,7 @@ pub fn filter(html: &str, keep: &[String], max_depth: usize) -> Prefiltered {
         max_depth,
         too_deep: false,
         pre: 0,
+        foreign: 0,
         kept: 0,
     };
     f.run();
@@ -94,6 +122,8 @@ struct Filter<'a> {
     too_deep: bool,
     /// Open `<pre>`-like elements.
     pre: usize,
+    /// Open `<math>` elements.
+    foreign: usize,
     /// The input up to here is in `out` (or cut).
     kept: usize,
 }
@@ -193,6 +223,12 @@ impl Filter<'_> {
             if k & PRE != 0 {
                 self.pre = self.pre.saturating_sub(1);
             }
+            if k & FOREIGN != 0 {
+                self.foreign = self.foreign.saturating_sub(1);
+            }
+            if name_end - name_at > MAX_NAME {
+                self.cut(at, end, "");
+            }
             if k & SELF_CLOSING == 0 {
                 self.depth = self.depth.saturating_sub(1);
             }
@@ -201,6 +237,12 @@ impl Filter<'_> {
         // Where the output stood, to take the tag back if the element goes.
         let mark = (self.out.len(), self.kept);
         let (tag_end, self_closing) = self.start_tag(name_end);
+        if name_end - name_at > MAX_NAME {
+            // No element has such a name: the tag goes, its content stays.
+            self.rewind(mark);
+            self.cut(at, tag_end, "");
+            return tag_end;
+        }
         if name == "link"
             && !b[at..tag_end]
                 .windows(9)
@@ -224,7 +266,12 @@ impl Filter<'_> {
             }
             return end;
         }
-        if k & SELF_CLOSING == 0 && !self_closing {
+        // `/>` closes only foreign elements: `<div/>` opens a `div`.
+        let closed = self_closing && (self.foreign > 0 || k & FOREIGN != 0);
+        if k & FOREIGN != 0 && !closed {
+            self.foreign += 1;
+        }
+        if k & SELF_CLOSING == 0 && !closed {
             self.depth += 1;
             if self.depth > self.max_depth {
                 self.too_deep = true;
@@ -245,6 +292,7 @@ impl Filter<'_> {
     /// self-closing (`<x/>`).
     fn start_tag(&mut self, mut i: usize) -> (usize, bool) {
         let b = self.b;
+        let mut kept = 0usize;
         loop {
             // Between attributes.
             let ws = i;
@@ -291,7 +339,12 @@ impl Filter<'_> {
                         .map_or(b.len(), |p| j + p),
                 };
             }
-            if !self.wanted(&self.src[name_start..name_end]) {
+            let keep = kept < MAX_ATTRS
+                && name_end - name_start <= MAX_NAME
+                && self.wanted(&self.src[name_start..name_end]);
+            if keep {
+                kept += 1;
+            } else {
                 self.cut(ws, i, "");
             }
         }
@@ -299,7 +352,13 @@ impl Filter<'_> {
 
     /// Whether an attribute is kept.
     fn wanted(&self, name: &str) -> bool {
-        let lower = |p: &str| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p);
+        // Bytes, not `&name[..n]`: a name may hold any character (`kündigt`,
+        // `暗伤"曝露？"` from broken quoting), and `n` can fall inside one.
+        let lower = |p: &str| {
+            name.as_bytes()
+                .get(..p.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+        };
         let unread = (lower("data-")
             && !super::linear::LAZY_SRC
                 .iter()
@@ -412,13 +471,54 @@ mod tests {
     }
 
     #[test]
+    fn attribute_names_may_hold_any_character() {
+        // Broken quoting leaves CJK text and quotes in attribute names, and
+        // a byte count can fall inside a character: no slicing there.
+        let html = r#"<meta name="description" content="…龙湖集团" 暗伤"曝露？"=""><p kündigt="" da蛋="1" on中="x">a</p>"#;
+        assert_eq!(
+            strip(html),
+            r#"<meta name="description" content="…龙湖集团" 暗伤"曝露？"=""><p kündigt="" da蛋="1">a</p>"#
+        );
+    }
+
+    #[test]
+    fn bounds_attributes_and_names() {
+        let many: String = (0..300).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        let out = strip(&format!("<p{many}>x</p>"));
+        assert_eq!(out.matches('=').count(), MAX_ATTRS);
+        assert!(out.starts_with("<p a0=\"0\" a1=\"1\""), "{out}");
+        assert!(out.ends_with(" a127=\"127\">x</p>"), "{out}");
+        // A run of quotes after a value reads as one huge attribute name.
+        let quotes = format!("<p class=\"c\"{}>x</p>", "\"".repeat(10_000));
+        assert_eq!(strip(&quotes), "<p class=\"c\">x</p>");
+        // A tag with an absurd name goes; its content stays.
+        let long = "q".repeat(MAX_NAME + 1);
+        assert_eq!(
+            strip(&format!("<p><{long} id=1>x</{long}></p>")),
+            "<p>x</p>"
+        );
+        // Long but plausible names stay.
+        let ok = format!("<p aria-{}=1 x{}=2>x</p>", "v".repeat(50), "y".repeat(100));
+        assert_eq!(strip(&ok), ok);
+    }
+
+    #[test]
     fn measures_nesting() {
         let deep = |s: &str| filter(s, &[], 1024).too_deep;
         assert!(deep(&"<div>".repeat(2000)));
         assert!(!deep(&"<div></div>".repeat(5000)));
         assert!(!deep(&"<p>x".repeat(5000)));
         assert!(!deep(&format!("<script>{}</script>", "<div>".repeat(2000))));
-        assert!(!deep(&"<br/><img src=x><span/>".repeat(2000)));
+        assert!(!deep(&"<br/><img src=x><hr/>".repeat(2000)));
+        // `/>` does not close an HTML element: html5ever nests these.
+        assert!(deep(&"<div/>".repeat(2000)));
+        assert!(deep(&"<span/>".repeat(2000)));
+        // It does in MathML.
+        assert!(!deep(&format!("<math>{}</math>", "<mspace/>".repeat(2000))));
+        assert!(deep(&format!("<math>{}</math>", "<mrow>".repeat(2000))));
+        // Elements html5ever never nests in themselves.
+        assert!(!deep(&"<a href=x>".repeat(2000)));
+        assert!(!deep(&"<form>".repeat(2000)));
         assert!(!deep(&format!("<!--{}-->", "<div>".repeat(3000))));
         let script = format!("<script>{}</script><div></div>", "if (a<b) {}".repeat(3000));
         assert!(!deep(&script));

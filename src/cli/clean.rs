@@ -25,6 +25,7 @@ use crate::bulk::{self, Flow};
 use crate::clean::decode::FetchMeta;
 use crate::clean::{self, decode};
 use crate::exit;
+use crate::isolate;
 use crate::output::{JsonlWriter, is_broken_pipe, line_of};
 use crate::repeated::{self, Removed, RepeatedConfig, Stats};
 use crate::rules::RuleSet;
@@ -301,15 +302,19 @@ pub fn run(args: CleanArgs) -> i32 {
         |job| match job {
             Job::Page(input) => {
                 let name = input.name.clone();
-                let result = decode::decode(input)
-                    .map_err(|e| e.to_string())
-                    .and_then(|d| clean::clean(&d, &rules).map_err(|e| e.to_string()))
-                    .and_then(|doc| spilled(&doc, keyed).map_err(|e| e.to_string()));
+                // One page's panic is its own error line; the run goes on.
+                let result = isolate::page(|| {
+                    decode::decode(input)
+                        .map_err(|e| e.to_string())
+                        .and_then(|d| clean::clean(&d, &rules).map_err(|e| e.to_string()))
+                        .and_then(|doc| spilled(&doc, keyed).map_err(|e| e.to_string()))
+                })
+                .unwrap_or_else(|p| Err(p.to_string()));
                 (name, result)
             }
             Job::Failed { name, error } => (name, Err(error)),
         },
-        |(name, result)| match (result, &mut spill) {
+        |done| match (named(done), &mut spill) {
             (Ok(c), Some(spill)) => {
                 if let Some(host) = &c.host {
                     stats.observe(host, &repeated::distinct(&c.blocks));
@@ -329,7 +334,7 @@ pub fn run(args: CleanArgs) -> i32 {
                     Flow::Stop
                 }
             },
-            (Err(e), _) => {
+            (Err((name, e)), _) => {
                 report(&name, &e);
                 failed += 1;
                 Flow::Continue
@@ -380,6 +385,19 @@ pub fn run(args: CleanArgs) -> i32 {
         exit::SOME_FAILED
     } else {
         exit::OK
+    }
+}
+
+/// A page's outcome with its input's name on the error side. The work
+/// itself catches a page's panic (naming the page); a panic outside it is
+/// named by the input's place.
+fn named(
+    done: Result<(String, Result<Spilled, String>), bulk::Lost>,
+) -> Result<Spilled, (String, String)> {
+    match done {
+        Ok((_, Ok(c))) => Ok(c),
+        Ok((name, Err(e))) => Err((name, e)),
+        Err(lost) => Err((format!("input #{}", lost.seq + 1), lost.panic.to_string())),
     }
 }
 

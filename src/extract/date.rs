@@ -2,6 +2,12 @@
 //! `2023-03-05 09:12`, `2021/7/9`, `2019.06.12 15:30`, ISO 8601) → RFC 3339
 //! with an offset. A date without an offset takes the rule's time zone; a
 //! date without a time is midnight of that day.
+//!
+//! Digits are ASCII or full-width (`２０１９年３月５日`, common in typeset
+//! Chinese); no other script's digits are read as a date. Every value this
+//! module returns is valid RFC 3339 with an offset within ±14:00: an offset
+//! outside that range (`2007-08-20-23:59:59` once read as a date at
+//! `-23:59`) is not an offset, and the date takes the rule's zone instead.
 
 use std::sync::LazyLock;
 
@@ -10,15 +16,27 @@ use jiff::tz::{Offset, TimeZone};
 use regex::Regex;
 
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?x)
-        (?P<y>(?:19|20)\d{2}) \s* (?:年|[-/.]) \s* (?P<mo>\d{1,2}) \s* (?:月|[-/.]) \s* (?P<d>\d{1,2}) (?:\s*日)?
-        (?: (?:\s+|T|\s*(?:日)?) (?P<h>\d{1,2}) \s* [:时：] \s* (?P<mi>\d{1,2})
-            (?: \s* [:分：] \s* (?P<s>\d{1,2}) (?:\.\d+)? )? \s* (?:秒|分)? )?
-        (?: \s* (?P<tz>Z|[+-]\d{2}:?\d{2}) )?",
-    )
-    .expect("date regex")
+    // `D` stands for a digit, ASCII or full-width (`\d` would take every
+    // script's digits, which `number` cannot read).
+    let re = r"(?x)
+        (?P<y>(?:19|20|１９|２０)D{2}) \s* (?:年|[-/.]) \s* (?P<mo>D{1,2}) \s* (?:月|[-/.]) \s* (?P<d>D{1,2}) (?:\s*日)?
+        (?: (?:\s+|T|-|\s*(?:日)?) (?P<h>D{1,2}) \s* [:时：] \s* (?P<mi>D{1,2})
+            (?: \s* [:分：] \s* (?P<s>D{1,2}) (?:\.D+)? )? \s* (?:秒|分)? )?
+        (?: \s* (?P<tz>Z|[+-]D{2}[:：]?D{2}) )?";
+    Regex::new(&re.replace('D', "[0-9０-９]")).expect("date regex")
 });
+
+/// A number in ASCII or full-width digits.
+fn number(s: &str) -> Option<i64> {
+    s.chars().try_fold(0i64, |n, c| {
+        let d = match c {
+            '0'..='9' => c as u32 - '0' as u32,
+            '０'..='９' => c as u32 - '０' as u32,
+            _ => return None,
+        };
+        n.checked_mul(10)?.checked_add(i64::from(d))
+    })
+}
 
 static EN_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -80,7 +98,7 @@ fn find_numeric(text: &str, tz: &TimeZone) -> Option<Found> {
         {
             continue;
         }
-        let num = |k: &str| c.name(k).map(|v| v.as_str().parse::<i64>().unwrap_or(-1));
+        let num = |k: &str| c.name(k).map(|v| number(v.as_str()).unwrap_or(-1));
         let (y, mo, d) = (num("y")?, num("mo")?, num("d")?);
         let (h, mi, s) = (
             num("h").unwrap_or(0),
@@ -141,19 +159,32 @@ fn to_rfc3339(
     .ok()?;
     let zone = match offset {
         Some("Z") => TimeZone::UTC,
-        Some(o) => {
-            let digits: String = o.chars().filter(char::is_ascii_digit).collect();
-            let (hh, mm) = (
-                digits[..2].parse::<i32>().ok()?,
-                digits[2..].parse::<i32>().ok()?,
-            );
-            let secs = (hh * 3600 + mm * 60) * if o.starts_with('-') { -1 } else { 1 };
-            TimeZone::fixed(Offset::from_seconds(secs).ok()?)
-        }
+        Some(o) => match offset_seconds(o) {
+            Some(secs) => TimeZone::fixed(Offset::from_seconds(secs).ok()?),
+            None => tz.clone(),
+        },
         None => tz.clone(),
     };
     let z = dt.to_zoned_datetime(zone).ok()?;
     Some(z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+}
+
+/// `+08:00`, `-0500`, `＋０８：００` → seconds east of UTC; `None` for what
+/// no zone uses (beyond ±14:00, minutes past 59).
+fn offset_seconds(o: &str) -> Option<i32> {
+    let digits: String = o
+        .chars()
+        .filter(|c| c.is_ascii_digit() || ('０'..='９').contains(c))
+        .collect();
+    let mut chars = digits.char_indices().map(|(i, _)| i);
+    let split = chars.nth(2)?;
+    let hh = i32::try_from(number(&digits[..split])?).ok()?;
+    let mm = i32::try_from(number(&digits[split..])?).ok()?;
+    if mm > 59 || hh * 60 + mm > 14 * 60 {
+        return None;
+    }
+    let sign = if o.starts_with('-') { -1 } else { 1 };
+    Some(sign * (hh * 3600 + mm * 60))
 }
 
 #[cfg(test)]
@@ -193,6 +224,31 @@ mod tests {
             Some("2022-10-18T10:39:00+08:00")
         );
         assert_eq!(f("电话 12022-10-18"), None);
+        // Full-width digits, in the date and in its offset.
+        assert_eq!(
+            f("２０１９年３月５日 １０：３０").as_deref(),
+            Some("2019-03-05T10:30:00+08:00")
+        );
+        assert_eq!(
+            f("2019-03-05T10:30:00+０５：３０").as_deref(),
+            Some("2019-03-05T10:30:00+05:30")
+        );
+        // A time after a dash, not an offset of -23:59.
+        assert_eq!(
+            f("2007-08-20-23:59:59").as_deref(),
+            Some("2007-08-20T23:59:59+08:00")
+        );
+        // An offset no zone has is not one.
+        assert_eq!(
+            f("2007-08-20 10:00 -2359").as_deref(),
+            Some("2007-08-20T10:00:00+08:00")
+        );
+        assert_eq!(
+            f("2007-08-20T10:00:00+14:00").as_deref(),
+            Some("2007-08-20T10:00:00+14:00")
+        );
+        // Other scripts' digits are not read as dates.
+        assert_eq!(f("٢٠١٩-٠٣-٠٥"), None);
         assert_eq!(f("2022-13-45"), None);
         assert_eq!(
             f("Published March 3, 2024 |").as_deref(),

@@ -29,6 +29,9 @@ pub enum ErrorKind {
     HostUnavailable,
     /// decode or clean refused the page.
     Content,
+    /// Cleaning the page panicked: a bug of ours, caught (`crate::isolate`)
+    /// so that it costs this page only. Not retried: it would panic again.
+    Internal,
     // Skips: deliberate, not failures of the site or the crawler.
     Disallowed,
     NotHtml,
@@ -68,6 +71,7 @@ impl ErrorKind {
             ErrorKind::RobotsUnavailable => "robots_unavailable",
             ErrorKind::HostUnavailable => "host_unavailable",
             ErrorKind::Content => "content",
+            ErrorKind::Internal => "internal",
             ErrorKind::Disallowed => "disallowed",
             ErrorKind::NotHtml => "not_html",
             ErrorKind::OutOfScope => "out_of_scope",

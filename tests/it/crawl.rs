@@ -17,14 +17,14 @@ use crate::support::{self, records};
 /// server's; loopback adds well under this).
 const TOLERANCE: Duration = Duration::from_millis(25);
 
-struct Run {
-    code: i32,
-    stderr: String,
-    records: Vec<Value>,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stderr: String,
+    pub(crate) records: Vec<Value>,
 }
 
 impl Run {
-    fn urls(&self) -> Vec<String> {
+    pub(crate) fn urls(&self) -> Vec<String> {
         let mut u: Vec<String> = self
             .records
             .iter()
@@ -35,13 +35,13 @@ impl Run {
     }
 }
 
-fn crawl(server: &Server, hosts: &[&str], args: &[&str]) -> Run {
+pub(crate) fn crawl(server: &Server, hosts: &[&str], args: &[&str]) -> Run {
     let mut cmd = support::bin();
     cmd.arg("crawl").args(args).args(server.resolve(hosts));
     finish(cmd.spawn_piped(), Duration::from_secs(60))
 }
 
-trait SpawnPiped {
+pub(crate) trait SpawnPiped {
     fn spawn_piped(&mut self) -> std::process::Child;
 }
 
@@ -56,7 +56,7 @@ impl SpawnPiped for Command {
 
 /// Waits for the child, killing it (and failing) past `deadline`: a hang is
 /// a bug, not a slow test.
-fn finish(mut child: std::process::Child, deadline: Duration) -> Run {
+pub(crate) fn finish(mut child: std::process::Child, deadline: Duration) -> Run {
     use std::io::Read;
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
@@ -109,7 +109,7 @@ fn paths(hits: &[Hit]) -> Vec<&str> {
     hits.iter().map(|h| h.path.as_str()).collect()
 }
 
-fn errors_file(path: &std::path::Path) -> Vec<Value> {
+pub(crate) fn errors_file(path: &std::path::Path) -> Vec<Value> {
     records(&std::fs::read(path).unwrap_or_default())
 }
 

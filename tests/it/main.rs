@@ -4,6 +4,7 @@
 mod clean;
 mod crawl;
 mod fuzz;
+mod hostile;
 mod repeated;
 mod state;
 mod support;
