@@ -2,14 +2,15 @@
 //!
 //! ```sh
 //! cargo run --release --example fuzz -- --seconds 600 [--inputs N] [--seed S] [--jobs J]
-//!     [--target page|robots] [--no-shared] [--no-minimise] [--out DIR] [--ci-scale]
+//!     [--target page|robots] [--no-shared] [--no-minimise] [--out DIR] [--ci-scale] [--hang SECS]
 //! ```
 //!
 //! Reads the corpus once (the fixtures and `../shared/bench`), measures what
 //! an unmutated page costs per byte, then mutates and checks inputs until the
 //! time or count is up. Each new kind of failure is minimised and written
 //! under `fixtures/fuzz/<target>/` (`--out` to choose), where the regression
-//! test runs it from then on. Exit 1 when anything failed.
+//! test runs it from then on. An input still running after `--hang` seconds
+//! (default 120) is saved as is and ends the run. Exit 1 when anything failed.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -74,13 +75,18 @@ fn main() {
         inputs,
         seconds: seconds.or(if inputs.is_none() { Some(60.0) } else { None }),
         jobs: num("--jobs").map_or(1, |j| j as usize),
-        scale: if flag("--ci-scale") { Scale::CI } else { Scale::LONG },
+        scale: if flag("--ci-scale") {
+            Scale::CI
+        } else {
+            Scale::LONG
+        },
         targets,
         timing: Some(timing),
         save: Some(opt("--out").map_or_else(|| root.join("fixtures/fuzz"), PathBuf::from)),
         minimise: (!flag("--no-minimise")).then_some(Duration::from_secs(60)),
         known,
         progress: Some(Duration::from_secs(10)),
+        hang: Some(Duration::from_secs(num("--hang").unwrap_or(120.0) as u64)),
     };
     let report = run::run(&h, &corpus, &cfg);
     print(&report, cfg.seed);

@@ -78,7 +78,9 @@ fn has_replacement_reference(html: &[u8]) -> bool {
                 _ => break,
             };
             any = true;
-            value = value.saturating_mul(if hex { 16 } else { 10 }).saturating_add(d);
+            value = value
+                .saturating_mul(if hex { 16 } else { 10 })
+                .saturating_add(d);
         }
         any && (value == 0 || (0xD800..=0xDFFF).contains(&value) || value > 0x10FFFF)
     })
@@ -90,7 +92,9 @@ pub fn record(line: &[u8], forced: bool) -> Result<(), Failure> {
         return Err(bad("record is not exactly one line"));
     }
     let v: Value = serde_json::from_slice(line).map_err(|e| bad(format!("invalid JSON: {e}")))?;
-    let obj = v.as_object().ok_or_else(|| bad("record is not an object"))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| bad("record is not an object"))?;
     if let Some(k) = SCHEMA_KEYS.iter().find(|k| !obj.contains_key(**k)) {
         return Err(bad(format!("missing key {k}")));
     }
@@ -102,7 +106,11 @@ pub fn record(line: &[u8], forced: bool) -> Result<(), Failure> {
             return Err(bad(format!("{k} is not a string")));
         }
     }
-    if !v["content_hash"].as_str().unwrap_or("").starts_with("sha256:") {
+    if !v["content_hash"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("sha256:")
+    {
         return Err(bad("content_hash lacks sha256:"));
     }
     if let Some(p) = v["published_at"].as_str() {
@@ -133,7 +141,9 @@ pub fn rfc3339(s: &str) -> Result<(), Failure> {
     let hours: u32 = c.get(1).map_or(0, |m| m.as_str().parse().unwrap_or(99));
     let minutes: u32 = c.get(2).map_or(0, |m| m.as_str().parse().unwrap_or(99));
     if hours * 60 + minutes > 14 * 60 || minutes > 59 {
-        return Err(bad(format!("published_at {s:?} has an offset beyond ±14:00")));
+        return Err(bad(format!(
+            "published_at {s:?} has an offset beyond ±14:00"
+        )));
     }
     s.parse::<jiff::Timestamp>()
         .map_err(|e| bad(format!("published_at {s:?} is no valid time: {e}")))?;
@@ -211,7 +221,9 @@ pub fn url(token: &str, r: &Robots, scope: &Scope) -> Result<(), Failure> {
         return fail(format!("canonical form of {u} is {c}"));
     }
     if c.fragment().is_some() || !c.username().is_empty() || c.password().is_some() {
-        return fail(format!("canonical form of {u} keeps a fragment or credentials"));
+        return fail(format!(
+            "canonical form of {u} keeps a fragment or credentials"
+        ));
     }
     let names = c.query().unwrap_or("").split('&');
     if names.map(|p| p.split('=').next().unwrap_or("")).any(|k| {
@@ -250,7 +262,12 @@ mod tests {
 
     #[test]
     fn only_references_html_maps_to_fffd_force_it() {
-        for forced in ["&#0;", "a&#xD800;b", "&#x110000;", "&#99999999999999999999;"] {
+        for forced in [
+            "&#0;",
+            "a&#xD800;b",
+            "&#x110000;",
+            "&#99999999999999999999;",
+        ] {
             assert!(has_replacement_reference(forced.as_bytes()), "{forced}");
         }
         for fine in ["&#x4e2d;", "&#128;", "&#;", "&#x;", "&amp;#0", "&#10FFFF"] {
@@ -293,9 +310,9 @@ mod tests {
 
     #[test]
     fn panics_at_one_place_are_one_failure() {
-        let a = Failure::new(FailureKind::Panic, "src/x.rs:3: index 5 inside '伤'");
-        let b = Failure::new(FailureKind::Panic, "src/x.rs:3: index 9 inside 'é'");
-        let c = Failure::new(FailureKind::Panic, "src/x.rs:4: index 5 inside '伤'");
+        let a = Failure::new(FailureKind::Panic, "index 5 inside '伤' (at src/x.rs:3)");
+        let b = Failure::new(FailureKind::Panic, "index 9 inside 'é' (at src/x.rs:3)");
+        let c = Failure::new(FailureKind::Panic, "index 5 inside '伤' (at src/x.rs:4)");
         assert_eq!(a.signature(), b.signature());
         assert_ne!(a.signature(), c.signature());
     }
@@ -307,7 +324,11 @@ mod tests {
         let scope = Scope::new([&seed], rules);
         let r = Robots::parse("User-agent: *\nDisallow: /a\n", "parkcrawl");
         assert_eq!(robots("User-agent: *\nDisallow: /a\n", &r), Ok(()));
-        for t in ["/a?utm_source=1&b=2#f", "https://u:p@R.test.:443/x", "mailto:a@b"] {
+        for t in [
+            "/a?utm_source=1&b=2#f",
+            "https://u:p@R.test.:443/x",
+            "mailto:a@b",
+        ] {
             assert_eq!(url(t, &r, &scope), Ok(()), "{t}");
         }
     }

@@ -21,9 +21,7 @@ pub mod mutate;
 pub mod run;
 pub mod shrink;
 
-use std::cell::{Cell, RefCell};
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -129,6 +127,8 @@ pub enum FailureKind {
     Url,
     /// Far slower than a page of its size (long run only).
     Slow,
+    /// Still running after the watchdog's limit (long run only).
+    Hang,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,13 +146,13 @@ impl Failure {
     }
 
     /// What makes two failures the same bug: the kind and the message's
-    /// first line with numbers blanked (panic locations keep their file and
-    /// line, which come before the message and are not blanked).
+    /// first line with numbers blanked; a panic, by its location alone.
     pub fn signature(&self) -> String {
         let first = self.message.lines().next().unwrap_or("");
-        // A panic is known by where it happened; its message quotes the page.
+        // A panic is known by where it happened (`… (at file:line)`); its
+        // message quotes the page.
         let (place, rest) = match self.kind {
-            FailureKind::Panic => (first.split_once(": ").map_or(first, |(p, _)| p), ""),
+            FailureKind::Panic => (first.rsplit_once(" (at ").map_or(first, |(_, p)| p), ""),
             _ => ("", first),
         };
         let rest: String = rest
@@ -199,26 +199,18 @@ impl Harness {
         Ok(Harness { rules, scope })
     }
 
-    /// Runs one input under `catch_unwind`: a panic is a failure of this
-    /// input, with the panic's location and message.
+    /// Runs one input isolated as the CLI isolates a page
+    /// ([`crate::isolate::page`]): a panic is a failure of this input, with
+    /// the panic's message and location.
     pub fn run(&self, case: &Case) -> Outcome {
-        install_panic_hook();
         let start = Instant::now();
-        QUIET.with(|q| q.set(true));
-        let result = catch_unwind(AssertUnwindSafe(|| match case.target {
+        let result = crate::isolate::page(|| match case.target {
             Target::Page => self.page(case),
             Target::Robots => self.robots(case),
-        }));
-        QUIET.with(|q| q.set(false));
-        let verdict = result.unwrap_or_else(|payload| {
-            let place = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_default();
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "non-string panic".into());
-            let msg: String = msg.chars().take(200).collect();
-            Verdict::Failed(Failure::new(FailureKind::Panic, format!("{place}: {msg}")))
+        });
+        let verdict = result.unwrap_or_else(|p| {
+            let msg: String = p.message.chars().take(300).collect();
+            Verdict::Failed(Failure::new(FailureKind::Panic, msg))
         });
         Outcome {
             verdict,
@@ -272,32 +264,4 @@ impl Harness {
         }
         Verdict::Ok
     }
-}
-
-thread_local! {
-    /// Set while this thread runs a fuzz input: its panics are recorded, not
-    /// printed (the harness reports them).
-    static QUIET: Cell<bool> = const { Cell::new(false) };
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// Chains a hook in front of the one installed, so that panics of fuzz
-/// inputs keep their location without flooding stderr; other threads' panics
-/// (other tests of the same binary) print as before.
-fn install_panic_hook() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if QUIET.with(Cell::get) {
-                let place = info
-                    .location()
-                    .map(|l| format!("{}:{}", l.file(), l.line()))
-                    .unwrap_or_default();
-                LAST_PANIC.with(|p| *p.borrow_mut() = Some(place));
-            } else {
-                previous(info);
-            }
-        }));
-    });
 }

@@ -85,7 +85,9 @@ const PAGE_MUTATORS: [(&str, PageMutator); 16] = [
             splice(b, &other, rng);
         }
     }),
-    ("multibyte-attribute", |b, _, rng, _| multibyte_attribute(b, rng)),
+    ("multibyte-attribute", |b, _, rng, _| {
+        multibyte_attribute(b, rng)
+    }),
     ("unclosed", |b, _, rng, _| {
         let s = unclosed(rng);
         insert(b, rng, s);
@@ -181,7 +183,10 @@ fn truncate(b: &mut Vec<u8>, rng: &mut Rng) {
 
 fn spot_where(b: &[u8], rng: &mut Rng, f: impl Fn(u8) -> bool) -> Option<usize> {
     let start = rng.below(b.len());
-    b.get(start..)?.iter().position(|&c| f(c)).map(|i| start + i)
+    b.get(start..)?
+        .iter()
+        .position(|&c| f(c))
+        .map(|i| start + i)
 }
 
 fn splice(b: &mut Vec<u8>, other: &[u8], rng: &mut Rng) {
@@ -333,7 +338,11 @@ fn charset_lie(b: &mut Vec<u8>, rng: &mut Rng) {
     } else {
         format!("<meta http-equiv=\"Content-Type\" content=\"text/html; charset={cs}\">")
     };
-    let at = if rng.chance(1, 2) { 0 } else { rng.below(b.len() + 1) };
+    let at = if rng.chance(1, 2) {
+        0
+    } else {
+        rng.below(b.len() + 1)
+    };
     b.splice(at..at, meta.bytes());
 }
 
@@ -416,13 +425,39 @@ pub fn robots(corpus: &Corpus, rng: &mut Rng, scale: Scale) -> Case {
 
 fn robots_line(rng: &mut Rng) -> String {
     let key = *rng.pick(&[
-        "User-agent", "user-agent", "Disallow", "Allow", "Crawl-delay", "Sitemap", "Host", "",
-        "dis allow", "ＤＩＳＡＬＬＯＷ",
+        "User-agent",
+        "user-agent",
+        "Disallow",
+        "Allow",
+        "Crawl-delay",
+        "Sitemap",
+        "Host",
+        "",
+        "dis allow",
+        "ＤＩＳＡＬＬＯＷ",
     ]);
     let value = *rng.pick(&[
-        "*", "parkcrawl", "/", "/*$", "/**********a", "$", "/$$", "%", "%zz", "/%E5%9B%AD", "/园区",
-        "1e309", "-1", "NaN", "0.0000001", "http://r.test/sitemap.xml", "  ", "/a*b*c*d*e*f$",
-        "http://user:pw@R.TEST.:80/a?utm_x=1&b=&a#f", "//sh.taxs.vip./?", "http://[::ffff:127.0.0.1]/",
+        "*",
+        "parkcrawl",
+        "/",
+        "/*$",
+        "/**********a",
+        "$",
+        "/$$",
+        "%",
+        "%zz",
+        "/%E5%9B%AD",
+        "/园区",
+        "1e309",
+        "-1",
+        "NaN",
+        "0.0000001",
+        "http://r.test/sitemap.xml",
+        "  ",
+        "/a*b*c*d*e*f$",
+        "http://user:pw@R.TEST.:80/a?utm_x=1&b=&a#f",
+        "//sh.taxs.vip./?",
+        "http://[::ffff:127.0.0.1]/",
     ]);
     let end = *rng.pick(&["\n", "\r\n", "\r", " # c\n", ""]);
     format!("{key}: {value}{end}")

@@ -111,6 +111,10 @@ pub struct Config {
     pub known: HashSet<String>,
     /// Print a progress line this often.
     pub progress: Option<Duration>,
+    /// An input still running after this long is a hang: it is saved (as
+    /// input `i` of the seed, regenerated) and the process exits 1, since a
+    /// thread cannot be stopped.
+    pub hang: Option<Duration>,
 }
 
 /// One failure kept: the first input that showed it, and how often it came.
@@ -158,6 +162,8 @@ struct Shared<'a> {
     cfg: &'a Config,
     next: AtomicU64,
     start: Instant,
+    /// Per worker: the input it runs and since when.
+    busy: Vec<Mutex<Option<(u64, Instant)>>>,
     report: Mutex<Report>,
 }
 
@@ -168,15 +174,16 @@ pub fn run(h: &Harness, corpus: &Corpus, cfg: &Config) -> Report {
         cfg,
         next: AtomicU64::new(0),
         start: Instant::now(),
+        busy: (0..cfg.jobs.max(1)).map(|_| Mutex::new(None)).collect(),
         report: Mutex::new(Report::default()),
     };
     std::thread::scope(|s| {
         let shared = &shared;
-        for _ in 0..cfg.jobs.max(1) {
-            s.spawn(|| worker(shared));
+        for slot in &shared.busy {
+            s.spawn(move || worker(shared, slot));
         }
-        if let Some(every) = cfg.progress {
-            s.spawn(move || progress(shared, every));
+        if cfg.progress.is_some() || cfg.hang.is_some() {
+            s.spawn(move || watch(shared));
         }
     });
     let mut report = shared.report.into_inner().expect("report lock");
@@ -193,14 +200,16 @@ fn done(sh: &Shared, index: u64) -> bool {
             .is_some_and(|s| sh.start.elapsed().as_secs_f64() >= s)
 }
 
-fn worker(sh: &Shared) {
+fn worker(sh: &Shared, busy: &Mutex<Option<(u64, Instant)>>) {
     loop {
         let index = sh.next.fetch_add(1, Ordering::Relaxed);
         if done(sh, index) {
             return;
         }
         let c = case(sh.corpus, sh.cfg, index);
+        *busy.lock().expect("busy lock") = Some((index, Instant::now()));
         let (out, failure) = judge(sh.h, &c, sh.cfg.timing.as_ref());
+        *busy.lock().expect("busy lock") = None;
         if out.elapsed > SAY_SLOW {
             eprintln!(
                 "fuzz: input {index} ({}, {} bytes) took {:.1} s",
@@ -282,14 +291,20 @@ fn keep(sh: &Shared, c: &Case, f: &Failure) -> Option<PathBuf> {
     }
 }
 
-fn progress(sh: &Shared, every: Duration) {
+/// Prints progress and catches hangs, until the run is done.
+fn watch(sh: &Shared) {
     let mut last = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(200));
         if done(sh, sh.next.load(Ordering::Relaxed)) {
             return;
         }
-        if last.elapsed() >= every {
+        if let Some(limit) = sh.cfg.hang {
+            catch_hang(sh, limit);
+        }
+        if let Some(every) = sh.cfg.progress
+            && last.elapsed() >= every
+        {
             last = Instant::now();
             let r = sh.report.lock().expect("report lock");
             let secs = sh.start.elapsed().as_secs_f64();
@@ -303,4 +318,31 @@ fn progress(sh: &Shared, every: Duration) {
             );
         }
     }
+}
+
+fn catch_hang(sh: &Shared, limit: Duration) {
+    let hung = sh.busy.iter().find_map(|b| {
+        let b = b.lock().expect("busy lock");
+        b.filter(|(_, since)| since.elapsed() > limit)
+            .map(|(i, _)| i)
+    });
+    let Some(index) = hung else { return };
+    let c = case(sh.corpus, sh.cfg, index);
+    let f = Failure::new(
+        FailureKind::Hang,
+        format!(
+            "input {index} of seed {} ({}, {} bytes) still running after {limit:?}",
+            sh.cfg.seed,
+            c.how.join("+"),
+            c.bytes.len()
+        ),
+    );
+    eprintln!("fuzz: {}", f.message);
+    if let Some(dir) = &sh.cfg.save {
+        match shrink::save(&c, &f, dir) {
+            Ok(p) => eprintln!("fuzz: saved as {}", p.display()),
+            Err(e) => eprintln!("fuzz: cannot save it in {}: {e}", dir.display()),
+        }
+    }
+    std::process::exit(1);
 }

@@ -12,11 +12,7 @@ use super::{Case, Failure};
 
 /// Shrinks `case` while `still_fails` says the failure is the same one,
 /// within `budget` of wall time (a slow input is slow to shrink).
-pub fn minimise(
-    case: &Case,
-    budget: Duration,
-    still_fails: &dyn Fn(&Case) -> bool,
-) -> Case {
+pub fn minimise(case: &Case, budget: Duration, still_fails: &dyn Fn(&Case) -> bool) -> Case {
     let start = Instant::now();
     let mut best = case.clone();
     for drop_meta in [true, false] {

@@ -21,7 +21,7 @@ fn inputs() -> u64 {
     std::env::var("PARKCRAWL_FUZZ_INPUTS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(2_000)
+        .unwrap_or(3_000)
 }
 const SEED: u64 = 0x11_5eed;
 
@@ -38,6 +38,7 @@ fn ci_config() -> Config {
         minimise: None,
         known: HashSet::new(),
         progress: None,
+        hang: None,
     }
 }
 
@@ -49,7 +50,11 @@ fn fuzz_ci_run_keeps_every_invariant() {
         shared: true,
         max_seed_len: 64 * 1024,
     });
-    assert!(corpus.pages.len() >= 20, "{} seed pages", corpus.pages.len());
+    assert!(
+        corpus.pages.len() >= 20,
+        "{} seed pages",
+        corpus.pages.len()
+    );
     let cfg = ci_config();
     let report = run::run(&h, &corpus, &cfg);
     eprintln!(
@@ -64,6 +69,13 @@ fn fuzz_ci_run_keeps_every_invariant() {
         eprintln!("fuzz: slow: input {index}: {len} bytes in {t:?}");
     }
     assert_eq!(report.inputs, inputs());
+    // Most inputs get through to a record: the run is not vacuous.
+    assert!(
+        report.rejected * 2 < report.inputs,
+        "{} of {} inputs rejected",
+        report.rejected,
+        report.inputs
+    );
     let failures: Vec<String> = report
         .found
         .iter()
@@ -96,7 +108,11 @@ fn fuzz_inputs_are_reproducible_from_seed_and_index() {
     let b: Vec<_> = (0..40).rev().map(|i| run::case(&corpus, &cfg, i)).collect();
     assert!(a.iter().eq(b.iter().rev()));
     let distinct: HashSet<&[u8]> = a.iter().map(|c| &c.bytes[..]).collect();
-    assert!(distinct.len() > 30, "{} distinct inputs of 40", distinct.len());
+    assert!(
+        distinct.len() > 30,
+        "{} distinct inputs of 40",
+        distinct.len()
+    );
 }
 
 /// Every reproducer the fuzzer saved passes the invariants (no time check:
