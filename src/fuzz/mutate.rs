@@ -219,7 +219,7 @@ fn multibyte_attribute(b: &mut Vec<u8>, rng: &mut Rng) {
 }
 
 fn unclosed(rng: &mut Rng) -> &'static str {
-    *rng.pick(&[
+    rng.pick::<&str>(&[
         "<!--",
         "<!-- x -- y",
         "<script>",
@@ -288,7 +288,7 @@ fn nest(b: &mut Vec<u8>, rng: &mut Rng) {
     let tag = *rng.pick(&["div", "span", "b", "table", "p", "li", "font", "a"]);
     let mut s = format!("<{tag}>").repeat(depth);
     if rng.chance(1, 2) {
-        s.push_str("深");
+        s.push('深');
         s.push_str(&format!("</{tag}>").repeat(depth));
     }
     insert(b, rng, s);
@@ -369,7 +369,7 @@ fn quote_run(b: &mut Vec<u8>, rng: &mut Rng, scale: Scale) {
 }
 
 fn rng_date(rng: &mut Rng) -> &'static str {
-    *rng.pick(&[
+    rng.pick::<&str>(&[
         "<meta name=\"pubdate\" content=\"2007-08-20-23:59:59\">",
         "<meta property=\"article:published_time\" content=\"2022-10-18T10:39:26+０８:００\">",
         "<time datetime=\"２０２２-１０-１８\">２０２２年１０月１８日</time>",
@@ -404,7 +404,7 @@ pub fn robots(corpus: &Corpus, rng: &mut Rng, scale: Scale) -> Case {
                 insert(&mut b, rng, line);
             }
             5 => {
-                let bom: &[u8] = *rng.pick(&[&b"\xef\xbb"[..], b"\xef", b"\xfe\xff"]);
+                let bom: &[u8] = rng.pick::<&[u8]>(&[&b"\xef\xbb"[..], b"\xef", b"\xfe\xff"]);
                 b.splice(0..0, bom.iter().copied());
             }
             _ => {

@@ -239,7 +239,7 @@ fn worker(sh: &Shared, busy: &Mutex<Option<(u64, Instant)>>) {
 
 fn record_slow(r: &mut Report, t: Duration, len: usize, index: u64) {
     r.slowest.push((t, len, index));
-    r.slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    r.slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     r.slowest.truncate(5);
 }
 

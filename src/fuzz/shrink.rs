@@ -75,7 +75,12 @@ pub fn save(case: &Case, failure: &Failure, dir: &Path) -> std::io::Result<PathB
     if !meta.is_empty() {
         std::fs::write(path.with_extension("meta"), meta)?;
     }
-    let why = format!("{:?}: {}\n", failure.kind, failure.message);
+    let why = format!(
+        "{:?}: {}\nmutators: {}\n",
+        failure.kind,
+        failure.message,
+        case.how.join("+")
+    );
     std::fs::write(path.with_extension("why"), why)?;
     Ok(path)
 }
