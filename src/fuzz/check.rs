@@ -52,7 +52,8 @@ fn bad(msg: impl Into<String>) -> Failure {
 /// Whether the decoded page itself asks for U+FFFD somewhere: bytes invalid
 /// in its charset, a U+FFFD or NUL in the text (the HTML parser turns NUL
 /// into U+FFFD in attribute values and raw text), or a numeric character
-/// reference that HTML maps to U+FFFD (zero, a surrogate, above U+10FFFF).
+/// reference that HTML maps to U+FFFD (U+FFFD itself, zero, a surrogate,
+/// above U+10FFFF).
 /// Conservative on purpose: a false "forced" only hides a finding, a false
 /// "not forced" would be a false alarm.
 pub fn forces_replacement(d: &Decoded) -> bool {
@@ -82,7 +83,9 @@ fn has_replacement_reference(html: &[u8]) -> bool {
                 .saturating_mul(if hex { 16 } else { 10 })
                 .saturating_add(d);
         }
-        any && (value == 0 || (0xD800..=0xDFFF).contains(&value) || value > 0x10FFFF)
+        any && (matches!(value, 0 | 0xFFFD)
+            || (0xD800..=0xDFFF).contains(&value)
+            || value > 0x10FFFF)
     })
 }
 

@@ -80,10 +80,16 @@ pub fn judge(h: &Harness, case: &Case, timing: Option<&TimeModel>) -> (Outcome, 
     if best <= limit {
         return (out, None);
     }
+    // The mutators go into the message, so that each kind of slow input
+    // (a flood of one sort or another) is kept once.
+    let mut how = case.how.clone();
+    how.sort_unstable();
+    how.dedup();
     let f = Failure::new(
         FailureKind::Slow,
         format!(
-            "{} bytes took {:.1} ms, over the {:.1} ms a page of that size may take",
+            "slow after {}: {} bytes took {:.1} ms, over the {:.1} ms a page of that size may take",
+            how.join("+"),
             case.bytes.len(),
             best.as_secs_f64() * 1e3,
             limit.as_secs_f64() * 1e3
