@@ -115,13 +115,35 @@ pub fn decode(input: Input) -> Result<Decoded, DecodeError> {
 
 /// The encoding named by a `Content-Type` header's charset parameter.
 pub fn header_charset(content_type: &str) -> Option<&'static Encoding> {
-    content_type.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        if !k.trim().eq_ignore_ascii_case("charset") {
-            return None;
-        }
-        Encoding::for_label(v.trim().trim_matches(['"', '\'']).as_bytes())
-    })
+    content_type
+        .split(';')
+        .skip(1)
+        .find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            if !k.trim().eq_ignore_ascii_case("charset") {
+                return None;
+            }
+            Encoding::for_label(v.trim().trim_matches(['"', '\'']).as_bytes())
+        })
+        .and_then(believable)
+        // Without a BOM, bytes with NULs were refused as binary already, so
+        // a UTF-16 label here names ASCII-compatible bytes: a lie.
+        .filter(|e| *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE)
+}
+
+/// A declared encoding worth decoding with. The `replacement` encoding
+/// (labels such as `iso-2022-kr`, `hz-gb-2312`) turns a whole page into
+/// one U+FFFD, which browsers do to defuse old attacks and which leaves a
+/// cleaner nothing: the declaration is ignored and the cascade goes on.
+/// `x-user-defined` is read as windows-1252, as the HTML prescan does.
+fn believable(enc: &'static Encoding) -> Option<&'static Encoding> {
+    if enc == encoding_rs::REPLACEMENT {
+        None
+    } else if enc == encoding_rs::X_USER_DEFINED {
+        Some(encoding_rs::WINDOWS_1252)
+    } else {
+        Some(enc)
+    }
 }
 
 fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
@@ -130,7 +152,7 @@ fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
     });
     let head = &bytes[..bytes.len().min(META_SCAN)];
     let label = META.captures(head)?.get(1)?.as_bytes();
-    let enc = Encoding::for_label(label)?;
+    let enc = believable(Encoding::for_label(label)?)?;
     // A meta tag is read from bytes already known to be ASCII-compatible, so
     // a UTF-16 label there is a lie; WHATWG treats it as UTF-8.
     if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
@@ -196,6 +218,27 @@ mod tests {
             content_type: ct.map(str::to_string),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn charset_lies_are_not_believed() {
+        let page = "<meta charset=\"iso-2022-kr\"><p>园区招商</p>";
+        let d = decode(input(page.as_bytes(), None)).unwrap();
+        assert_eq!((d.charset.as_str(), d.malformed), ("utf-8", false));
+        assert!(d.html.contains("园区招商"));
+        let d = decode(input(page.as_bytes(), Some("text/html; charset=utf-16"))).unwrap();
+        assert_eq!(d.charset, "utf-8");
+        let d = decode(input(
+            page.as_bytes(),
+            Some("text/html; charset=replacement"),
+        ))
+        .unwrap();
+        assert!(d.html.contains("园区招商"));
+        let d = decode(input(b"<meta charset=x-user-defined><p>caf\xe9</p>", None)).unwrap();
+        assert_eq!(
+            (d.charset.as_str(), d.html.contains("café")),
+            ("windows-1252", true)
+        );
     }
 
     #[test]

@@ -154,7 +154,7 @@ fn warc_jobs<'a>(
                 continue;
             }
             let uri = rec.target_uri.clone().unwrap_or_default();
-            let name = format!("{file} {uri}");
+            let name = format!("{file} at offset {} {uri}", rec.offset);
             let http = match warc::parse_http(&rec.block) {
                 Ok(h) => h,
                 Err(error) => return Some(Job::Failed { name, error }),

@@ -139,7 +139,7 @@ fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
     if host.is_empty() {
         return Err("expected HOST:IP:PORT, the host is empty".into());
     }
-    Ok((host.to_ascii_lowercase(), addr))
+    Ok((crate::fetch::origin::normal_host(host), addr))
 }
 
 fn seconds(flag: &str, v: f64) -> Result<Duration, String> {
@@ -300,8 +300,7 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
     fetch.policy.trusted = seeds
         .iter()
         .chain(&sitemaps)
-        .filter_map(|u| u.host_str())
-        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        .filter_map(crate::fetch::origin::Origin::of)
         .collect();
 
     let mut crawl = CrawlConfig {

@@ -222,7 +222,7 @@ impl Crawler {
         loop {
             if self.cfg.robots_sitemaps {
                 for u in self.ctx.fetcher.take_robots_sitemaps() {
-                    if self.ctx.scope.host_in_scope(&u)
+                    if self.ctx.scope.origin_in_scope(&u)
                         && let Some(c) = self.ctx.canon(&u)
                     {
                         self.frontier.push(Entry::sitemap(c))?;
@@ -567,7 +567,7 @@ async fn process(
     let hop = |u: &Url| -> Result<(), FetchError> {
         // A seed that redirects to another host (http://a.cn → www.a.cn)
         // brings that host into the crawl.
-        if entry.depth == 0 && entry.kind == EntryKind::Page && !ctx.scope.host_in_scope(u) {
+        if entry.depth == 0 && entry.kind == EntryKind::Page && !ctx.scope.origin_in_scope(u) {
             ctx.scope.adopt(u);
         }
         ctx.scope.hop(u).map_err(|why| {

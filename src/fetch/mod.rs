@@ -17,6 +17,7 @@
 
 pub mod error;
 pub mod host;
+pub mod origin;
 pub mod robots;
 pub mod safety;
 
@@ -105,11 +106,11 @@ pub fn product_token(user_agent: &str) -> String {
 }
 
 /// `host:port`: the unit of politeness (one rate, one connection, one
-/// robots.txt).
+/// robots.txt). `seed.cn.` is `seed.cn`: one server, one budget.
 pub fn host_key(url: &Url) -> String {
     format!(
         "{}:{}",
-        url.host_str().unwrap_or(""),
+        origin::normal_host(url.host_str().unwrap_or("")),
         url.port_or_known_default().unwrap_or(0)
     )
 }
@@ -311,7 +312,7 @@ impl Fetcher {
         let name = url.host_str().unwrap_or("");
         let port = url.port_or_known_default().unwrap_or(0);
         // Checked here for a clear error; the resolver checks again on connect.
-        if !self.policy.exempt(&name.to_ascii_lowercase())
+        if !self.policy.exempt(url)
             && let Err(e) = self.policy.resolve_checked(name, port).await
         {
             let kind = if e.is::<safety::UnsafeAddress>() {
@@ -366,8 +367,7 @@ impl Fetcher {
         let fetched = Box::pin(self.fetch(&robots_url, Want::Robots, &any_hop, cancel)).await;
         let (verdict, ttl) = match fetched {
             Ok(f) => {
-                let text = String::from_utf8_lossy(&f.body);
-                let r = Robots::parse(&text, &self.cfg.robots_token);
+                let r = Robots::parse_bytes(&f.body, &self.cfg.robots_token);
                 if let Some(d) = r.crawl_delay {
                     host.slow_down_to(d);
                 }
@@ -551,8 +551,10 @@ impl Fetcher {
             ));
         }
         let (etag, last_modified) = (text(header::ETAG), text(header::LAST_MODIFIED));
+        // robots.txt: one byte past the limit tells the parser the file went
+        // on, so that it drops the cut last line.
         let max = match want {
-            Want::Robots => robots::MAX_ROBOTS_BYTES as u64,
+            Want::Robots => robots::MAX_ROBOTS_BYTES as u64 + 1,
             _ => self.cfg.max_body,
         };
         let too_large = |n: &str| {
@@ -663,5 +665,9 @@ mod tests {
         assert!(!is_html("application/pdf"));
         assert_eq!(product_token(DEFAULT_USER_AGENT), "parkcrawl");
         assert_eq!(host_key(&Url::parse("https://A.cn/x").unwrap()), "a.cn:443");
+        assert_eq!(
+            host_key(&Url::parse("http://a.cn.:80/").unwrap()),
+            "a.cn:80"
+        );
     }
 }

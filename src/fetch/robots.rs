@@ -2,11 +2,22 @@
 //! allow/disallow with `*` and `$`, plus the non-standard `Crawl-delay` and
 //! the `Sitemap` lines. Pure: the fetcher decides what a missing or broken
 //! file means (4xx → allow all; 5xx or unreachable → disallow all for now).
+//!
+//! Stages: bytes ([`Robots::parse_bytes`]: the 500 KiB limit, a whole or
+//! partial BOM) → lines ([`parse_line`]: key, value) → groups (a run of
+//! user-agent lines opens a group; only an allow/disallow line ends the run,
+//! so `Crawl-delay` or an unknown key between user-agent lines does not
+//! split the group) → the groups that name us, else `*`, merged.
+//!
+//! Checked against Google's parser tests (`tests/it/robots.rs`); where this
+//! parser differs from Google's, it is a Google extension listed there.
 
 use std::time::Duration;
 
-/// The most of a robots.txt that is parsed; RFC 9309 asks for at least 500 KiB.
-pub const MAX_ROBOTS_BYTES: usize = 512 * 1024;
+/// The most of a robots.txt that is read and parsed: RFC 9309 §2.5 asks
+/// crawlers to parse at least 500 KiB, and a limit is what keeps a 10 MB file
+/// from costing 10 MB.
+pub const MAX_ROBOTS_BYTES: usize = 500 * 1024;
 
 /// A `Crawl-delay` longer than this is taken as this: a site that asks for one
 /// request an hour is better served by a human than by a crawl that never ends.
@@ -45,87 +56,82 @@ impl Robots {
         }
     }
 
+    /// Parses a robots.txt body as fetched: a UTF-8 byte order mark, whole or
+    /// cut short (`EF BB`, `EF`, as some editors write it), is dropped rather
+    /// than left to spoil the first line; past [`MAX_ROBOTS_BYTES`] the body
+    /// is cut at the last line break before the limit (RFC 9309 §2.5: the
+    /// rest is ignored, and a half line could be a broader rule than the
+    /// whole one).
+    pub fn parse_bytes(body: &[u8], product: &str) -> Robots {
+        let body = if body.len() > MAX_ROBOTS_BYTES {
+            let head = &body[..MAX_ROBOTS_BYTES];
+            let end = head
+                .iter()
+                .rposition(|&b| b == b'\n' || b == b'\r')
+                .map_or(0, |i| i + 1);
+            &head[..end]
+        } else {
+            body
+        };
+        let body = strip_bom(body);
+        Robots::parse(&String::from_utf8_lossy(body), product)
+    }
+
     /// Parses `text` for the crawler whose product token is `product`
     /// (`parkcrawl`). The groups naming the token are merged; without one,
     /// the `*` groups are; without either, everything is allowed.
     pub fn parse(text: &str, product: &str) -> Robots {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let product = product.to_ascii_lowercase();
-
-        // Per group: does it name us, does it name `*`, its rules and delay.
-        #[derive(Default)]
-        struct Group {
-            ours: bool,
-            star: bool,
-            rules: Vec<Rule>,
-            delay: Option<Duration>,
-        }
         let mut groups: Vec<Group> = Vec::new();
         let mut sitemaps = Vec::new();
-        // True while consecutive user-agent lines open the same group.
+        // True while consecutive user-agent lines open the same group: only
+        // a rule line (allow, disallow) ends the run (RFC 9309 §2.1).
         let mut in_agents = false;
 
-        for line in text.split(['\n', '\r']) {
-            let line = line.split('#').next().unwrap_or("").trim();
-            let Some((key, value)) = line.split_once(':') else {
-                continue;
-            };
-            let key = key.trim().to_ascii_lowercase();
-            let value = value.trim();
-            match key.as_str() {
-                "user-agent" | "useragent" | "user agent" => {
+        for line in text.split(['\n', '\r']).filter_map(parse_line) {
+            match line {
+                Line::UserAgent(token) => {
                     if !in_agents || groups.is_empty() {
                         groups.push(Group::default());
                     }
                     in_agents = true;
                     let g = groups.last_mut().expect("pushed above");
-                    let token: String = value
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*'))
-                        .collect::<String>()
-                        .to_ascii_lowercase();
                     if token == "*" {
                         g.star = true;
                     } else if !token.is_empty() && token == product {
                         g.ours = true;
                     }
                 }
-                "allow" | "disallow" => {
+                Line::Rule { allow, pattern } => {
                     in_agents = false;
-                    // Rules before any user-agent line belong to no group.
-                    let Some(g) = groups.last_mut() else { continue };
-                    if value.is_empty() {
-                        continue; // `Disallow:` with no path disallows nothing.
-                    }
-                    g.rules.push(Rule {
-                        allow: key == "allow",
-                        pattern: normalise(value),
-                    });
-                }
-                "crawl-delay" => {
-                    in_agents = false;
+                    // Rules before any user-agent line belong to no group;
+                    // `Disallow:` with no path disallows nothing.
                     if let Some(g) = groups.last_mut()
-                        && let Ok(secs) = value.parse::<f64>()
-                        && secs.is_finite()
-                        && secs > 0.0
+                        && !pattern.is_empty()
                     {
-                        g.delay = Some(Duration::from_secs_f64(secs).min(MAX_CRAWL_DELAY));
+                        g.rules.push(Rule {
+                            allow,
+                            pattern: normalise(&pattern),
+                        });
                     }
                 }
-                "sitemap" | "site-map" => {
-                    // A global line: it does not end a run of user-agent lines.
-                    if !value.is_empty() {
-                        sitemaps.push(value.to_string());
+                // Not a rule: it neither ends a run of user-agent lines nor
+                // opens a group.
+                Line::CrawlDelay(d) => {
+                    if let Some(g) = groups.last_mut() {
+                        g.delay = Some(d);
                     }
                 }
-                _ => {
-                    // Unknown keys (Host, Clean-param, …) are ignored but end
-                    // a run of user-agent lines like any other rule would.
-                    in_agents = false;
-                }
+                Line::Sitemap(url) => sitemaps.push(url),
+                Line::Other => {}
             }
         }
+        Robots::choose(&groups, sitemaps)
+    }
 
+    /// The groups naming us, else the `*` groups, merged.
+    fn choose(groups: &[Group], sitemaps: Vec<String>) -> Robots {
         let pick = |f: fn(&Group) -> bool| groups.iter().filter(|g| f(g)).collect::<Vec<_>>();
         let mut chosen = pick(|g| g.ours);
         if chosen.is_empty() {
@@ -162,6 +168,85 @@ impl Robots {
         }
         best.is_none_or(|(_, allow)| allow)
     }
+}
+
+/// One group: does it name us, does it name `*`, its rules and delay.
+#[derive(Default)]
+struct Group {
+    ours: bool,
+    star: bool,
+    rules: Vec<Rule>,
+    delay: Option<Duration>,
+}
+
+/// A line of robots.txt that means something to us.
+#[derive(Debug, PartialEq)]
+enum Line {
+    /// The product token named, lower case (`*` for all).
+    UserAgent(String),
+    Rule {
+        allow: bool,
+        pattern: String,
+    },
+    CrawlDelay(Duration),
+    Sitemap(String),
+    /// Any other key (Host, Clean-param, …): ignored.
+    Other,
+}
+
+/// One line, comment and surrounding space removed; `None` for a blank line
+/// or one that is not `key: value`.
+fn parse_line(line: &str) -> Option<Line> {
+    let line = line.split('#').next().unwrap_or("").trim();
+    let (key, value) = split_key(line)?;
+    let key = key.trim().to_ascii_lowercase();
+    let value = value.trim();
+    Some(match key.as_str() {
+        "user-agent" | "useragent" | "user agent" => Line::UserAgent(
+            value
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*'))
+                .collect::<String>()
+                .to_ascii_lowercase(),
+        ),
+        "allow" | "disallow" => Line::Rule {
+            allow: key == "allow",
+            pattern: value.to_string(),
+        },
+        "crawl-delay" => match value.parse::<f64>() {
+            Ok(secs) if secs.is_finite() && secs > 0.0 => {
+                // Capped before the conversion, which panics past u64 seconds.
+                Line::CrawlDelay(Duration::from_secs_f64(
+                    secs.min(MAX_CRAWL_DELAY.as_secs_f64()),
+                ))
+            }
+            _ => Line::Other,
+        },
+        "sitemap" | "site-map" if !value.is_empty() => Line::Sitemap(value.to_string()),
+        _ => Line::Other,
+    })
+}
+
+/// `key: value`; or, as Google's parser and its conformance tests accept,
+/// `key value` when the line is exactly two words (a forgotten colon).
+fn split_key(line: &str) -> Option<(&str, &str)> {
+    if let Some(kv) = line.split_once(':') {
+        return Some(kv);
+    }
+    let (key, value) = line.split_once([' ', '\t'])?;
+    let value = value.trim_start();
+    (!value.is_empty() && !value.contains([' ', '\t'])).then_some((key, value))
+}
+
+/// Drops a UTF-8 byte order mark, also one cut short to its first one or two
+/// bytes.
+fn strip_bom(body: &[u8]) -> &[u8] {
+    for bom in [&[0xEF, 0xBB, 0xBF][..], &[0xEF, 0xBB], &[0xEF]] {
+        if let Some(rest) = body.strip_prefix(bom) {
+            return rest;
+        }
+    }
+    body
 }
 
 /// Percent-encodes what is not printable ASCII and upper-cases existing
@@ -311,5 +396,111 @@ Sitemap: http://example.cn/sitemap.xml
         let r = Robots::parse("User-agent: *\nDisallow: /园区\nDisallow: /a%2fb\n", UA);
         assert!(!r.is_allowed("/%E5%9B%AD%E5%8C%BA/1"));
         assert!(!r.is_allowed("/a%2Fb"));
+    }
+
+    #[test]
+    fn only_a_rule_ends_a_run_of_user_agent_lines() {
+        for between in [
+            "Crawl-delay: 3",
+            "Invalid-Unknown-Line: x",
+            "Sitemap: /s.xml",
+        ] {
+            let text = format!("User-agent: parkcrawl\n{between}\nUser-agent: *\nDisallow: /\n");
+            let r = Robots::parse(&text, UA);
+            assert!(!r.is_allowed("/a"), "{between}: one group, ours");
+        }
+        // A rule does end it: the second group is `*` only.
+        let r = Robots::parse(
+            "User-agent: parkcrawl\nAllow: /\nUser-agent: *\nDisallow: /\n",
+            UA,
+        );
+        assert!(r.is_allowed("/a"));
+        // A delay before the run's first rule belongs to the whole group.
+        let r = Robots::parse("User-agent: x\nCrawl-delay: 3\nUser-agent: parkcrawl\n", UA);
+        assert_eq!(r.crawl_delay, Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn byte_order_marks_whole_partial_and_corrupt() {
+        let rules = b"User-agent: *\nDisallow: /x\n";
+        for bom in [&b"\xEF\xBB\xBF"[..], b"\xEF\xBB", b"\xEF", b""] {
+            let body = [bom, &rules[..]].concat();
+            assert!(!Robots::parse_bytes(&body, UA).is_allowed("/x"), "{bom:?}");
+        }
+        // A corrupt mark spoils its line only, as in Google's parser.
+        let body = b"\xEF\x11\xBFUser-agent: *\nDisallow: /x\nUser-agent: *\nDisallow: /y\n";
+        let r = Robots::parse_bytes(body, UA);
+        assert!(r.is_allowed("/x") && !r.is_allowed("/y"));
+    }
+
+    #[test]
+    fn a_forgotten_colon_between_two_words() {
+        let r = Robots::parse("user-agent parkcrawl\ndisallow /x\n", UA);
+        assert!(!r.is_allowed("/x/y"));
+        // More than two words is not a line.
+        let r = Robots::parse("user-agent parkcrawl\ndisallow /x /y\n", UA);
+        assert!(r.is_allowed("/x/y"));
+        assert_eq!(parse_line("disallow"), None);
+    }
+
+    #[test]
+    fn absurd_crawl_delays_do_not_panic() {
+        for v in ["1e300", "inf", "NaN", "-5", "0", "18446744073709551616"] {
+            let r = Robots::parse(&format!("User-agent: *\nCrawl-delay: {v}\n"), UA);
+            assert!(r.crawl_delay.is_none_or(|d| d == MAX_CRAWL_DELAY), "{v}");
+        }
+    }
+
+    #[test]
+    fn the_body_is_parsed_to_500_kib_and_the_cut_line_dropped() {
+        assert_eq!(MAX_ROBOTS_BYTES, 500 * 1024);
+        let mut body = b"User-agent: *\nDisallow: /early\n".to_vec();
+        let filler = b"# filler to push the next lines past the limit\n";
+        while body.len() + filler.len() <= MAX_ROBOTS_BYTES - 20 {
+            body.extend_from_slice(filler);
+        }
+        // A line cut by the limit: `Disallow: /` of `Disallow: /late-but-long`.
+        let pad = MAX_ROBOTS_BYTES - body.len() - "Disallow: /".len();
+        body.extend(std::iter::repeat_n(b' ', pad));
+        body.extend_from_slice(b"Disallow: /late-but-long\nDisallow: /late\n");
+        assert!(body.len() > MAX_ROBOTS_BYTES);
+        let r = Robots::parse_bytes(&body, UA);
+        assert!(!r.is_allowed("/early"));
+        assert!(r.is_allowed("/late"), "past the limit");
+        assert!(r.is_allowed("/other"), "the cut line is not `Disallow: /`");
+        // A file of exactly the limit is whole: its last line stays, even
+        // without a line break.
+        let mut exact = b"User-agent: *\nDisallow: /end".to_vec();
+        exact.resize(MAX_ROBOTS_BYTES, b'x');
+        let path =
+            String::from_utf8_lossy(&exact["User-agent: *\nDisallow: ".len()..]).into_owned();
+        assert!(!Robots::parse_bytes(&exact, UA).is_allowed(&path));
+        exact.push(b'x');
+        assert!(
+            Robots::parse_bytes(&exact, UA).is_allowed("/end"),
+            "one byte more"
+        );
+    }
+
+    #[test]
+    fn hostile_bytes_cut_anywhere() {
+        let body = "\u{feff}User-agent: *\r\nDisallow: /园区*é$\nAllow: /%e5%9b\n\
+                    Crawl-delay: ９\nUser-agent:\u{0}x\nDisallow: ****\n#注释\nDisallow: /$$\n"
+            .as_bytes()
+            .iter()
+            .copied()
+            .chain([0xff, 0xfe, b'\n', 0xe5, 0x9b])
+            .collect::<Vec<u8>>();
+        for n in 0..=body.len() {
+            let r = Robots::parse_bytes(&body[..n], UA);
+            for path in ["/", "/园区/é", "/%E5%9B%AD", "/$", "/\u{0}", "/a*b"] {
+                r.is_allowed(path);
+            }
+        }
+        let r = Robots::parse_bytes(&body, UA);
+        assert!(!r.is_allowed("/%E5%9B%AD%E5%8C%BA/x%C3%A9"));
+        // `****` is in the group of an agent with no usable token.
+        assert!(r.is_allowed("/anything"));
+        assert!(!Robots::parse("User-agent: *\nDisallow: ****\n", UA).is_allowed("/x"));
     }
 }

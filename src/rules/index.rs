@@ -196,7 +196,9 @@ impl Hits {
 }
 
 /// Splits `s` at `sep` where it is not inside brackets, parentheses or
-/// quotes.
+/// quotes. A byte scanner: it cuts only at `sep`, an ASCII byte, which no
+/// multi-byte character contains, so every piece lies on char boundaries
+/// (an escape's skip may land inside a character, but cuts never do).
 fn split_top_level(s: &str, sep: u8) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut quote, mut start) = (0i32, None::<u8>, 0usize);

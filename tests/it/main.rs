@@ -4,8 +4,10 @@
 mod clean;
 mod crawl;
 mod fuzz;
+mod guard;
 mod hostile;
 mod repeated;
+mod robots;
 mod state;
 mod support;
 mod warc;

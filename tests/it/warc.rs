@@ -171,4 +171,44 @@ print(n.get('warcinfo', 0), n.get('response', 0), n.get('request', 0))
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("1 {n} {n}")
     );
+
+    // Record offsets, as warcio gives them, for the gzip file and for the
+    // same records uncompressed: ours name a page's record in error lines.
+    let plain = dir.path().join("site.warc");
+    let mut gz = flate2::read::MultiGzDecoder::new(std::fs::File::open(&warc).unwrap());
+    std::io::copy(&mut gz, &mut std::fs::File::create(&plain).unwrap()).unwrap();
+    let offsets = r#"
+import sys
+from warcio.archiveiterator import ArchiveIterator
+with open(sys.argv[1], 'rb') as f:
+    it = ArchiveIterator(f)
+    for rec in it:
+        rec.content_stream().read()
+        print(it.get_record_offset())
+"#;
+    for file in [&warc, &plain] {
+        let out = Command::new(&python)
+            .arg("-c")
+            .arg(offsets)
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.trim().parse().unwrap())
+            .collect();
+        let mut reader =
+            parkcrawl::warc::WarcReader::new(std::fs::File::open(file).unwrap(), 1 << 30).unwrap();
+        let mut ours = Vec::new();
+        while let Some(rec) = reader.next_record().unwrap() {
+            ours.push(rec.offset);
+        }
+        assert_eq!(ours.len(), 1 + 2 * n);
+        assert_eq!(ours, theirs, "{}", file.display());
+    }
 }

@@ -299,7 +299,16 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
 /// Runs a child to its end, sampling its peak resident memory (VmHWM) and
 /// CPU time from /proc while it runs (Linux). Returns the output, the peak
 /// RSS in KiB and the CPU seconds (user + system) last seen.
-pub fn run_measured(mut cmd: std::process::Command) -> (std::process::Output, u64, f64) {
+pub fn run_measured(cmd: std::process::Command) -> (std::process::Output, u64, f64) {
+    run_measured_within(cmd, Duration::MAX)
+}
+
+/// [`run_measured`] with a watchdog: a child still running after `deadline`
+/// is killed and the test fails (a hang is a bug, not a slow test).
+pub fn run_measured_within(
+    mut cmd: std::process::Command,
+    deadline: Duration,
+) -> (std::process::Output, u64, f64) {
     use std::io::Read;
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
@@ -320,6 +329,7 @@ pub fn run_measured(mut cmd: std::process::Command) -> (std::process::Output, u6
         v
     });
     let (mut peak_kb, mut cpu) = (0u64, 0f64);
+    let started = Instant::now();
     let status = loop {
         if let Some((kb, c)) = proc_sample(pid) {
             peak_kb = peak_kb.max(kb);
@@ -327,6 +337,10 @@ pub fn run_measured(mut cmd: std::process::Command) -> (std::process::Output, u6
         }
         if let Some(s) = child.try_wait().unwrap() {
             break s;
+        }
+        if started.elapsed() > deadline {
+            child.kill().unwrap();
+            panic!("child still running after {deadline:?}: killed");
         }
         std::thread::sleep(Duration::from_millis(10));
     };

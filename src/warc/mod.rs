@@ -4,7 +4,8 @@
 //!   pairs, each record its own gzip member and flushed whole, so a crash
 //!   leaves a file readable up to the last complete record.
 //! - [`WarcReader`] streams records from `.warc` or `.warc.gz` (one member
-//!   per record or one for all), holding one record in memory at a time.
+//!   per record or one for all), holding one record in memory at a time,
+//!   and says where each starts (`Record::offset`).
 //!
 //! Bodies are stored as the crawler received them after decompression
 //! (reqwest decodes gzip/brotli), so the stored `Content-Encoding` header is
@@ -15,6 +16,9 @@ use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::path::Path;
 
 use sha1::{Digest, Sha1};
+
+mod position;
+use position::{Counted, Mark, Members};
 
 /// `sha1:` + RFC 4648 base32 of the SHA-1 of `data`: the usual WARC digest.
 pub fn sha1_digest(data: &[u8]) -> String {
@@ -315,6 +319,9 @@ fn request_target(url: &str) -> String {
 /// A record read back.
 #[derive(Debug, Clone)]
 pub struct Record {
+    /// Where the record starts in the file ([`position`]: of its gzip
+    /// member in a `.warc.gz`), as warcio reports it.
+    pub offset: u64,
     pub warc_type: String,
     pub target_uri: Option<String>,
     pub headers: Vec<(String, String)>,
@@ -360,6 +367,9 @@ pub enum WarcError {
 /// Streams records; gzip is detected from the first bytes.
 pub struct WarcReader {
     input: Box<dyn BufRead + Send>,
+    /// Plain: bytes consumed so far; gzip: where the member being read starts.
+    mark: Mark,
+    gzip: bool,
     index: u64,
     max_block: u64,
 }
@@ -367,17 +377,18 @@ pub struct WarcReader {
 impl WarcReader {
     pub fn new(input: impl Read + Send + 'static, max_block: u64) -> io::Result<Self> {
         let mut buf = BufReader::with_capacity(64 * 1024, input);
-        let gz = buf.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-        let input: Box<dyn BufRead + Send> = if gz {
-            Box::new(BufReader::with_capacity(
-                64 * 1024,
-                flate2::bufread::MultiGzDecoder::new(buf),
-            ))
+        let gzip = buf.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let (input, mark): (Box<dyn BufRead + Send>, Mark) = if gzip {
+            let (members, mark) = Members::new(buf);
+            (Box::new(BufReader::with_capacity(64 * 1024, members)), mark)
         } else {
-            Box::new(buf)
+            let (counted, mark) = Counted::new(buf);
+            (Box::new(counted), mark)
         };
         Ok(WarcReader {
             input,
+            mark,
+            gzip,
             index: 0,
             max_block: max_block.max(1),
         })
@@ -389,15 +400,17 @@ impl WarcReader {
     pub fn next_record(&mut self) -> Result<Option<Record>, WarcError> {
         let mut line = String::new();
         // Skip blank lines between records.
-        loop {
+        let offset = loop {
             line.clear();
+            let before = self.mark.get();
             if self.input.read_line(&mut line)? == 0 {
                 return Ok(None);
             }
             if !line.trim().is_empty() {
-                break;
+                // A member's start is known once its first bytes are read.
+                break if self.gzip { self.mark.get() } else { before };
             }
-        }
+        };
         self.index += 1;
         let index = self.index;
         let err = |m: &str| WarcError::Format {
@@ -449,6 +462,7 @@ impl WarcReader {
                 .map(|(_, v)| v.clone())
         };
         Ok(Some(Record {
+            offset,
             warc_type: get("WARC-Type").unwrap_or_default(),
             target_uri: get("WARC-Target-URI").map(|u| u.trim_matches(['<', '>']).to_string()),
             headers,

@@ -1,0 +1,162 @@
+//! Benchmark of hostile pages against ordinary pages of the same size: the
+//! time to clean each (decode → prefilter → parse → clean → JSON) and the
+//! peak memory of a process that cleans it once. Quadratic paths show as a
+//! time ratio far above 1; a blow-up as a peak far above the input.
+//!
+//! Run: `cargo bench --bench hostile` (add `-- --seconds N` per measurement).
+//! The memory column comes from a child process per page (this binary again,
+//! with `--rss NAME`), which reports its own peak RSS (`VmHWM`, Linux).
+
+use std::time::{Duration, Instant};
+
+use parkcrawl::clean::{self, decode};
+use parkcrawl::rules::RuleSet;
+
+/// The hostile pages, generated at full size, and the ordinary pages each
+/// is compared with (same size).
+fn cases() -> Vec<(&'static str, String)> {
+    let wrap = |body: String| {
+        format!(
+            "<!DOCTYPE html><html><head><meta charset=utf-8><title>t</title></head>\
+             <body><h1>标题</h1><div class=content><p>正文。</p>{body}</div></body></html>"
+        )
+    };
+    let attrs: String = (0..220_000).map(|i| format!(" a{i}=\"\"")).collect();
+    vec![
+        ("220,000 attributes", wrap(format!("<span{attrs}>x</span>"))),
+        (
+            "1 MB attribute value",
+            wrap(format!("<span title=\"{}\">x</span>", "v".repeat(1 << 20))),
+        ),
+        (
+            "10 MB attribute value",
+            wrap(format!("<span title=\"{}\">x</span>", "v".repeat(10 << 20))),
+        ),
+        (
+            "10 MB of \" after a value",
+            wrap(format!(
+                "<span class=\"a\"{}>x</span>",
+                "\"".repeat(10 << 20)
+            )),
+        ),
+        ("<div/> x30,000", wrap("<div/>".repeat(30_000))),
+        ("<table><tr><td> x400", wrap("<table><tr><td>".repeat(400))),
+        ("</div> x1,000,000", wrap("</div>".repeat(1_000_000))),
+        (
+            "1 MB unclosed comment",
+            wrap(format!("<!-- {}", "x".repeat(1 << 20))),
+        ),
+        (
+            "100,000 entities",
+            wrap(format!("<p>{}</p>", "&amp;&#x56ed;&lt;".repeat(100_000))),
+        ),
+    ]
+}
+
+/// An ordinary article of about `size` bytes: distinct paragraphs of
+/// Chinese prose with a link now and then.
+fn ordinary(size: usize) -> String {
+    let mut body = String::new();
+    let mut i = 0;
+    while body.len() < size {
+        body.push_str(&format!(
+            "<p>第{i}段：闵行区今年新增三家产业园区，<a href=\"/news/{i}.html\">招商</a>工作稳步推进，园区面积达到{i}亩。</p>\n"
+        ));
+        i += 1;
+    }
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=utf-8><title>t</title></head>\
+         <body><h1>标题</h1><div class=content>{body}</div></body></html>"
+    )
+}
+
+fn clean_once(rules: &RuleSet, html: &str) -> usize {
+    let input = decode::Input {
+        name: String::new(),
+        bytes: html.as_bytes().to_vec(),
+        url: url::Url::parse("http://bench.test/a.html").ok(),
+        content_type: None,
+        fetch: None,
+    };
+    let d = decode::decode(input).expect("decodes");
+    match clean::clean(&d, rules) {
+        Ok(doc) => serde_json::to_vec(&doc).expect("serialises").len(),
+        Err(_) => 0,
+    }
+}
+
+/// Seconds per clean of `html`, over about `seconds`.
+fn per_page(seconds: f64, rules: &RuleSet, html: &str) -> f64 {
+    clean_once(rules, html);
+    let start = Instant::now();
+    let mut n = 0u32;
+    while n < 3 || start.elapsed() < Duration::from_secs_f64(seconds) {
+        std::hint::black_box(clean_once(rules, html));
+        n += 1;
+    }
+    start.elapsed().as_secs_f64() / f64::from(n)
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Runs this binary on one page and reads back its peak RSS.
+fn child_rss(which: &str) -> u64 {
+    let out = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .args(["--rss", which])
+        .output()
+        .expect("run self");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let rules = RuleSet::builtin().expect("built-in rules");
+    let cases = cases();
+    if let Some(i) = args.iter().position(|a| a == "--rss") {
+        let which = &args[i + 1];
+        let html = match which.strip_prefix("ordinary:") {
+            Some(n) => ordinary(n.parse().expect("size")),
+            None => cases.iter().find(|c| c.0 == which).expect("case").1.clone(),
+        };
+        let base = peak_rss_kib();
+        clean_once(&rules, &html);
+        println!("{}", peak_rss_kib().saturating_sub(base));
+        return;
+    }
+    let seconds: f64 = args
+        .iter()
+        .skip_while(|a| *a != "--seconds")
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    println!(
+        "{:<26} {:>9} {:>10} {:>10} {:>7} {:>10} {:>10}",
+        "page", "size", "hostile", "ordinary", "time×", "+peak MiB", "ordinary"
+    );
+    for (name, html) in &cases {
+        let normal = ordinary(html.len());
+        let t = per_page(seconds, &rules, html);
+        let o = per_page(seconds, &rules, &normal);
+        let rss = child_rss(name) as f64 / 1024.0;
+        let orss = child_rss(&format!("ordinary:{}", html.len())) as f64 / 1024.0;
+        println!(
+            "{name:<26} {:>7.1}MB {:>8.2}ms {:>8.2}ms {:>6.2}× {rss:>10.1} {orss:>10.1}",
+            html.len() as f64 / 1e6,
+            t * 1e3,
+            o * 1e3,
+            t / o
+        );
+    }
+}
