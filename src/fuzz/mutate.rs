@@ -72,6 +72,18 @@ pub fn page(corpus: &Corpus, rng: &mut Rng, scale: Scale) -> Case {
     }
 }
 
+/// The mutators that repeat a piece many times: what a slow input is named by.
+pub const FLOODS: [&str; 8] = [
+    "entity-storm",
+    "nest",
+    "self-closing-flood",
+    "many-attributes",
+    "huge-attribute",
+    "quote-run",
+    "soup",
+    "robots",
+];
+
 /// A page mutator: the bytes, the other seeds (for splices), the generator.
 type PageMutator = fn(&mut Vec<u8>, &[Vec<u8>], &mut Rng, Scale);
 

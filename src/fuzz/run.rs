@@ -80,9 +80,14 @@ pub fn judge(h: &Harness, case: &Case, timing: Option<&TimeModel>) -> (Outcome, 
     if best <= limit {
         return (out, None);
     }
-    // The mutators go into the message, so that each kind of slow input
-    // (a flood of one sort or another) is kept once.
-    let mut how = case.how.clone();
+    // The floods that made it go into the message, so that each kind of
+    // slow input is kept once.
+    let mut how: Vec<&str> = case
+        .how
+        .iter()
+        .copied()
+        .filter(|m| mutate::FLOODS.contains(m))
+        .collect();
     how.sort_unstable();
     how.dedup();
     let f = Failure::new(
@@ -271,7 +276,12 @@ fn note(r: &mut Report, cfg: &Config, f: Failure, c: &Case, index: u64) -> Optio
 fn keep(sh: &Shared, c: &Case, f: &Failure) -> Option<PathBuf> {
     let dir = sh.cfg.save.as_ref()?;
     let sig = f.signature();
-    let small = match sh.cfg.minimise {
+    // A slow input is slow to shrink, and is found again and again.
+    let budget = match f.kind {
+        FailureKind::Slow => sh.cfg.minimise.map(|b| b / 3),
+        _ => sh.cfg.minimise,
+    };
+    let small = match budget {
         Some(budget) => shrink::minimise(c, budget, &|x| {
             judge(sh.h, x, sh.cfg.timing.as_ref())
                 .1
