@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release --example fuzz -- --seconds 600 [--inputs N] [--seed S] [--jobs J]
 //!     [--target page|robots] [--no-shared] [--no-minimise] [--out DIR] [--ci-scale] [--hang SECS]
+//! cargo run --release --example fuzz -- --replay FILE…   (verdict and time of each)
 //! ```
 //!
 //! Reads the corpus once (the fixtures and `../shared/bench`), measures what
@@ -60,8 +61,12 @@ fn main() {
         corpus.pages.iter().map(Vec::len).sum::<usize>() as f64 / 1e6,
         corpus.robots.len()
     );
-    let known = known_signatures(&h, &root);
     let timing = TimeModel::calibrate(&h, &corpus);
+    if let Some(i) = args.iter().position(|a| a == "--replay") {
+        replay(&h, &timing, &args[i + 1..]);
+        return;
+    }
+    let known = known_signatures(&h, &root);
     eprintln!(
         "fuzz: seeds take {:.0} ns/byte (p90), {:.2} ms fixed (p10): a 100 KB page may take {:.0} ms",
         timing.ns_per_byte,
@@ -91,6 +96,41 @@ fn main() {
     let report = run::run(&h, &corpus, &cfg);
     print(&report, cfg.seed);
     std::process::exit(if report.failed > 0 { 1 } else { 0 });
+}
+
+/// `--replay FILE…`: each file as a page (`.txt`: as a robots.txt), its
+/// verdict, time and the time its size allows.
+fn replay(h: &Harness, timing: &TimeModel, files: &[String]) {
+    for f in files {
+        let path = std::path::Path::new(f);
+        let Some(bytes) = corpus::read(path) else {
+            eprintln!("fuzz: {f}: cannot read");
+            continue;
+        };
+        let target = if f.ends_with(".txt") {
+            Target::Robots
+        } else {
+            Target::Page
+        };
+        let case = parkcrawl::fuzz::Case {
+            target,
+            bytes,
+            content_type: None,
+            url: None,
+            how: vec![],
+        };
+        let best = (0..3)
+            .map(|_| h.run(&case))
+            .min_by_key(|o| o.elapsed)
+            .expect("three runs");
+        println!(
+            "{f}: {} bytes, {:.2} ms (limit {:.2} ms): {:?}",
+            case.bytes.len(),
+            best.elapsed.as_secs_f64() * 1e3,
+            timing.limit(case.bytes.len()).as_secs_f64() * 1e3,
+            best.verdict
+        );
+    }
 }
 
 /// The signatures of the failures the reproducers still show: not new.
