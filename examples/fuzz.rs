@@ -98,26 +98,19 @@ fn main() {
     std::process::exit(if report.failed > 0 { 1 } else { 0 });
 }
 
-/// `--replay FILE…`: each file as a page (`.txt`: as a robots.txt), its
-/// verdict, time and the time its size allows.
+/// `--replay FILE…`: each file as a page (`.txt`: as a robots.txt), with
+/// its `.meta` if any; its verdict, time and the time its size allows.
 fn replay(h: &Harness, timing: &TimeModel, files: &[String]) {
     for f in files {
         let path = std::path::Path::new(f);
-        let Some(bytes) = corpus::read(path) else {
-            eprintln!("fuzz: {f}: cannot read");
-            continue;
-        };
         let target = if f.ends_with(".txt") {
             Target::Robots
         } else {
             Target::Page
         };
-        let case = parkcrawl::fuzz::Case {
-            target,
-            bytes,
-            content_type: None,
-            url: None,
-            how: vec![],
+        let Some(case) = corpus::reproducer(path, target) else {
+            eprintln!("fuzz: {f}: cannot read");
+            continue;
         };
         let best = (0..3)
             .map(|_| h.run(&case))

@@ -116,24 +116,30 @@ pub fn reproducers(root: &Path) -> Vec<(PathBuf, Case)> {
             if path.extension().is_none_or(|e| e != target.ext()) {
                 continue;
             }
-            let Some(bytes) = read(&path) else { continue };
-            let meta = std::fs::read_to_string(path.with_extension("meta")).unwrap_or_default();
-            let field = |key: &str| {
-                meta.lines()
-                    .find_map(|l| l.strip_prefix(key))
-                    .map(|v| v.trim().to_string())
-            };
-            let case = Case {
-                target,
-                bytes,
-                content_type: field("content-type:"),
-                url: field("url:"),
-                how: vec!["reproducer"],
-            };
-            out.push((path, case));
+            if let Some(case) = reproducer(&path, target) {
+                out.push((path, case));
+            }
         }
     }
     out
+}
+
+/// One reproducer file as a case, with its `.meta` beside it if any.
+pub fn reproducer(path: &Path, target: Target) -> Option<Case> {
+    let bytes = read(path)?;
+    let meta = std::fs::read_to_string(path.with_extension("meta")).unwrap_or_default();
+    let field = |key: &str| {
+        meta.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().to_string())
+    };
+    Some(Case {
+        target,
+        bytes,
+        content_type: field("content-type:"),
+        url: field("url:"),
+        how: vec!["reproducer"],
+    })
 }
 
 fn synthetic_robots() -> Vec<Vec<u8>> {
