@@ -3,7 +3,8 @@
 //! peak memory of a process that cleans it once. Quadratic paths show as a
 //! time ratio far above 1; a blow-up as a peak far above the input.
 //!
-//! Run: `cargo bench --bench hostile` (add `-- --seconds N` per measurement).
+//! Run: `cargo bench --bench hostile` (add `-- --seconds N` per measurement,
+//! `-- --only TEXT` for the pages whose name holds TEXT).
 //! The memory column comes from a child process per page (this binary again,
 //! with `--rss NAME`), which reports its own peak RSS (`VmHWM`, Linux).
 
@@ -45,6 +46,33 @@ fn cases() -> Vec<(&'static str, String)> {
         (
             "1 MB unclosed comment",
             wrap(format!("<!-- {}", "x".repeat(1 << 20))),
+        ),
+        ("<div> x1,000 with text", wrap("<div>段落文字，".repeat(1_000))),
+        (
+            "5 MB line of text",
+            wrap(format!("<p>{}</p>", "园区招商2019年3月5日".repeat(200_000))),
+        ),
+        ("5 MB <title>", format!("<title>{}</title><p>x</p>", "标题".repeat(800_000))),
+        (
+            "50,000 links in a list",
+            wrap(
+                (0..50_000)
+                    .map(|i| format!("<li><a href=\"/n/{i}.html\">新闻{i}</a></li>"))
+                    .collect(),
+            ),
+        ),
+        ("100,000 <br>", wrap("文字<br>".repeat(100_000))),
+        ("20,000 headings", wrap("<h2>标题</h2><p>文</p>".repeat(20_000))),
+        (
+            "10,000 images",
+            wrap("<img src=\"2.jpg\" alt=\"微信图片_2022.jpg\"><p>更多资讯请关注网址:http://x.cn</p>".repeat(10_000)),
+        ),
+        (
+            "1 MB JSON-LD",
+            format!(
+                "<script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\"headline\":\"{}\"}}</script><p>x</p>",
+                "标".repeat(350_000)
+            ),
         ),
         (
             "100,000 entities",
@@ -145,7 +173,11 @@ fn main() {
         "{:<26} {:>9} {:>10} {:>10} {:>7} {:>10} {:>10}",
         "page", "size", "hostile", "ordinary", "time×", "+peak MiB", "ordinary"
     );
+    let only = args.iter().skip_while(|a| *a != "--only").nth(1);
     for (name, html) in &cases {
+        if only.is_some_and(|o| !name.contains(o.as_str())) {
+            continue;
+        }
         let normal = ordinary(html.len());
         let t = per_page(seconds, &rules, html);
         let o = per_page(seconds, &rules, &normal);

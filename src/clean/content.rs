@@ -55,6 +55,37 @@ impl Content {
         }
     }
 
+    /// [`Content::holds`] for each of `nodes`, remembering every ancestor's
+    /// answer on the way up: each node of the page is climbed past once, so
+    /// the cost is the page's size, not its lines times its depth (1,000
+    /// lines nested 1,000 deep made that a million steps).
+    pub fn holds_each(&self, html: &Html, nodes: impl Iterator<Item = NodeId>) -> Vec<bool> {
+        let mut known: rustc_hash::FxHashMap<NodeId, bool> = Default::default();
+        let mut path = Vec::new();
+        nodes
+            .map(|node| {
+                path.clear();
+                let mut cur = html.tree.get(node);
+                let answer = loop {
+                    let Some(n) = cur else { break false };
+                    if let Some(&a) = known.get(&n.id()) {
+                        break a;
+                    }
+                    if self.pruned.contains(&n.id()) {
+                        break false;
+                    }
+                    if self.roots.contains(&n.id()) {
+                        break true;
+                    }
+                    path.push(n.id());
+                    cur = n.parent();
+                };
+                known.extend(path.iter().map(|&id| (id, answer)));
+                answer
+            })
+            .collect()
+    }
+
     /// Is `node` part of the content: under a root, not in a pruned subtree?
     pub fn holds(&self, html: &Html, node: NodeId) -> bool {
         let mut cur = html.tree.get(node);
@@ -539,4 +570,36 @@ fn html_name<'a>(root: ElementRef<'a>, id: NodeId) -> Option<&'a str> {
         .get(id)
         .and_then(ElementRef::wrap)
         .map(|e| e.value().name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_each_answers_as_holds_does() {
+        let page = format!(
+            "<div id=a><p>x</p><div id=b><p>y</p>{}</div><p>z</p></div><p id=c>w</p>",
+            "<div><span>deep</span>".repeat(300)
+        );
+        let html = Html::parse_document(&page);
+        let by_id = |id: &str| {
+            html.tree
+                .nodes()
+                .find(|n| n.value().as_element().and_then(|e| e.id()) == Some(id))
+                .unwrap()
+                .id()
+        };
+        let mut pruned = NodeSet::default();
+        pruned.insert(by_id("b"));
+        let content = Content {
+            top: None,
+            roots: vec![by_id("a")],
+            pruned,
+        };
+        let all: Vec<NodeId> = html.tree.nodes().map(|n| n.id()).collect();
+        let one_by_one: Vec<bool> = all.iter().map(|&n| content.holds(&html, n)).collect();
+        assert_eq!(content.holds_each(&html, all.iter().copied()), one_by_one);
+        assert!(one_by_one.iter().any(|&h| h) && one_by_one.iter().any(|&h| !h));
+    }
 }

@@ -213,7 +213,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
 
     // Linearize the whole body once; content is the part `found` holds.
     let units = linear::linearize(body, &skip, found.roots.last().copied());
-    let in_content: Vec<bool> = units.iter().map(|u| found.holds(&html, u.node())).collect();
+    let in_content = found.holds_each(&html, units.iter().map(|u| u.node()));
 
     // The header line: among the lines after the headline and before the
     // content (or its first lines), those that read as a header.

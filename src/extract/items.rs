@@ -3,6 +3,7 @@
 use crate::clean::dom::NodeSet;
 
 use ego_tree::NodeId;
+use ego_tree::iter::Edge;
 use jiff::tz::TimeZone;
 use scraper::{ElementRef, Html, Selector};
 use serde::{Deserialize, Serialize};
@@ -62,11 +63,30 @@ pub fn detect(
     min: usize,
 ) -> (Vec<Item>, Vec<NodeId>) {
     let mut best: Option<(usize, ElementRef)> = None;
-    for el in scope.descendants().filter_map(ElementRef::wrap) {
-        if !matches!(
-            el.value().name(),
-            "ul" | "ol" | "div" | "tbody" | "table" | "dl"
-        ) || within(html, el.id(), dropped)
+    // Dropped subtrees are told by the walk itself (how many are open),
+    // not by climbing from every element: that was depth × size.
+    let mut in_dropped = usize::from(within(html, scope.id(), dropped));
+    for edge in scope.traverse() {
+        let el = match edge {
+            Edge::Open(n) => match ElementRef::wrap(n) {
+                Some(el) => el,
+                None => continue,
+            },
+            Edge::Close(n) => {
+                if dropped.contains(&n.id()) && n.id() != scope.id() {
+                    in_dropped -= 1;
+                }
+                continue;
+            }
+        };
+        if dropped.contains(&el.id()) && el.id() != scope.id() {
+            in_dropped += 1;
+        }
+        if in_dropped > 0
+            || !matches!(
+                el.value().name(),
+                "ul" | "ol" | "div" | "tbody" | "table" | "dl"
+            )
         {
             continue;
         }
@@ -93,6 +113,9 @@ pub fn detect(
 /// stands as a line of its own (a summary follows in another block) or is a
 /// good part of the entry's text. A paragraph with a link inside is no entry.
 fn is_entry(el: ElementRef, dropped: &NodeSet) -> bool {
+    if !small(el) {
+        return false;
+    }
     let Some(a) = el.select(&A).find(|a| !dropped.contains(&a.id())) else {
         return false;
     };
@@ -122,6 +145,16 @@ fn is_entry(el: ElementRef, dropped: &NodeSet) -> bool {
         cur = b.parent().and_then(ElementRef::wrap);
     }
     false
+}
+
+/// Elements an entry may hold at most. Real entries (a date, a link, a
+/// summary, a thumbnail) hold a few dozen; the bound keeps the test of
+/// every child of every container proportional to the page, where a test
+/// of whole subtrees would be depth × size on deeply nested markup.
+const MAX_ENTRY_NODES: usize = 256;
+
+fn small(el: ElementRef) -> bool {
+    el.descendants().nth(MAX_ENTRY_NODES).is_none()
 }
 
 fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Option<Item> {

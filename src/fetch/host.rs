@@ -44,7 +44,9 @@ pub struct Backoff {
     /// Consecutive transient failures after which the host is given up for
     /// the rest of the run (its remaining pages fail at once).
     pub give_up_after: u32,
-    /// A `Retry-After` longer than this gives the host up too.
+    /// The longest pause a server may ask for: a `Retry-After` longer than
+    /// this gives the host up at once (its queued pages then fail at once),
+    /// rather than holding the crawl for it.
     pub max_retry_after: Duration,
 }
 
@@ -76,6 +78,9 @@ pub struct Host {
     /// host waits for the verdict.
     pub(super) robots: tokio::sync::Mutex<Option<RobotsEntry>>,
     backoff: Backoff,
+    /// Wakes the requests waiting in [`Host::turn`] when the host is given
+    /// up, so that they fail now instead of waiting out a pause.
+    gave_up: tokio::sync::Notify,
 }
 
 struct State {
@@ -96,13 +101,27 @@ fn limiter(period: Duration) -> Option<Limiter> {
     Quota::with_period(period).map(|q| RateLimiter::direct_with_clock(q, TokioClock))
 }
 
+/// The longest request period: a rate below one request a day is taken as
+/// one a day (and cannot overflow the clock).
+const MAX_PERIOD: Duration = Duration::from_secs(24 * 3600);
+
 /// The request period for `rate` requests per second (0: unlimited).
 pub fn period_of(rate: f64) -> Duration {
     if rate > 0.0 && rate.is_finite() {
-        Duration::from_secs_f64(1.0 / rate)
+        Duration::try_from_secs_f64(1.0 / rate)
+            .unwrap_or(MAX_PERIOD)
+            .min(MAX_PERIOD)
     } else {
         Duration::ZERO
     }
+}
+
+/// `now + d`, saturating instead of panicking: durations that reach the
+/// clock may come from a server (`Retry-After: 18446744073709551615`).
+fn later(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(MAX_PERIOD))
+        .unwrap_or(now)
 }
 
 impl Host {
@@ -121,6 +140,7 @@ impl Host {
             }),
             robots: tokio::sync::Mutex::new(None),
             backoff,
+            gave_up: tokio::sync::Notify::new(),
         }
     }
 
@@ -142,6 +162,9 @@ impl Host {
             _ = cancel.cancelled() => return None,
         };
         loop {
+            // Made before the state is read: a give-up between the two
+            // still wakes it.
+            let gave_up = self.gave_up.notified();
             let ready = {
                 let st = self.state.lock().expect("host state");
                 st.paused_until.map_or(st.ready_at, |p| p.max(st.ready_at))
@@ -149,6 +172,9 @@ impl Host {
             if ready > Instant::now() {
                 tokio::select! {
                     _ = tokio::time::sleep_until(ready) => {}
+                    // Given up: no pause any more; the caller finds the
+                    // host given up once its turn comes, and fails.
+                    _ = gave_up => {}
                     _ = cancel.cancelled() => return None,
                 }
             }
@@ -156,6 +182,7 @@ impl Host {
                 s = slots.clone().acquire_owned() => s.ok()?,
                 _ = cancel.cancelled() => return None,
             };
+            let gave_up = self.gave_up.notified();
             let wake = {
                 let mut st = self.state.lock().expect("host state");
                 let now = Instant::now();
@@ -165,11 +192,11 @@ impl Host {
                         let verdict = st.limiter.as_ref().map_or(Ok(()), |l| l.check());
                         match verdict {
                             Ok(()) => {
-                                st.ready_at = now + st.period;
+                                st.ready_at = later(now, st.period);
                                 None
                             }
                             Err(not_until) => {
-                                let t = now + not_until.wait_time_from(TokioClock.now());
+                                let t = later(now, not_until.wait_time_from(TokioClock.now()));
                                 st.ready_at = st.ready_at.max(t);
                                 Some(t)
                             }
@@ -183,6 +210,7 @@ impl Host {
                     drop(slot);
                     tokio::select! {
                         _ = tokio::time::sleep_until(t) => {}
+                        _ = gave_up => {}
                         _ = cancel.cancelled() => return None,
                     }
                 }
@@ -202,7 +230,7 @@ impl Host {
         if let Some(l) = &st.limiter {
             let _ = l.check();
         }
-        st.ready_at = Instant::now() + period;
+        st.ready_at = later(Instant::now(), period);
     }
 
     /// The server answered (any status that is not a transient failure).
@@ -211,28 +239,39 @@ impl Host {
     }
 
     /// A transient failure: pause the whole host for the backoff (or the
-    /// server's `Retry-After`, if longer). Returns whether the host is now
-    /// given up.
+    /// server's `Retry-After`, if longer), or give it up: after
+    /// `give_up_after` failures in a row, or at once for a `Retry-After`
+    /// over `max_retry_after`. A given-up host is not paused: nothing more
+    /// is sent to it, and its queued pages are to fail now, not after the
+    /// pause. Returns whether the host is now given up.
     pub fn failure(&self, retry_after: Option<Duration>) -> bool {
         let mut st = self.state.lock().expect("host state");
-        st.failures += 1;
+        st.failures = st.failures.saturating_add(1);
         let n = st.failures;
         let b = self.backoff;
-        let full = b.base.saturating_mul(1u32 << (n - 1).min(20)).min(b.max);
-        let jittered = full / 2 + full.mul_f64(rand::random_range(0.0..0.5));
-        let pause = jittered.max(retry_after.unwrap_or_default());
-        let now = Instant::now();
-        st.paused_until = Some(st.paused_until.map_or(now + pause, |p| p.max(now + pause)));
-        st.ready_at = st.ready_at.max(now + pause);
-        if retry_after.is_some_and(|r| r > b.max_retry_after) {
+        if let Some(r) = retry_after.filter(|r| *r > b.max_retry_after) {
             st.given_up = Some(format!(
-                "asked to wait {} s (Retry-After)",
-                retry_after.unwrap_or_default().as_secs()
+                "asked to wait {} s (Retry-After), more than the {} s a host may pause",
+                r.as_secs(),
+                b.max_retry_after.as_secs()
             ));
         } else if n >= b.give_up_after {
             st.given_up = Some(format!("{n} consecutive failures"));
         }
-        st.given_up.is_some()
+        let now = Instant::now();
+        if st.given_up.is_some() {
+            st.paused_until = None;
+            st.ready_at = now;
+            drop(st);
+            self.gave_up.notify_waiters();
+            return true;
+        }
+        let full = b.base.saturating_mul(1u32 << (n - 1).min(20)).min(b.max);
+        let jittered = full / 2 + full.mul_f64(rand::random_range(0.0..0.5));
+        let until = later(now, jittered.max(retry_after.unwrap_or_default()));
+        st.paused_until = Some(st.paused_until.map_or(until, |p| p.max(until)));
+        st.ready_at = st.ready_at.max(until);
+        false
     }
 
     pub fn given_up(&self) -> Option<String> {
@@ -396,6 +435,52 @@ mod tests {
         assert_eq!(h.given_up().unwrap(), "8 consecutive failures");
         let h = host(1.0);
         assert!(h.failure(Some(Duration::from_secs(3600))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_past_the_limit_gives_up_at_once_without_a_pause() {
+        for secs in [601, 315_360_000, u64::MAX] {
+            let h = host(1.0);
+            let t0 = Instant::now();
+            assert!(h.failure(Some(Duration::from_secs(secs))));
+            let why = h.given_up().unwrap();
+            assert!(why.contains(&format!("asked to wait {secs} s")), "{why}");
+            assert!(h.ready_at() <= Instant::now());
+            drop(h.turn(&slots(), &CancellationToken::new()).await);
+            assert_eq!(t0.elapsed(), Duration::ZERO, "{secs}");
+        }
+        // Up to the limit, it is waited for.
+        let h = host(1.0);
+        assert!(!h.failure(Some(Duration::from_secs(600))));
+        let t0 = Instant::now();
+        drop(h.turn(&slots(), &CancellationToken::new()).await);
+        assert_eq!(t0.elapsed().as_secs(), 600);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn giving_up_wakes_a_request_waiting_out_a_pause() {
+        let h = host(0.0);
+        assert!(!h.failure(Some(Duration::from_secs(600))));
+        let t0 = Instant::now();
+        let h2 = h.clone();
+        let waiter =
+            tokio::spawn(
+                async move { h2.turn(&slots(), &CancellationToken::new()).await.is_some() },
+            );
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(!waiter.is_finished());
+        assert!(h.failure(Some(Duration::from_secs(3600))));
+        assert!(waiter.await.unwrap());
+        assert_eq!(t0.elapsed().as_secs(), 5);
+    }
+
+    #[test]
+    fn absurd_rates_do_not_overflow_the_clock() {
+        assert_eq!(period_of(1e-300), MAX_PERIOD);
+        assert_eq!(period_of(0.5), Duration::from_secs(2));
+        assert_eq!(period_of(f64::NAN), Duration::ZERO);
+        let now = Instant::now();
+        assert!(later(now, Duration::MAX) >= now);
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,12 +8,16 @@
 //! 1. the host is not given up; its address is allowed (safety);
 //! 2. robots.txt allows the path (fetched first if not yet known);
 //! 3. the host's turn: connection permit, pause, rate-limiter cell;
-//! 4. the request; a transient failure (connect, timeout, 408, 429, 5xx)
-//!    pauses the host (backoff with jitter, or `Retry-After`) and goes back
-//!    to 3, up to `retries` times;
+//! 4. the request; a transient failure (connect, timeout, truncated reply,
+//!    408, 429, 5xx; [`error`] classifies) pauses the host (backoff with
+//!    jitter, or `Retry-After`) and goes back to 3, up to `retries` times;
+//!    a `Retry-After` past the longest pause, or too many failures in a
+//!    row, gives the host up instead ([`host`]);
 //! 5. a redirect: loop and limit checks, the caller's scope check, next hop;
 //! 6. the Content-Type is checked before the body is read; the body is
-//!    streamed and abandoned past `max_body` bytes (after decompression).
+//!    streamed and abandoned past `max_body` bytes (after decompression);
+//!    a robots.txt or sitemap is cut there instead, and read as far as it
+//!    goes.
 
 pub mod error;
 pub mod host;
@@ -47,6 +51,13 @@ pub const DEFAULT_USER_AGENT: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (+https://github.com/parkcrawl/parkcrawl)"
 );
+
+/// The longest URL fetched or followed, in bytes. RFC 9110 (4.1) asks
+/// senders and recipients to support at least 8,000 octets; common servers
+/// refuse longer request lines (Apache at 8,190 bytes, nginx past its 8 KiB
+/// buffers) and the HTTP stack cannot build a request for a URI of 64 KiB.
+/// A longer URL is a permanent error of that URL alone, never of its host.
+pub const MAX_URL_LEN: usize = 8_000;
 
 /// How long robots.txt answers are kept.
 const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -264,6 +275,16 @@ impl Fetcher {
         let mut url = without_fragment(url);
         let mut chain = vec![url.clone()];
         loop {
+            if url.as_str().len() > MAX_URL_LEN {
+                return Err(FetchError::new(
+                    ErrorKind::BadUrl,
+                    &url,
+                    format!(
+                        "URL of {} bytes, longer than {MAX_URL_LEN}",
+                        url.as_str().len()
+                    ),
+                ));
+            }
             let host = self.hosts.get(&url);
             self.admit(&host, &url, want, cancel).await?;
             match self.get(&host, &url, want, validators, cancel).await? {
@@ -428,14 +449,21 @@ impl Fetcher {
             let result = self.once(url, want, validators).await;
             drop(permits);
             match result {
-                Err(e) if e.is_transient() => {
-                    let given_up = host.failure(e.retry_after);
-                    if attempt >= self.cfg.retries || given_up {
+                Err(mut e) if e.is_transient() => {
+                    if host.failure(e.retry_after) {
+                        let why = host.given_up().unwrap_or_default();
+                        e.message = format!("{}; host given up: {why}", e.message);
+                        return Err(e);
+                    }
+                    if attempt >= self.cfg.retries {
                         return Err(e);
                     }
                     attempt += 1;
                     tracing::debug!(url = %url, error = %e, attempt, "retrying");
                 }
+                // A URL no request could be made of says nothing of its
+                // host: neither a failure nor a success of it.
+                Err(e) if e.kind == ErrorKind::BadUrl => return Err(e),
                 other => {
                     host.success();
                     return other;
@@ -453,6 +481,8 @@ impl Fetcher {
     ) -> Result<Step, FetchError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         tracing::trace!(url = %url, "GET");
+        // Tests make a request panic here: the crawl's task isolation.
+        fail::fail_point!("fetch");
         let mut request_headers = vec![
             ("Host".into(), url.host_str().unwrap_or("").to_string()),
             ("User-Agent".into(), self.cfg.user_agent.clone()),
@@ -480,10 +510,7 @@ impl Fetcher {
                 request_headers.push((title.to_string(), v.clone()));
             }
         }
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| FetchError::from_reqwest(url, &e))?;
+        let mut resp = req.send().await.map_err(|e| self.send_error(url, &e))?;
         let status = resp.status().as_u16();
         let reason = resp.status().canonical_reason().unwrap_or("").to_string();
         let ip = resp.remote_addr().map(|a| a.ip().to_string());
@@ -564,24 +591,23 @@ impl Fetcher {
                 format!("body larger than {max} bytes ({n}; see --max-body)"),
             )
         };
+        // Robots.txt (RFC 9309) and sitemaps are read up to the limit and
+        // parsed as far as they go: a list cut short still lists pages.
+        let truncate = matches!(want, Want::Robots | Want::Sitemap);
         // Content-Length is the compressed size when there is an encoding; it
         // still refuses honest giants without reading a byte.
-        if want != Want::Robots
+        if !truncate
             && let Some(n) = resp.content_length()
             && n > max
         {
             return Err(too_large(&format!("Content-Length {n}")));
         }
         let mut body: Vec<u8> = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| FetchError::from_reqwest(url, &e))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.body_error(url, &e))? {
             if (body.len() + chunk.len()) as u64 > max {
-                if want == Want::Robots {
-                    // RFC 9309: parse what fits, ignore the rest.
+                if truncate {
                     body.extend_from_slice(&chunk[..max as usize - body.len()]);
+                    tracing::debug!(url = %url, max, "body cut at the limit");
                     break;
                 }
                 return Err(too_large("stopped reading"));
@@ -601,6 +627,44 @@ impl Fetcher {
             reason,
             ip,
         })))
+    }
+}
+
+impl Fetcher {
+    /// A request that got no response head; a timeout says which limit.
+    fn send_error(&self, url: &Url, e: &reqwest::Error) -> FetchError {
+        let mut err = FetchError::from_reqwest(url, e);
+        if err.kind == ErrorKind::Timeout {
+            let (what, limit, flag) = if e.is_connect() {
+                (
+                    "no connection",
+                    self.cfg.connect_timeout,
+                    "--connect-timeout",
+                )
+            } else {
+                ("no reply", self.cfg.timeout, "--timeout")
+            };
+            err.message = format!(
+                "{what} within {:.1} s (see {flag}): {}",
+                limit.as_secs_f64(),
+                err.message
+            );
+        }
+        err
+    }
+
+    /// A body that could not be read whole; a timeout here is a body that
+    /// drips or stalls past the request's time limit.
+    fn body_error(&self, url: &Url, e: &reqwest::Error) -> FetchError {
+        let mut err = FetchError::from_body(url, e);
+        if err.kind == ErrorKind::Timeout {
+            err.message = format!(
+                "body not complete within {:.1} s (see --timeout): {}",
+                self.cfg.timeout.as_secs_f64(),
+                err.message
+            );
+        }
+        err
     }
 }
 
@@ -625,11 +689,14 @@ pub fn is_html(content_type: &str) -> bool {
     matches!(essence.as_str(), "text/html" | "application/xhtml+xml" | "")
 }
 
-/// `Retry-After`: delay-seconds or an HTTP-date.
+/// `Retry-After`: delay-seconds or an HTTP-date. Anything else (a negative
+/// number, a fraction, junk) is `None`: as if absent, so the host gets the
+/// default backoff. Any length parses; the host decides what is too long.
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        // More seconds than a u64 holds is still a (very) long wait.
+        return Some(v.parse().map_or(Duration::MAX, Duration::from_secs));
     }
     let at = httpdate::parse_http_date(v).ok()?;
     Some(
@@ -660,6 +727,19 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-5"), None);
+        assert_eq!(parse_retry_after("1.5"), None);
+        assert_eq!(
+            parse_retry_after("18446744073709551615"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999"),
+            Some(Duration::MAX)
+        );
+        assert_eq!(parse_retry_after("+5"), None);
+        let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT").unwrap();
+        assert!(far > Duration::from_secs(7000 * 365 * 86_400), "{far:?}");
         assert!(is_html("text/html; charset=GBK"));
         assert!(is_html("Application/XHTML+XML"));
         assert!(!is_html("application/pdf"));

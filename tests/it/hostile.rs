@@ -462,7 +462,7 @@ fn an_injected_panic_in_a_crawl_fails_that_page_only() {
     assert!(
         run.stderr
             .lines()
-            .any(|l| l == format!("parkcrawl: {lost}: failed: {message}")),
+            .any(|l| l == format!("parkcrawl: {lost}: failed (internal): {message}")),
         "{}",
         run.stderr
     );

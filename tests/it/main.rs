@@ -6,6 +6,8 @@ mod crawl;
 mod fuzz;
 mod guard;
 mod hostile;
+mod hostile_crawl;
+mod hostile_fetch;
 mod repeated;
 mod robots;
 mod state;
