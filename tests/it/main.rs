@@ -3,6 +3,7 @@
 
 mod clean;
 mod crawl;
+mod fuzz;
 mod guard;
 mod hostile;
 mod hostile_crawl;
