@@ -63,6 +63,10 @@ fn cases() -> Vec<(&'static str, String)> {
             ),
         ),
         ("100,000 <br>", wrap("文字<br>".repeat(100_000))),
+        (
+            "link divs nested 1,000 deep x20",
+            wrap(format!("{}{}", "<div><a href=/x>链接</a>".repeat(1_000), "</div>".repeat(1_000)).repeat(20)),
+        ),
         ("20,000 headings", wrap("<h2>标题</h2><p>文</p>".repeat(20_000))),
         (
             "10,000 images",

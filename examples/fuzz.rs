@@ -4,6 +4,7 @@
 //! cargo run --release --example fuzz -- --seconds 600 [--inputs N] [--seed S] [--jobs J]
 //!     [--target page|robots] [--no-shared] [--no-minimise] [--out DIR] [--ci-scale] [--hang SECS]
 //! cargo run --release --example fuzz -- --replay FILE…   (verdict and time of each)
+//! cargo run --release --example fuzz -- --seed S --emit INDEX FILE   (one input, as generated)
 //! ```
 //!
 //! Reads the corpus once (the fixtures and `../shared/bench`), measures what
@@ -93,6 +94,26 @@ fn main() {
         progress: Some(Duration::from_secs(10)),
         hang: Some(Duration::from_secs(num("--hang").unwrap_or(120.0) as u64)),
     };
+    if let Some(i) = args.iter().position(|a| a == "--emit") {
+        // Input INDEX of this seed and scale, written as it is (unminimised),
+        // to study one input a long run named.
+        let (Some(index), Some(file)) = (args.get(i + 1), args.get(i + 2)) else {
+            eprintln!("fuzz: --emit INDEX FILE");
+            std::process::exit(2)
+        };
+        let index: u64 = index.parse().unwrap_or_else(|_| {
+            eprintln!("fuzz: --emit {index}: not an index");
+            std::process::exit(2)
+        });
+        let case = run::case(&corpus, &cfg, index);
+        std::fs::write(file, &case.bytes).expect("write the input");
+        eprintln!(
+            "fuzz: input {index} of seed {}: {} bytes to {file}",
+            cfg.seed,
+            case.bytes.len()
+        );
+        return;
+    }
     let report = run::run(&h, &corpus, &cfg);
     print(&report, cfg.seed);
     std::process::exit(if report.failed > 0 { 1 } else { 0 });
