@@ -32,6 +32,24 @@ pub fn title_matches(truth: &str, predicted: &str) -> bool {
     !t.is_empty() && t == nfkc_compact(predicted)
 }
 
+/// Titles equal after whitespace squashing, or equal but for a trailing part
+/// after a separator (`Headline | Site`, `Headline - Section`) on either
+/// side: Readability's `title` often keeps the site's suffix where a record's
+/// title is the headline alone, and the suffix is not what is being judged.
+pub fn title_matches_but_suffix(truth: &str, predicted: &str) -> bool {
+    let (t, p) = (squash_ws(truth), squash_ws(predicted));
+    if t.is_empty() || p.is_empty() {
+        return false;
+    }
+    let suffixed = |long: &str, short: &str| {
+        long.strip_prefix(short).is_some_and(|rest| {
+            let rest = rest.trim_start();
+            rest.starts_with(['|', '-', '–', '—', '_', '·', ':', '«', '»'])
+        })
+    };
+    t == p || suffixed(&t, &p) || suffixed(&p, &t)
+}
+
 /// Names (author, byline, source) equal or one containing the other, after
 /// NFKC, whitespace removal and lower-casing; both must be non-empty.
 pub fn name_matches(truth: &str, predicted: &str) -> bool {
@@ -238,6 +256,25 @@ mod tests {
             "姚明对周琦说了啥_网易体育"
         ));
         assert!(!title_matches("", ""));
+    }
+
+    #[test]
+    fn titles_match_but_for_a_site_suffix_after_a_separator() {
+        assert!(title_matches_but_suffix(
+            "How to Build a Terrarium | eHow",
+            "How to  Build a Terrarium"
+        ));
+        assert!(title_matches_but_suffix(
+            "On Events",
+            "On Events - Bradley M. Kuhn"
+        ));
+        assert!(title_matches_but_suffix("A title", "A title"));
+        // A longer headline is not a suffix: no separator.
+        assert!(!title_matches_but_suffix(
+            "How we designed ATF",
+            "How we designed"
+        ));
+        assert!(!title_matches_but_suffix("", ""));
     }
 
     #[test]
