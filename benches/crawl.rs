@@ -9,6 +9,12 @@
 //!
 //! `BENCH_HM=20x40` runs only the throttled crawl with H × M of your choice;
 //! `BENCH_GAPS=1` prints the request intervals of the first hosts.
+//!
+//!     cargo bench --bench crawl -- links   # links per page: time must grow linearly
+//!
+//! `links` crawls a 200-page site whose every page carries L distinct links
+//! (L = 10,000, 20,000, 40,000), all in scope, with `--max-pages 200`:
+//! the time per link should stay flat as L grows.
 
 #[path = "../tests/it/support/server.rs"]
 mod server;
@@ -133,7 +139,54 @@ fn crawl(hosts: usize, pages: usize, rate: &str, concurrency: usize, latency: Du
     }
 }
 
+/// A 200-page site: page k (`/p?k`) carries `links` distinct in-scope links
+/// `/p?0` … `/p?{links-1}` (the first 200 exist), in a list like a portal's
+/// archive page.
+fn wide_site(links: usize) -> impl Fn(&Hit) -> Reply + Send + Sync + 'static {
+    let list: String = (0..links)
+        .map(|i| format!("<li><a href=\"/p?{i}\">第{i}篇</a></li>"))
+        .collect();
+    let body = std::sync::Arc::new(format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>归档</title></head>\
+         <body><h1>归档</h1><p>园区新闻与招商政策的正文段落, 足够长以便被当作正文。</p>\
+         <ul>{list}</ul></body></html>"
+    ));
+    move |hit: &Hit| {
+        if hit.path == "/robots.txt" {
+            return Reply::status(404);
+        }
+        Reply::html(body.as_bytes().to_vec())
+    }
+}
+
+/// Item 4 of issue 11: crawl time against links per page.
+fn links_scaling() {
+    println!("links per page: 200 pages, --rate 0, --max-pages 200");
+    for links in [10_000, 20_000, 40_000] {
+        let server = Server::start_with(2, wide_site(links));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_parkcrawl"));
+        cmd.args(["crawl", "http://wide.bench/p?0", "--rate", "0"])
+            .args(["--max-pages", "200", "-o", "/dev/null"])
+            .args(server.resolve(&["wide.bench"]));
+        let t0 = Instant::now();
+        let (out, peak_kb, cpu) = server::run_measured(cmd);
+        let wall = t0.elapsed().as_secs_f64();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "crawl failed: {stderr}");
+        let total = (200 * links) as f64;
+        println!(
+            "  {links:>6} links/page: {wall:.2} s wall, CPU {cpu:.1} s ({:.2} µs/link), peak RSS {:.1} MiB; {}",
+            1e6 * cpu / total,
+            peak_kb as f64 / 1024.0,
+            stderr.lines().last().unwrap_or("")
+        );
+    }
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "links") {
+        return links_scaling();
+    }
     let quick = std::env::args().any(|a| a == "quick");
     let latency = Duration::from_millis(20);
 

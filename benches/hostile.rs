@@ -5,8 +5,9 @@
 //!
 //! Run: `cargo bench --bench hostile` (add `-- --seconds N` per measurement,
 //! `-- --only TEXT` for the pages whose name holds TEXT).
-//! The memory column comes from a child process per page (this binary again,
-//! with `--rss NAME`), which reports its own peak RSS (`VmHWM`, Linux).
+//! The memory columns come from a child process per page (this binary again,
+//! with `--rss FILE`), which reports how far cleaning the page raised its
+//! peak RSS (`VmHWM`, Linux) above what it held with the page read.
 
 use std::time::{Duration, Instant};
 
@@ -137,9 +138,14 @@ fn peak_rss_kib() -> u64 {
 }
 
 /// Runs this binary on one page and reads back its peak RSS.
-fn child_rss(which: &str) -> u64 {
+/// Runs this binary on one page (handed over in a file, so that the child
+/// holds nothing but that page) and reads back its peak RSS growth.
+fn child_rss(html: &str) -> u64 {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), html).expect("write page");
     let out = std::process::Command::new(std::env::current_exe().expect("own path"))
-        .args(["--rss", which])
+        .arg("--rss")
+        .arg(file.path())
         .output()
         .expect("run self");
     String::from_utf8_lossy(&out.stdout)
@@ -151,13 +157,8 @@ fn child_rss(which: &str) -> u64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let rules = RuleSet::builtin().expect("built-in rules");
-    let cases = cases();
     if let Some(i) = args.iter().position(|a| a == "--rss") {
-        let which = &args[i + 1];
-        let html = match which.strip_prefix("ordinary:") {
-            Some(n) => ordinary(n.parse().expect("size")),
-            None => cases.iter().find(|c| c.0 == which).expect("case").1.clone(),
-        };
+        let html = std::fs::read_to_string(&args[i + 1]).expect("page file");
         let base = peak_rss_kib();
         clean_once(&rules, &html);
         println!("{}", peak_rss_kib().saturating_sub(base));
@@ -174,6 +175,7 @@ fn main() {
         "page", "size", "hostile", "ordinary", "time×", "+peak MiB", "ordinary"
     );
     let only = args.iter().skip_while(|a| *a != "--only").nth(1);
+    let cases = cases();
     for (name, html) in &cases {
         if only.is_some_and(|o| !name.contains(o.as_str())) {
             continue;
@@ -181,8 +183,8 @@ fn main() {
         let normal = ordinary(html.len());
         let t = per_page(seconds, &rules, html);
         let o = per_page(seconds, &rules, &normal);
-        let rss = child_rss(name) as f64 / 1024.0;
-        let orss = child_rss(&format!("ordinary:{}", html.len())) as f64 / 1024.0;
+        let rss = child_rss(html) as f64 / 1024.0;
+        let orss = child_rss(&normal) as f64 / 1024.0;
         println!(
             "{name:<26} {:>7.1}MB {:>8.2}ms {:>8.2}ms {:>6.2}× {rss:>10.1} {orss:>10.1}",
             html.len() as f64 / 1e6,

@@ -28,6 +28,7 @@
 //!   [`spill`]: the records between `clean`'s two passes;
 //! - [`isolate`]: a panic while one page is cleaned is that page's error;
 //! - [`eval`]: the extraction-quality metric the extract benchmark scores with;
+//! - `fuzz` (hidden): the fuzz harness the CI test and `examples/fuzz.rs` share;
 //! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
 
 pub mod bulk;
@@ -38,6 +39,8 @@ pub mod document;
 pub mod eval;
 pub mod extract;
 pub mod fetch;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod isolate;
 pub mod output;
 pub mod repeated;

@@ -12,12 +12,13 @@ use tracing_subscriber::EnvFilter;
 use url::Url;
 
 use super::{job, report};
+use crate::crawl::canon::shown;
 use crate::crawl::frontier::{Frontier, MemoryFrontier};
 use crate::crawl::report::{Progress, Summary};
 use crate::crawl::sink::Ledger;
 use crate::crawl::{CrawlConfig, Crawler, Stop, shutdown, sink};
 use crate::exit;
-use crate::fetch::{DEFAULT_USER_AGENT, FetchConfig, Fetcher, now_rfc3339};
+use crate::fetch::{DEFAULT_USER_AGENT, FetchConfig, Fetcher, MAX_URL_LEN, now_rfc3339};
 use crate::output::JsonlWriter;
 use crate::repeated::{RepeatedConfig, Stats};
 use crate::rules::RuleSet;
@@ -102,6 +103,10 @@ pub struct CrawlArgs {
     /// Do not read the sitemaps named in robots.txt.
     #[arg(long)]
     pub no_robots_sitemaps: bool,
+    /// Fetch at most N sitemaps per host in this run; sitemap indexes are
+    /// followed 3 levels deep [default: 100].
+    #[arg(long, value_name = "N")]
+    pub max_sitemaps: Option<usize>,
     /// Directory of extra site rules (`*.toml`); a rule with a built-in id replaces it.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
@@ -217,6 +222,10 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
     let rules =
         Arc::new(RuleSet::load(args.rules.as_deref()).map_err(|e| Refused::new("rules", e))?);
     let url = |s: &String| -> Result<Url, Refused> {
+        if s.len() > MAX_URL_LEN {
+            let msg = format!("URL of {} bytes, longer than {MAX_URL_LEN}", s.len());
+            return Err(Refused::new(shown(s), msg));
+        }
         let u = Url::parse(s).map_err(|e| Refused::new(s, e))?;
         if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
             return Err(Refused::new(s, "not an http(s) URL"));
@@ -314,6 +323,9 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
         max_tasks: (concurrency * 4).max(16),
         per_host: fetch.connections_per_host,
         robots_sitemaps: !args.no_robots_sitemaps,
+        max_sitemaps: args
+            .max_sitemaps
+            .unwrap_or(crate::crawl::sitemap::DEFAULT_MAX_PER_HOST),
         emit_all: args.emit == Some(Emit::All),
         ..CrawlConfig::default()
     };

@@ -66,6 +66,7 @@ pub fn merge(flags: CrawlArgs, file: CrawlArgs) -> CrawlArgs {
         allow_private: flags.allow_private || file.allow_private,
         resolve: list(flags.resolve, file.resolve),
         no_robots_sitemaps: flags.no_robots_sitemaps || file.no_robots_sitemaps,
+        max_sitemaps: flags.max_sitemaps.or(file.max_sitemaps),
         rules: flags.rules.or(file.rules),
         state: flags.state.or(file.state),
         recrawl_after: flags.recrawl_after.or(file.recrawl_after),

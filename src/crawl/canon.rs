@@ -2,11 +2,20 @@
 //! fragment goes, host case and default ports are normalised (by `url`),
 //! query parameters are sorted by name, tracking parameters (`utm_*` always,
 //! plus the site rule's `strip_params`) and an empty query are dropped.
+//! A URL longer than [`MAX_URL_LEN`] has no canonical form: it is not
+//! crawled.
+
+use std::borrow::Cow;
 
 use url::Url;
 
+pub use crate::fetch::MAX_URL_LEN;
+
+/// How much of a URL a message shows.
+const SHOWN: usize = 200;
+
 /// The canonical form of `url`, or `None` when it is not an http(s) URL with
-/// a host (mailto:, javascript:, data:, …).
+/// a host (mailto:, javascript:, data:, …) or is longer than [`MAX_URL_LEN`].
 pub fn canonicalize(url: &Url, strip_params: &[String]) -> Option<Url> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return None;
@@ -39,7 +48,21 @@ pub fn canonicalize(url: &Url, strip_params: &[String]) -> Option<Url> {
         Some(q) if !q.is_empty() => u.set_query(Some(&q)),
         _ => u.set_query(None),
     }
-    Some(u)
+    (u.as_str().len() <= MAX_URL_LEN).then_some(u)
+}
+
+/// `url` as a message shows it: whole when short, else its first 200 bytes
+/// (cut on a character boundary) and its length, so that a 100 KB URL is
+/// not a 100 KB error line.
+pub fn shown(url: &str) -> Cow<'_, str> {
+    if url.len() <= SHOWN {
+        return Cow::Borrowed(url);
+    }
+    let mut end = SHOWN;
+    while !url.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}… ({} bytes)", &url[..end], url.len()))
 }
 
 fn param_name(p: &str) -> &str {
@@ -92,6 +115,20 @@ mod tests {
         assert_eq!(c("http://a.cn/P?b=2&a=2&a=1"), "http://a.cn/P?a=2&a=1&b=2");
         assert_eq!(c("mailto:x@a.cn"), "");
         assert_eq!(c("javascript:void(0)"), "");
+        let long = format!("http://a.cn/{}", "x".repeat(MAX_URL_LEN));
+        assert_eq!(c(&long), "");
+        // Tracking parameters go before the length is judged.
+        let tracked = format!("http://a.cn/p?utm_x={}", "x".repeat(MAX_URL_LEN));
+        assert_eq!(c(&tracked), "http://a.cn/p");
+    }
+
+    #[test]
+    fn long_urls_are_shown_short() {
+        assert_eq!(shown("http://a.cn/"), "http://a.cn/");
+        let long = format!("http://a.cn/{}", "数".repeat(100));
+        let s = shown(&long);
+        assert!(s.ends_with(&format!("… ({} bytes)", long.len())), "{s}");
+        assert!(s.len() < 230);
     }
 
     #[test]

@@ -21,7 +21,8 @@ pub enum EntryKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub url: Url,
-    /// Links followed from a seed (seeds and sitemap entries: 0).
+    /// Pages: links followed from a seed (seeds and sitemap entries: 0).
+    /// Sitemaps: the level of index nesting (a sitemap given: 0).
     pub depth: u32,
     pub kind: EntryKind,
 }
@@ -36,9 +37,14 @@ impl Entry {
     }
 
     pub fn sitemap(url: Url) -> Entry {
+        Entry::sitemap_at(url, 0)
+    }
+
+    /// A sitemap listed by an index at `level - 1`.
+    pub fn sitemap_at(url: Url, level: u32) -> Entry {
         Entry {
             url,
-            depth: 0,
+            depth: level,
             kind: EntryKind::Sitemap,
         }
     }

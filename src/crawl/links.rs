@@ -1,11 +1,36 @@
 //! Link discovery: the `<a href>` / `<area href>` of a fetched page, resolved
 //! against `<base href>` and the page URL. Runs on the blocking pool next to
 //! cleaning (`scraper::Html` is not `Send`).
+//!
+//! Linear in the links of a page (duplicates are found with a hash set: a
+//! list search made 100,000 links cost minutes) and bounded: at most
+//! [`MAX_LINKS`] links of a page are taken, and links longer than
+//! [`MAX_URL_LEN`] are dropped here; both are counted, for the crawl to say
+//! so once.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use scraper::{Html, Selector};
 use url::Url;
+
+pub use crate::fetch::MAX_URL_LEN;
+
+/// Links taken from one page, the protocol's limit of URLs in one sitemap
+/// (sitemaps.org): a real archive page lists a few thousand; past this a
+/// page is a link farm or a trap, and its surplus would only fill memory.
+pub const MAX_LINKS: usize = 50_000;
+
+/// What a page links to.
+#[derive(Debug, Default, PartialEq)]
+pub struct Found {
+    /// The http(s) links taken, in document order, without duplicates.
+    pub urls: Vec<Url>,
+    /// Links longer than [`MAX_URL_LEN`], dropped.
+    pub too_long: usize,
+    /// Distinct links past [`MAX_LINKS`], dropped.
+    pub over_cap: usize,
+}
 
 static LINK: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("a[href], area[href]").expect("static selector"));
@@ -17,7 +42,7 @@ static META_ROBOTS: LazyLock<Selector> =
 /// The http(s) links of a page, in document order, without duplicates.
 /// `rel=nofollow` links are skipped, and all links when the page says
 /// `<meta name="robots" content="nofollow">`.
-pub fn links(html: &str, page: &Url) -> Vec<Url> {
+pub fn links(html: &str, page: &Url) -> Found {
     let doc = Html::parse_document(html);
     let nofollow_page = doc.select(&META_ROBOTS).any(|m| {
         let name = m.value().attr("name").unwrap_or("");
@@ -29,7 +54,7 @@ pub fn links(html: &str, page: &Url) -> Vec<Url> {
                 .any(|t| matches!(t.trim().to_ascii_lowercase().as_str(), "nofollow" | "none"))
     });
     if nofollow_page {
-        return Vec::new();
+        return Found::default();
     }
     let base = doc
         .select(&BASE)
@@ -37,7 +62,8 @@ pub fn links(html: &str, page: &Url) -> Vec<Url> {
         .and_then(|b| b.value().attr("href"))
         .and_then(|h| page.join(h.trim()).ok())
         .unwrap_or_else(|| page.clone());
-    let mut out: Vec<Url> = Vec::new();
+    let mut found = Found::default();
+    let mut seen: HashSet<String> = HashSet::new();
     for a in doc.select(&LINK) {
         let rel = a.value().attr("rel").unwrap_or("");
         if rel
@@ -55,11 +81,19 @@ pub fn links(html: &str, page: &Url) -> Vec<Url> {
             continue; // javascript:, mailto:, tel:, data:, …
         }
         u.set_fragment(None);
-        if !out.contains(&u) {
-            out.push(u);
+        if u.as_str().len() > MAX_URL_LEN {
+            found.too_long += 1;
+        } else if seen.contains(u.as_str()) {
+            // a duplicate
+        } else if found.urls.len() >= MAX_LINKS {
+            found.over_cap += 1;
+            seen.insert(u.into());
+        } else {
+            seen.insert(u.as_str().to_string());
+            found.urls.push(u);
         }
     }
-    out
+    found
 }
 
 #[cfg(test)]
@@ -78,7 +112,7 @@ mod tests {
             <a href="/login" rel="nofollow">login</a>
             <map><area href="/district/minhang"></map>
         </body></html>"##;
-        let got: Vec<String> = links(html, &page).iter().map(Url::to_string).collect();
+        let got: Vec<String> = links(html, &page).urls.iter().map(Url::to_string).collect();
         assert_eq!(
             got,
             [
@@ -88,6 +122,26 @@ mod tests {
             ]
         );
         let none = r#"<meta name="robots" content="noindex, nofollow"><a href="/x">x</a>"#;
-        assert!(links(none, &page).is_empty());
+        assert_eq!(links(none, &page), Found::default());
+    }
+
+    #[test]
+    fn long_links_and_the_cap_are_counted() {
+        let page = Url::parse("http://a.cn/").unwrap();
+        let long = format!("/{}", "x".repeat(MAX_URL_LEN));
+        let mut html = format!("<a href=\"{long}\">long</a><a href=\"{long}\">again</a>");
+        for i in 0..MAX_LINKS + 10 {
+            html.push_str(&format!(
+                "<a href=\"/p{i}\">{i}</a><a href=\"/p{i}#f\">dup</a>"
+            ));
+        }
+        let f = links(&html, &page);
+        assert_eq!(f.too_long, 2);
+        assert_eq!(f.urls.len(), MAX_LINKS);
+        assert_eq!(f.over_cap, 10);
+        assert_eq!(
+            f.urls[MAX_LINKS - 1].as_str(),
+            format!("http://a.cn/p{}", MAX_LINKS - 1)
+        );
     }
 }

@@ -13,10 +13,12 @@
 //!    the page's validators are known), then decodes, cleans and finds links
 //!    ([`links`]) on the blocking pool — or parses a [`sitemap`];
 //! 4. the loop dedups records by canonical URL, queues in-scope links one
-//!    level deeper, and decides what to emit: a record for a new or changed
-//!    page (sent to the writer, [`sink`], which marks the page done after
-//!    writing it), nothing for a page not modified or unchanged, a tombstone
-//!    for a page emitted before and now gone (404 / 410); it counts and
+//!    level deeper (counting those [`links`] dropped), queues a sitemap's
+//!    pages and child sitemaps within the [`sitemap`] limits (`bounds.rs`),
+//!    and decides what to emit: a record for a new or changed page (sent to
+//!    the writer, [`sink`], which marks the page done after writing it),
+//!    nothing for a page not modified or unchanged, a tombstone for a page
+//!    emitted before and now gone (404 / 410); it counts and
 //!    reports failures ([`report`]); when a host has nothing left queued or
 //!    in flight, it tells the writer, which may hold the host's first
 //!    records back for `repeated-block` statistics;
@@ -31,6 +33,8 @@ pub mod scope;
 pub mod shutdown;
 pub mod sink;
 pub mod sitemap;
+
+mod bounds;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -76,6 +80,8 @@ pub struct CrawlConfig {
     pub per_host: usize,
     /// Read the `Sitemap:` lines of robots.txt of hosts in scope.
     pub robots_sitemaps: bool,
+    /// Sitemaps fetched per host in this run (`--max-sitemaps`).
+    pub max_sitemaps: usize,
     /// After a stop signal, how long tasks in flight may take.
     pub grace: Duration,
     /// Archive every fetched page response (`--warc`).
@@ -96,6 +102,7 @@ impl Default for CrawlConfig {
             max_tasks: 32,
             per_host: 1,
             robots_sitemaps: true,
+            max_sitemaps: sitemap::DEFAULT_MAX_PER_HOST,
             grace: Duration::from_secs(5),
             archive: false,
             emit_all: false,
@@ -136,7 +143,7 @@ impl Ctx {
 }
 
 enum Done {
-    Page(Box<Document>, Vec<Url>, Option<Box<OwnedExchange>>),
+    Page(Box<Document>, links::Found, Option<Box<OwnedExchange>>),
     /// 304 to a conditional request: the validators the answer carried.
     NotModified(Validators),
     Sitemap(sitemap::Sitemap),
@@ -153,6 +160,12 @@ pub struct Crawler {
     cfg: CrawlConfig,
     ctx: Arc<Ctx>,
     frontier: Box<dyn Frontier>,
+    /// Sitemaps queued per host, against the caps.
+    sitemaps: sitemap::Budget,
+    /// Page entries taken from the frontier (`--max-pages` counts these).
+    pages_started: u64,
+    /// Limits already reported this run (each is said once, not per URL).
+    noted: HashSet<&'static str>,
 }
 
 impl Crawler {
@@ -166,8 +179,12 @@ impl Crawler {
     ) -> Crawler {
         let scope = Scope::new(cfg.seeds.iter().chain(&cfg.sitemaps), rules.clone());
         let archive = cfg.archive;
+        let sitemaps = sitemap::Budget::new(cfg.max_sitemaps);
         Crawler {
             cfg,
+            sitemaps,
+            pages_started: 0,
+            noted: HashSet::new(),
             ctx: Arc::new(Ctx {
                 fetcher,
                 rules,
@@ -192,17 +209,7 @@ impl Crawler {
     ) -> Result<Summary, FrontierError> {
         let started = Instant::now();
         let mut summary = Summary::default();
-        // A resumed crawl has its seeds already: pushing a known URL is a no-op.
-        for s in self.cfg.seeds.clone() {
-            if let Some(u) = self.ctx.canon(&s) {
-                self.frontier.push(Entry::page(u, 0))?;
-            }
-        }
-        for s in self.cfg.sitemaps.clone() {
-            if let Some(u) = self.ctx.canon(&s) {
-                self.frontier.push(Entry::sitemap(u))?;
-            }
-        }
+        self.queue_seeds(&mut summary, progress)?;
 
         tracing::info!(
             seeds = self.cfg.seeds.len(),
@@ -215,7 +222,6 @@ impl Crawler {
         let mut running: HashMap<tokio::task::Id, Entry> = HashMap::new();
         // Host key → tasks in flight.
         let mut busy: HashMap<String, usize> = HashMap::new();
-        let mut pages_started = 0u64;
         // Canonical URLs of records written (and of their canonical links).
         let mut emitted: HashSet<String> = HashSet::new();
         let mut grace_until: Option<Instant> = None;
@@ -227,7 +233,7 @@ impl Crawler {
                     if self.ctx.scope.origin_in_scope(&u)
                         && let Some(c) = self.ctx.canon(&u)
                     {
-                        self.frontier.push(Entry::sitemap(c))?;
+                        self.queue_sitemap(Entry::sitemap(c), &mut summary, progress)?;
                     }
                 }
             }
@@ -237,7 +243,7 @@ impl Crawler {
             // Dispatch what is ready. The budget is checked before each pop:
             // an entry taken from the frontier is either fetched or handed
             // back, never dropped (a resumable frontier would lose it).
-            while !stopping && budget_left(pages_started) && tasks.len() < self.cfg.max_tasks {
+            while !stopping && budget_left(self.pages_started) && tasks.len() < self.cfg.max_tasks {
                 let now = Instant::now();
                 let fetcher = &self.ctx.fetcher;
                 let per_host = self.cfg.per_host;
@@ -247,7 +253,7 @@ impl Crawler {
                 })?;
                 let Some(entry) = entry else { break };
                 if entry.kind == EntryKind::Page {
-                    pages_started += 1;
+                    self.pages_started += 1;
                 }
                 let known = self.frontier.known(&entry.url)?;
                 *busy.entry(host_key(&entry.url)).or_default() += 1;
@@ -270,7 +276,7 @@ impl Crawler {
                 ));
                 running.insert(task.id(), entry);
             }
-            let budget_left = budget_left(pages_started);
+            let budget_left = budget_left(self.pages_started);
             progress.update(&summary, self.frontier.queued(), tasks.len());
 
             if tasks.is_empty() && (stopping || !budget_left || self.frontier.queued() == 0) {
@@ -379,9 +385,10 @@ impl Crawler {
                     .collect();
                 // A duplicate's links are followed too: the copy written
                 // first (an alias naming this page as canonical) may lack them.
+                self.count_dropped_links(&links, &entry.url, summary, progress);
                 let next_depth = entry.depth + 1;
                 if self.cfg.max_depth.is_none_or(|m| next_depth <= m) {
-                    for link in links {
+                    for link in links.urls {
                         if let Some(c) = self.ctx.canon(&link)
                             && self.ctx.scope.link(&c).is_ok()
                         {
@@ -438,22 +445,7 @@ impl Crawler {
                 Ok(true)
             }
             Done::Sitemap(map) => {
-                tracing::info!(url = %entry.url, pages = map.pages.len(), sitemaps = map.sitemaps.len(), "sitemap read");
-                for u in map.pages {
-                    if let Some(c) = self.ctx.canon(&u)
-                        && self.ctx.scope.link(&c).is_ok()
-                    {
-                        self.frontier.push(Entry::page(c, 0))?;
-                    }
-                }
-                for u in map.sitemaps {
-                    if let Some(c) = self.ctx.canon(&u)
-                        && self.ctx.scope.hop(&c).is_ok()
-                    {
-                        self.frontier.push(Entry::sitemap(c))?;
-                    }
-                }
-                self.frontier.done(&entry.url, None)?;
+                self.finish_sitemap(&entry, map, summary, progress)?;
                 Ok(true)
             }
             Done::Failed(e) if is_gone(&e) && known.emitted && known.record_id.is_some() => {
@@ -519,7 +511,11 @@ impl Crawler {
                 } else {
                     format!("failed ({}):", e.kind)
                 };
-                progress.line(&format!("parkcrawl: {url}: {verdict} {}", e.message));
+                progress.line(&format!(
+                    "parkcrawl: {}: {verdict} {}",
+                    canon::shown(&url),
+                    e.message
+                ));
                 Ok(out
                     .send(Output::Failure(Failure {
                         url,
@@ -680,7 +676,7 @@ async fn process(
 }
 
 /// Decode, clean and find links: synchronous, on the blocking pool.
-pub fn page(f: Fetched, rules: &RuleSet) -> Result<(Document, Vec<Url>), String> {
+pub fn page(f: Fetched, rules: &RuleSet) -> Result<(Document, links::Found), String> {
     let url = f.url.clone();
     let input = decode::Input {
         name: url.to_string(),

@@ -28,8 +28,16 @@ pub struct Summary {
     pub deleted: u64,
     /// Pages abandoned because the crawl was stopped.
     pub abandoned: u64,
-    /// Queued URLs never fetched (stop signal, --max-pages).
+    /// Queued URLs never fetched (stop signal, --max-pages), and sitemap
+    /// pages not queued since --max-pages could not reach them.
     pub unfetched: u64,
+    /// Links dropped at discovery: longer than `MAX_URL_LEN`.
+    pub long_links: u64,
+    /// Links dropped at discovery: past `MAX_LINKS` on their page.
+    pub surplus_links: u64,
+    /// Sitemaps not read: nested too deep, or past their host's
+    /// `--max-sitemaps`.
+    pub sitemaps_refused: u64,
     pub requests: u64,
     pub elapsed: Duration,
     pub interrupted: bool,
@@ -81,6 +89,18 @@ impl std::fmt::Display for Summary {
         }
         if self.abandoned + self.unfetched > 0 {
             write!(f, ", {} not fetched", self.abandoned + self.unfetched)?;
+        }
+        if self.long_links + self.surplus_links > 0 {
+            write!(
+                f,
+                ", {} links dropped ({} too long, {} past a page's cap)",
+                self.long_links + self.surplus_links,
+                self.long_links,
+                self.surplus_links
+            )?;
+        }
+        if self.sitemaps_refused > 0 {
+            write!(f, ", {} sitemaps not read", self.sitemaps_refused)?;
         }
         write!(
             f,

@@ -177,6 +177,11 @@ impl FetchError {
 /// or the gzip stream was corrupt.
 fn classify(e: &reqwest::Error) -> (ErrorKind, String) {
     let detail = error_chain(e);
+    if e.is_builder() {
+        // No request could be made of this URL (too long, invalid for
+        // HTTP): the URL's fault, not the host's, and not worth a retry.
+        return (ErrorKind::BadUrl, detail);
+    }
     let said = |lead: &str| -> String {
         if detail.is_empty() || detail.to_ascii_lowercase().starts_with(lead) {
             detail.clone()
@@ -351,5 +356,21 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Connect);
         assert!(e.message.starts_with("connection refused"), "{e}");
         assert!(e.is_transient());
+    }
+
+    #[test]
+    fn a_request_that_cannot_be_built_is_a_permanent_bad_url() {
+        let url = Url::parse("http://a.test/").unwrap();
+        // An invalid header name fails in the request builder, as a URI the
+        // HTTP stack refuses does.
+        let e = client()
+            .get(url.clone())
+            .header("bad\nname", "x")
+            .build()
+            .unwrap_err();
+        assert!(e.is_builder());
+        let f = FetchError::from_reqwest(&url, &e);
+        assert_eq!(f.kind, ErrorKind::BadUrl);
+        assert!(!f.is_transient());
     }
 }

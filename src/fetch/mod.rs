@@ -15,7 +15,9 @@
 //!    row, gives the host up instead ([`host`]);
 //! 5. a redirect: loop and limit checks, the caller's scope check, next hop;
 //! 6. the Content-Type is checked before the body is read; the body is
-//!    streamed and abandoned past `max_body` bytes (after decompression).
+//!    streamed and abandoned past `max_body` bytes (after decompression);
+//!    a robots.txt or sitemap is cut there instead, and read as far as it
+//!    goes.
 
 pub mod error;
 pub mod host;
@@ -49,6 +51,13 @@ pub const DEFAULT_USER_AGENT: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (+https://github.com/parkcrawl/parkcrawl)"
 );
+
+/// The longest URL fetched or followed, in bytes. RFC 9110 (4.1) asks
+/// senders and recipients to support at least 8,000 octets; common servers
+/// refuse longer request lines (Apache at 8,190 bytes, nginx past its 8 KiB
+/// buffers) and the HTTP stack cannot build a request for a URI of 64 KiB.
+/// A longer URL is a permanent error of that URL alone, never of its host.
+pub const MAX_URL_LEN: usize = 8_000;
 
 /// How long robots.txt answers are kept.
 const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -266,6 +275,16 @@ impl Fetcher {
         let mut url = without_fragment(url);
         let mut chain = vec![url.clone()];
         loop {
+            if url.as_str().len() > MAX_URL_LEN {
+                return Err(FetchError::new(
+                    ErrorKind::BadUrl,
+                    &url,
+                    format!(
+                        "URL of {} bytes, longer than {MAX_URL_LEN}",
+                        url.as_str().len()
+                    ),
+                ));
+            }
             let host = self.hosts.get(&url);
             self.admit(&host, &url, want, cancel).await?;
             match self.get(&host, &url, want, validators, cancel).await? {
@@ -442,6 +461,9 @@ impl Fetcher {
                     attempt += 1;
                     tracing::debug!(url = %url, error = %e, attempt, "retrying");
                 }
+                // A URL no request could be made of says nothing of its
+                // host: neither a failure nor a success of it.
+                Err(e) if e.kind == ErrorKind::BadUrl => return Err(e),
                 other => {
                     host.success();
                     return other;
@@ -569,9 +591,12 @@ impl Fetcher {
                 format!("body larger than {max} bytes ({n}; see --max-body)"),
             )
         };
+        // Robots.txt (RFC 9309) and sitemaps are read up to the limit and
+        // parsed as far as they go: a list cut short still lists pages.
+        let truncate = matches!(want, Want::Robots | Want::Sitemap);
         // Content-Length is the compressed size when there is an encoding; it
         // still refuses honest giants without reading a byte.
-        if want != Want::Robots
+        if !truncate
             && let Some(n) = resp.content_length()
             && n > max
         {
@@ -580,9 +605,9 @@ impl Fetcher {
         let mut body: Vec<u8> = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.body_error(url, &e))? {
             if (body.len() + chunk.len()) as u64 > max {
-                if want == Want::Robots {
-                    // RFC 9309: parse what fits, ignore the rest.
+                if truncate {
                     body.extend_from_slice(&chunk[..max as usize - body.len()]);
+                    tracing::debug!(url = %url, max, "body cut at the limit");
                     break;
                 }
                 return Err(too_large("stopped reading"));

@@ -3,8 +3,10 @@
 
 mod clean;
 mod crawl;
+mod fuzz;
 mod guard;
 mod hostile;
+mod hostile_crawl;
 mod hostile_fetch;
 mod repeated;
 mod robots;

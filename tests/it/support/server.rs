@@ -49,6 +49,12 @@ pub enum Payload {
         len: u64,
         sent: Arc<AtomicU64>,
     },
+    /// `count` chunks made while sent (no Content-Length): chunk `i` is
+    /// `make(i)`. A body of any length in constant server memory.
+    Chunks {
+        count: u64,
+        make: Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync>,
+    },
     /// These bytes sent in 64 KiB pieces as they are read, counting into
     /// `sent` what went out: with `length`, under their Content-Length,
     /// otherwise chunked.
@@ -111,6 +117,23 @@ impl Reply {
             status: 200,
             headers: vec![("content-type".into(), "text/html".into())],
             body: Payload::Stream { len, sent },
+            delay: None,
+        }
+    }
+
+    /// A generated body (see [`Payload::Chunks`]) of this content type.
+    pub fn chunks(
+        content_type: &str,
+        count: u64,
+        make: impl Fn(u64) -> Vec<u8> + Send + Sync + 'static,
+    ) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: Payload::Chunks {
+                count,
+                make: Arc::new(make),
+            },
             delay: None,
         }
     }
@@ -307,6 +330,15 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             });
             Body::from_stream(stream)
         }
+        Payload::Chunks { count, make } => {
+            let stream = futures_util::stream::unfold(0u64, move |i| {
+                let make = make.clone();
+                async move {
+                    (i < count).then(|| (Ok::<_, std::io::Error>(Bytes::from(make(i))), i + 1))
+                }
+            });
+            Body::from_stream(stream)
+        }
         Payload::Pieces { data, length, sent } => {
             if length {
                 reply
@@ -349,9 +381,33 @@ pub fn run_measured(cmd: std::process::Command) -> (std::process::Output, u64, f
 /// [`run_measured`] with a watchdog: a child still running after `deadline`
 /// is killed and the test fails (a hang is a bug, not a slow test).
 pub fn run_measured_within(
-    mut cmd: std::process::Command,
+    cmd: std::process::Command,
     deadline: Duration,
 ) -> (std::process::Output, u64, f64) {
+    let w = run_watched(cmd, deadline, None);
+    (w.output, w.peak_kb, w.cpu)
+}
+
+/// How a watched child ended.
+pub struct Watched {
+    pub output: std::process::Output,
+    /// Peak resident memory (VmHWM) in KiB, last seen.
+    pub peak_kb: u64,
+    /// CPU seconds (user + system), last seen.
+    pub cpu: f64,
+    /// From the SIGTERM sent (if one was) to the child's exit.
+    pub after_term: Option<Duration>,
+}
+
+/// Runs a child that must end by itself: killed, and the test failed, if
+/// it is still running after `watchdog`. With `term_when`, SIGTERM is sent
+/// (by `kill`, once) as soon as `term_when()` holds, and the time from the
+/// signal to the exit is measured. Peak RSS is sampled from /proc (Linux).
+pub fn run_watched(
+    mut cmd: std::process::Command,
+    watchdog: Duration,
+    term_when: Option<&dyn Fn() -> bool>,
+) -> Watched {
     use std::io::Read;
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
@@ -359,20 +415,18 @@ pub fn run_measured_within(
         .spawn()
         .expect("spawn");
     let pid = child.id();
-    let mut out_pipe = child.stdout.take().unwrap();
-    let mut err_pipe = child.stderr.take().unwrap();
-    let out_thread = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        out_pipe.read_to_end(&mut v).unwrap();
-        v
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        err_pipe.read_to_end(&mut v).unwrap();
-        v
-    });
+    let pipe = |mut p: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = p.read_to_end(&mut v);
+            v
+        })
+    };
+    let out_thread = pipe(Box::new(child.stdout.take().unwrap()));
+    let err_thread = pipe(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
     let (mut peak_kb, mut cpu) = (0u64, 0f64);
-    let started = Instant::now();
+    let mut termed: Option<Instant> = None;
     let status = loop {
         if let Some((kb, c)) = proc_sample(pid) {
             peak_kb = peak_kb.max(kb);
@@ -381,20 +435,39 @@ pub fn run_measured_within(
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        if started.elapsed() > deadline {
+        if termed.is_none() && term_when.is_some_and(|f| f()) {
+            let sent = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .expect("run kill");
+            assert!(sent.success(), "kill -TERM {pid} failed");
+            termed = Some(Instant::now());
+        }
+        if start.elapsed() > watchdog {
             let _ = child.kill();
             let _ = child.wait();
-            let err = String::from_utf8_lossy(&err_thread.join().unwrap()).into_owned();
-            panic!("still running after {deadline:?}, killed; its stderr:\n{err}");
+            let stderr = err_thread.join().unwrap();
+            let tail: Vec<&str> = std::str::from_utf8(&stderr)
+                .unwrap_or("")
+                .lines()
+                .rev()
+                .take(5)
+                .collect();
+            panic!("child did not end by itself within {watchdog:?}; stderr tail: {tail:?}");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    let output = std::process::Output {
-        status,
-        stdout: out_thread.join().unwrap(),
-        stderr: err_thread.join().unwrap(),
-    };
-    (output, peak_kb, cpu)
+    let after_term = termed.map(|t| t.elapsed());
+    Watched {
+        output: std::process::Output {
+            status,
+            stdout: out_thread.join().unwrap(),
+            stderr: err_thread.join().unwrap(),
+        },
+        peak_kb,
+        cpu,
+        after_term,
+    }
 }
 
 /// (VmHWM in KiB, user+system CPU seconds) of a live process.
