@@ -102,6 +102,8 @@ fn zh_news(t: &ZhTruth, out: &Output, has_source: bool) -> PageEval {
         }
     };
     let (day, minute) = zh_date(t, out.date.as_deref());
+    let author = optional("author", t.author.as_deref(), out.author.as_deref());
+    let source = has_source.then(|| optional("source", t.source.as_deref(), out.source.as_deref()));
     PageEval {
         body: None,
         body_cjk: None,
@@ -116,18 +118,12 @@ fn zh_news(t: &ZhTruth, out: &Output, has_source: bool) -> PageEval {
             ),
             ("day", Some(day)),
             ("minute", minute),
-            (
-                "author",
-                Some(optional(
-                    "author",
-                    t.author.as_deref(),
-                    out.author.as_deref(),
-                )),
-            ),
-            (
-                "source",
-                has_source.then(|| optional("source", t.source.as_deref(), out.source.as_deref())),
-            ),
+            ("author", Some(author)),
+            // The same, only over the pages whose truth names one: an
+            // extractor that gives none scores nothing here.
+            ("author*", t.author.is_some().then_some(author)),
+            ("source", source),
+            ("source*", source.filter(|_| t.source.is_some())),
             ("first", Some(found("first", &t.first))),
             ("last", Some(found("last", &t.last))),
         ],
@@ -195,7 +191,7 @@ pub fn legend(kind: Kind) -> &'static str {
              wrong); minute: the same minute where a time is \
              printed;\nauthor, source: equal or one containing the other (empty where the truth \
              is null); `accept` alternatives count; trafilatura's source is its sitename; GNE \
-             has no source (n/a);\nfirst, last: the body's first/last sentence found in the \
+             has no source (n/a); author*, source*: the same over the pages whose truth names one;\nfirst, last: the body's first/last sentence found in the \
              text (NFKC, whitespace removed); leaks: not_body strings found in the text (pages)."
         }
     }

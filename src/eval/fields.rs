@@ -121,7 +121,8 @@ fn parse_offset(s: &str) -> Option<i32> {
         return Some(0);
     }
     let sign = if s.starts_with('-') { -1 } else { 1 };
-    let digits: String = s[1..].chars().filter(char::is_ascii_digit).collect();
+    // The sign is dropped with the other non-digits.
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
     let hours: i32 = digits.get(..2)?.parse().ok()?;
     let minutes: i32 = digits.get(2..4)?.parse().ok()?;
     Some(sign * (hours * 3600 + minutes * 60))
