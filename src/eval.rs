@@ -1,6 +1,7 @@
 //! Extraction quality: the shingle metric of the article-extraction benchmark
 //! (`../shared/bench/aeb/README.md`), used by `benches/extract.rs` to score
-//! parkcrawl and trafilatura on the same pages with one scorer.
+//! parkcrawl and trafilatura on the same pages with one scorer; [`fields`]
+//! scores titles, bylines, dates and sentences for the other dev sets.
 //!
 //! 1. tokens are maximal runs of word characters, case kept — or, in the CJK
 //!    variant, each CJK character alone (Latin/digit runs stay whole);
@@ -11,6 +12,8 @@
 //!    for recall only); F1 is the harmonic mean of the two averages.
 
 use std::collections::HashMap;
+
+pub mod fields;
 
 /// How text is cut into tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
