@@ -383,7 +383,11 @@ fn is_ancestor(infos: &[Info], a: usize, n: usize) -> bool {
 /// Marks link-heavy lists, tables and divs under `root` as pruned: a block of
 /// more than a little text that is mostly links is a list of other pages.
 fn trim(infos: &[Info], spans: &Spans, root: usize, pruned: &mut NodeSet) {
-    let subtree = infos.iter().enumerate().take(spans.end[root]).skip(root + 1);
+    let subtree = infos
+        .iter()
+        .enumerate()
+        .take(spans.end[root])
+        .skip(root + 1);
     for (i, info) in subtree {
         if !matches!(info.tag, Tag::List | Tag::Table | Tag::Div | Tag::ListLike) {
             continue;
