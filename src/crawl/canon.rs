@@ -58,11 +58,13 @@ pub fn shown(url: &str) -> Cow<'_, str> {
     if url.len() <= SHOWN {
         return Cow::Borrowed(url);
     }
-    let mut end = SHOWN;
-    while !url.is_char_boundary(end) {
-        end -= 1;
-    }
-    Cow::Owned(format!("{}… ({} bytes)", &url[..end], url.len()))
+    // The longest whole-character prefix within SHOWN bytes.
+    let head: String = url
+        .char_indices()
+        .take_while(|(i, c)| i + c.len_utf8() <= SHOWN)
+        .map(|(_, c)| c)
+        .collect();
+    Cow::Owned(format!("{head}… ({} bytes)", url.len()))
 }
 
 fn param_name(p: &str) -> &str {

@@ -172,14 +172,16 @@ fn to_rfc3339(
 /// `+08:00`, `-0500`, `＋０８：００` → seconds east of UTC; `None` for what
 /// no zone uses (beyond ±14:00, minutes past 59).
 fn offset_seconds(o: &str) -> Option<i32> {
-    let digits: String = o
+    // The regex admits exactly four digits (`hhmm`), ASCII or full-width.
+    let digits: Vec<i32> = o
         .chars()
-        .filter(|c| c.is_ascii_digit() || ('０'..='９').contains(c))
+        .filter_map(|c| number(c.encode_utf8(&mut [0; 4])))
+        .filter_map(|d| i32::try_from(d).ok())
         .collect();
-    let mut chars = digits.char_indices().map(|(i, _)| i);
-    let split = chars.nth(2)?;
-    let hh = i32::try_from(number(&digits[..split])?).ok()?;
-    let mm = i32::try_from(number(&digits[split..])?).ok()?;
+    let [h1, h2, m1, m2] = digits[..] else {
+        return None;
+    };
+    let (hh, mm) = (h1 * 10 + h2, m1 * 10 + m2);
     if mm > 59 || hh * 60 + mm > 14 * 60 {
         return None;
     }

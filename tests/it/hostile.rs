@@ -288,6 +288,23 @@ fn a_warc_of_hostile_pages_gives_each_good_page_its_record() {
     }
 }
 
+/// The crawl of the hostile site: its index and the pages it links, with
+/// a state and an errors file.
+fn crawl_args(state: &Path, errors: &Path) -> Vec<String> {
+    let path = |p: &Path| p.display().to_string();
+    vec![
+        format!("http://{HOST}/"),
+        "--rate".into(),
+        "100".into(),
+        "--max-depth".into(),
+        "1".into(),
+        "--state".into(),
+        path(state),
+        "--errors".into(),
+        path(errors),
+    ]
+}
+
 fn hostile_site(cases: &[Case]) -> Server {
     let pages: Vec<(String, Vec<u8>)> = cases
         .iter()
@@ -312,21 +329,9 @@ fn a_crawl_of_hostile_pages_fails_the_bad_ones_in_its_state() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.db");
     let errors = dir.path().join("errors.jsonl");
-    let run = crawl(
-        &server,
-        &[HOST],
-        &[
-            &format!("http://{HOST}/"),
-            "--rate",
-            "100",
-            "--max-depth",
-            "1",
-            "--state",
-            state.to_str().unwrap(),
-            "--errors",
-            errors.to_str().unwrap(),
-        ],
-    );
+    let args = crawl_args(&state, &errors);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = crawl(&server, &[HOST], &args);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     // The index page is a hub with no record of its own kind to check here.
@@ -435,17 +440,7 @@ fn an_injected_panic_in_a_crawl_fails_that_page_only() {
     let errors = dir.path().join("errors.jsonl");
     let mut cmd = support::bin();
     cmd.arg("crawl")
-        .args([
-            &format!("http://{HOST}/"),
-            "--rate",
-            "100",
-            "--max-depth",
-            "1",
-            "--state",
-            state.to_str().unwrap(),
-            "--errors",
-            errors.to_str().unwrap(),
-        ])
+        .args(crawl_args(&state, &errors))
         .args(server.resolve(&[HOST]))
         .env("FAILPOINTS", "clean=3*off->1*panic(injected fault)->off");
     let run = finish(cmd.spawn_piped(), std::time::Duration::from_secs(120));
