@@ -271,32 +271,14 @@ impl Filter<'_> {
             ""
         };
         let k = kind(name);
+        let long = name_end - name_at > MAX_NAME;
         if close {
-            // An end tag may carry attributes too (`</di<div a0="" …>`):
-            // html5ever tokenizes and checks them one by one against the
-            // others before dropping them, so they are cut like a start
-            // tag's, and the tag ends where the tokenizer says (quotes too).
-            let mark = (self.out.len(), self.kept);
-            let (end, _) = self.start_tag(name_end);
-            if k & PRE != 0 {
-                self.pre = self.pre.saturating_sub(1);
-            }
-            if k & FOREIGN != 0 {
-                self.foreign = self.foreign.saturating_sub(1);
-            }
-            if name_end - name_at > MAX_NAME {
-                self.rewind(mark);
-                self.cut(at, end, "");
-            }
-            if k & SELF_CLOSING == 0 {
-                self.depth = self.depth.saturating_sub(1);
-            }
-            return end;
+            return self.end_tag(at, name_end, long, k);
         }
         // Where the output stood, to take the tag back if the element goes.
         let mark = (self.out.len(), self.kept);
         let (tag_end, self_closing) = self.start_tag(name_end);
-        if name_end - name_at > MAX_NAME {
+        if long {
             // No element has such a name: the tag goes, its content stays.
             self.rewind(mark);
             self.cut(at, tag_end, "");
@@ -325,6 +307,40 @@ impl Filter<'_> {
             }
             return end;
         }
+        self.open(name, k, self_closing);
+        if k & RAW != 0 {
+            // Kept as is up to its end tag, which the main loop reads.
+            return find_close(self.b, tag_end, name).unwrap_or(b.len());
+        }
+        tag_end
+    }
+
+    /// An end tag at `at` whose name ends at `name_end`; returns where it
+    /// ends. It may carry attributes too (`</di<div a0="" …>`): html5ever
+    /// tokenizes and checks them one by one against the others before
+    /// dropping them, so they are cut like a start tag's, and the tag ends
+    /// where the tokenizer says (quotes too).
+    fn end_tag(&mut self, at: usize, name_end: usize, long: bool, k: u8) -> usize {
+        let mark = (self.out.len(), self.kept);
+        let (end, _) = self.start_tag(name_end);
+        if k & PRE != 0 {
+            self.pre = self.pre.saturating_sub(1);
+        }
+        if k & FOREIGN != 0 {
+            self.foreign = self.foreign.saturating_sub(1);
+        }
+        if long {
+            self.rewind(mark);
+            self.cut(at, end, "");
+        }
+        if k & SELF_CLOSING == 0 {
+            self.depth = self.depth.saturating_sub(1);
+        }
+        end
+    }
+
+    /// What a kept start tag opens: nesting, foreign content, `<pre>`.
+    fn open(&mut self, name: &str, k: u8, self_closing: bool) {
         // An HTML tag such as `<div>` inside MathML breaks out of it: the
         // parser pops back to HTML, where `<div/>` opens a `div` again.
         if self.foreign > 0 && breaks_out_of_foreign(name) {
@@ -344,11 +360,6 @@ impl Filter<'_> {
         if k & PRE != 0 {
             self.pre += 1;
         }
-        if k & RAW != 0 {
-            // Kept as is up to its end tag, which the main loop reads.
-            return find_close(self.b, tag_end, name).unwrap_or(b.len());
-        }
-        tag_end
     }
 
     /// Reads the start tag whose name ends at `i`, cutting the attributes
