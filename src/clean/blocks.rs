@@ -12,17 +12,20 @@
 //!    paragraphs. A last pass promotes short stand-alone lines between
 //!    paragraphs (and `一、` numbered lines) to headings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use url::Url;
 
 use super::linear::{Line, Unit};
+use super::promo;
 use crate::document::Block;
 use crate::extract::header::{self, Header};
 use crate::extract::meta::resolve;
 use crate::rules::{Kind, Rule};
 
 pub const PLACEHOLDER: &str = "placeholder-image-name";
+/// The name promo lines are counted under, by pattern or by what they link.
+pub const PROMO: &str = "promo-link";
 
 pub struct Context<'a> {
     pub rule: &'a Rule,
@@ -70,8 +73,15 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
     let mut seen_text = 0usize;
     // Blocks made of one link and nothing else (teasers of other pages).
     let mut link_lines: Vec<usize> = Vec::new();
+    let site = SiteStyle::of(units, cx);
 
     for (index, unit) in units.iter().enumerate() {
+        if let Some(name) = site.sections.get(&index) {
+            if index == 0 || site.sections.get(&(index - 1)) != Some(name) {
+                count(&mut out, name);
+            }
+            continue;
+        }
         let line = match unit {
             Unit::Line(l) => l,
             Unit::Image {
@@ -171,6 +181,15 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
             absorb(&mut out.captures, caps, line, cx.base);
             continue;
         }
+        let after_image =
+            awaiting.is_some() || matches!(out.blocks.last(), Some(Block::Image { .. }));
+        if let Some((park, name)) =
+            promo::promo_park(cx.rule, line, cx.base, after_image, &site.repeated)
+        {
+            count(&mut out, PROMO);
+            keep_park(&mut out.captures, park, name);
+            continue;
+        }
         if cx.kind == Some(Kind::Park)
             && let Some((label, value)) = crate::extract::fields::split_pair(text, 12)
             && cx.rule.labels.field.contains(&label)
@@ -244,6 +263,43 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
         count(&mut out, "empty-heading");
     }
     out
+}
+
+/// What the site-style policies (`promo.rs`) found on the whole content
+/// before the pass: parks that promo lines repeat, and chrome sections of
+/// park pages.
+struct SiteStyle {
+    repeated: HashSet<String>,
+    sections: HashMap<usize, &'static str>,
+}
+
+impl SiteStyle {
+    fn of(units: &[Unit], cx: &Context) -> SiteStyle {
+        SiteStyle {
+            repeated: promo::repeated_parks(cx.rule, units, cx.base),
+            sections: {
+                let mut s = promo::promo_boxes(units);
+                if cx.kind == Some(Kind::Park) {
+                    s.extend(promo::park_page_sections(cx.rule, units, cx.base));
+                }
+                s
+            },
+        }
+    }
+}
+
+/// The first promo line's park is the page's park (as with `absorb`); a
+/// later line to the same page may give its name.
+fn keep_park(c: &mut Captures, park: promo::ParkLink, name: Option<String>) {
+    match &c.park_url {
+        None if c.park_name.is_none() => {
+            c.park_url = Some(park.url);
+            c.park_name = name;
+        }
+        None => c.park_url = Some(park.url),
+        Some(u) if *u == park.url && c.park_name.is_none() => c.park_name = name,
+        Some(_) => {}
+    }
 }
 
 /// The named boilerplate pattern `text` matches, with its captures.

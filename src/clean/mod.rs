@@ -22,6 +22,7 @@ pub mod decode;
 pub mod dom;
 pub mod linear;
 pub mod prefilter;
+pub mod promo;
 
 use crate::clean::dom::NodeSet;
 use std::collections::{BTreeMap, HashSet};
@@ -153,8 +154,19 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         && matches!(url_kind, None | Some(Kind::Park))
         && let Some(c) = content
     {
-        for el in c.descendants().filter_map(ElementRef::wrap) {
-            if !extract::fields::is_label_structure(el, &dropped) || within(&html, el.id(), &skip) {
+        // A park page's fact sheet may stand beside its body, under the
+        // headline; labels known by position only count there.
+        let (scope, known): (ElementRef, &[String]) = if url_kind == Some(Kind::Park) {
+            let head = title.as_ref().and_then(|t| t.node);
+            (common_ancestor(&html, c, head), &rule.labels.field)
+        } else {
+            (c, &[])
+        };
+        for el in scope.descendants().filter_map(ElementRef::wrap) {
+            if !extract::fields::is_label_structure(el, &dropped, known)
+                || within(&html, el.id(), &skip)
+                || within(&html, el.id(), &dropped)
+            {
                 continue;
             }
             let pairs = extract::fields::from_element(el, &dropped);
@@ -354,14 +366,16 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
                 .or_else(|| extract::park_id(rule, url.as_str())),
             url: Some(record_url.clone()),
         }),
-        _ => built.captures.park_name.as_ref().map(|name| Park {
-            name: Some(name.clone()),
-            id: built
-                .captures
-                .park_url
-                .as_deref()
-                .and_then(|u| extract::park_id(rule, u)),
-            url: built.captures.park_url.clone(),
+        _ => (built.captures.park_name.is_some() || built.captures.park_url.is_some()).then(|| {
+            Park {
+                name: built.captures.park_name.clone(),
+                id: built
+                    .captures
+                    .park_url
+                    .as_deref()
+                    .and_then(|u| extract::park_id(rule, u)),
+                url: built.captures.park_url.clone(),
+            }
         }),
     };
 
@@ -488,6 +502,22 @@ fn find_content(
     content::find(html, body, dropped, &hints)
 }
 
+/// The nearest element holding both the content and the headline (the
+/// content itself without a headline node).
+fn common_ancestor<'a>(
+    html: &'a Html,
+    content: ElementRef<'a>,
+    head: Option<NodeId>,
+) -> ElementRef<'a> {
+    let Some(head) = head else { return content };
+    content
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .find(|a| is_within(html, head, a.id()))
+        .filter(|a| a.value().name() != "html")
+        .unwrap_or(content)
+}
+
 /// Header lines: in the rule's header elements, or among the few lines after
 /// the headline and before the content.
 fn header_near_title(
@@ -530,11 +560,27 @@ fn header_near_title(
             continue;
         };
         let marked = within(html, l.node, header_nodes);
-        if h.published_at.is_some() || h.facts() >= 2 || (marked && h.facts() >= 1) {
+        if h.published_at.is_some()
+            || h.facts() >= 2
+            || (marked && h.facts() >= 1)
+            || counter_only(&l.text, &rule.labels)
+        {
             head.merge(h);
         }
     }
     head
+}
+
+/// A line that is a view counter and nothing else (`人气：1,208`,
+/// `浏览 2,046 次`, `点击：88次 收藏`): beside the headline it is the page's
+/// counter, whichever label of the family it wears; a word or two of widget
+/// (收藏) may stand with it.
+fn counter_only(text: &str, labels: &crate::rules::Labels) -> bool {
+    let Some(m) = labels.views_count.find(text) else {
+        return false;
+    };
+    let rest = format!("{}{}", &text[..m.start()], &text[m.end()..]);
+    rest.chars().filter(|c| !c.is_whitespace()).count() <= 6
 }
 
 /// Elements chosen by the rule's header selectors (short ones only: a

@@ -116,7 +116,11 @@ fn is_entry(el: ElementRef, dropped: &NodeSet) -> bool {
     if !small(el) {
         return false;
     }
-    let Some(a) = el.select(&A).find(|a| !dropped.contains(&a.id())) else {
+    // A thumbnail's link has no words: the entry's link is its first with text.
+    let Some(a) = el
+        .select(&A)
+        .find(|a| !dropped.contains(&a.id()) && text_of(*a, dropped).chars().count() >= 2)
+    else {
         return false;
     };
     let whole = text_of(el, dropped);
@@ -157,6 +161,21 @@ fn small(el: ElementRef) -> bool {
     el.descendants().nth(MAX_ENTRY_NODES).is_none()
 }
 
+/// A link beside the entry's title link that only says "go there"
+/// (查看详情, [详情], 了解更多, 更多>>, 点击查看, Read more): it points where
+/// the title points, or is a few words with no content of their own. It
+/// is no part of the summary.
+fn is_call_to_action(link: ElementRef, title: ElementRef, skip: &NodeSet) -> bool {
+    let text = text_of(link, skip);
+    let words: String = text
+        .chars()
+        .filter(|c| c.is_alphanumeric() || ('\u{4e00}'..='\u{9fff}').contains(c))
+        .collect();
+    let same = link.value().attr("href").is_some()
+        && link.value().attr("href") == title.value().attr("href");
+    words.chars().count() <= 4 || (same && words.chars().count() <= 12)
+}
+
 fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Option<Item> {
     let link = el
         .select(&A)
@@ -181,7 +200,13 @@ fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Op
     if let Some(f) = &found {
         rest.replace_range(f.start..f.end, " ");
     }
-    let rest = rest.replacen(&text_of(a, skip), " ", 1);
+    let mut rest = rest.replacen(&text_of(a, skip), " ", 1);
+    for cta in el
+        .select(&A)
+        .filter(|l| l.id() != a.id() && is_call_to_action(*l, a, skip))
+    {
+        rest = rest.replacen(&text_of(cta, skip), " ", 1);
+    }
     let summary = crate::clean::dom::normalize_ws(&rest).trim().to_string();
     Some(Item {
         url: a
