@@ -333,4 +333,101 @@ mod tests {
         let news = line("更多内容请点击这里", &[("这里", "/news/view.html?id=7")]);
         assert!(promo_park(r, &news, Some(&base), true, &none).is_none());
     }
+
+    fn heading(text: &str) -> Unit {
+        let mut l = line(text, &[]);
+        l.heading = Some(3);
+        Unit::Line(l)
+    }
+
+    fn image() -> Unit {
+        Unit::Image {
+            src: Some("/a.jpg".into()),
+            alt: None,
+            title: None,
+            node: ego_tree::Tree::new(0).root().id(),
+        }
+    }
+
+    #[test]
+    fn gallery_and_nearby_sections_by_structure() {
+        let rules = RuleSet::builtin().unwrap();
+        let r = site(&rules);
+        let base = Url::parse("http://sh.taxs.vip/park/view.html?id=1").unwrap();
+        let units = vec![
+            heading("园区介绍"),
+            Unit::Line(line(
+                "园区位于上海市金山区，重点发展新材料产业，已集聚企业80余家。",
+                &[],
+            )),
+            heading("园区相册"),
+            image(),
+            Unit::Line(line("园区大门", &[])),
+            image(),
+            Unit::Line(line("标准厂房", &[])),
+            heading("周边园区推荐"),
+            image(),
+            Unit::Line(line(
+                "嘉定工业区",
+                &[("嘉定工业区", "/park/view.html?id=3511")],
+            )),
+            Unit::Line(line("主导产业：汽车零部件", &[])),
+            Unit::Line(line(
+                "安亭汽车城",
+                &[("安亭汽车城", "/park/view.html?id=3514")],
+            )),
+        ];
+        let s = park_page_sections(r, &units, Some(&base));
+        assert_eq!((0..=1).filter(|i| s.contains_key(i)).count(), 0);
+        assert!((2..=6).all(|i| s[&i] == "gallery"));
+        assert!((7..=11).all(|i| s[&i] == "nearby-parks"));
+        // A section with prose is content, pictures and all.
+        let prose = vec![
+            heading("交通区位"),
+            image(),
+            image(),
+            Unit::Line(line(
+                "园区距上海市中心约60公里，沪杭高速在周边设有出入口，交通便利。",
+                &[],
+            )),
+        ];
+        assert!(park_page_sections(r, &prose, Some(&base)).is_empty());
+    }
+
+    #[test]
+    fn promo_boxes_are_a_label_and_calls_to_action() {
+        let units = vec![
+            Unit::Line(line(
+                "园区相关负责人介绍，一季度新签约的项目中，既有工业机器人企业。",
+                &[],
+            )),
+            Unit::Line(line("园区招商服务", &[])),
+            Unit::Line(line("入驻咨询热线：400-820-6688（免费）", &[])),
+            Unit::Line(line(
+                "在线预约考察园区 >>",
+                &[("在线预约考察园区", "/zhuce/")],
+            )),
+            Unit::Line(line("下一步，园区将围绕智能制造开展精准招商。", &[])),
+        ];
+        let b = promo_boxes(&units);
+        assert_eq!(b.len(), 3);
+        assert!((1..=3).all(|i| b.contains_key(&i)));
+        // A labelled fact, a bare address and a subheading over prose are
+        // not boxes.
+        let facts = vec![
+            Unit::Line(line("联系人：陈先生", &[])),
+            Unit::Line(line("联系电话：021-5680 1234", &[])),
+            Unit::Line(line("Ticketing", &[])),
+            Unit::Line(line(
+                "www.example.com",
+                &[("www.example.com", "http://www.example.com/")],
+            )),
+            Unit::Line(line("园区概况", &[])),
+            Unit::Line(line(
+                "园区始建于1983年，是上海最早对外开放的工业园区之一。",
+                &[],
+            )),
+        ];
+        assert!(promo_boxes(&facts).is_empty());
+    }
 }

@@ -213,3 +213,62 @@ pub fn insert_all(map: &mut Map<String, serde_json::Value>, pairs: Vec<(String, 
         map.entry(l).or_insert(serde_json::Value::String(v));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scraper::{Html, Selector};
+
+    fn known() -> Vec<String> {
+        ["所在区域", "园区类型", "规划面积", "主导产业", "园区级别"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    fn first(html: &Html, css: &str) -> ElementRef<'static> {
+        // Leaked for the test's lifetime: the tree outlives every ref.
+        let html: &'static Html = Box::leak(Box::new(html.clone()));
+        html.select(&Selector::parse(css).unwrap()).next().unwrap()
+    }
+
+    #[test]
+    fn fact_sheets_labelled_by_position() {
+        let skip = NodeSet::default();
+        let table = Html::parse_fragment(
+            "<table><tr><td>所在区域</td><td>金山区</td></tr><tr><td>园区类型</td><td>化工园</td></tr>\
+             <tr><td>规划面积</td><td>12.8平方公里</td></tr><tr><td>招商电话</td><td>021-1</td></tr></table>",
+        );
+        let t = first(&table, "table");
+        assert!(is_label_structure(t, &skip, &known()));
+        assert_eq!(from_element(t, &skip).len(), 4);
+        // Without the rule's labels a two-column table is data.
+        assert!(!is_label_structure(t, &skip, &[]));
+        let spans = Html::parse_fragment(
+            "<ul><li><span>园区级别：</span>市级</li><li><span>所在区域</span>青浦区</li>\
+             <li><b>规划面积</b><em>19平方公里</em></li></ul>",
+        );
+        let u = first(&spans, "ul");
+        assert!(is_label_structure(u, &skip, &known()));
+        assert_eq!(
+            from_element(u, &skip),
+            vec![
+                ("园区级别".to_string(), "市级".to_string()),
+                ("所在区域".to_string(), "青浦区".to_string()),
+                ("规划面积".to_string(), "19平方公里".to_string()),
+            ]
+        );
+        let dls = Html::parse_fragment(
+            "<div><dl><dt>所在区域</dt><dd>嘉定区</dd></dl><dl><dt>园区级别</dt><dd>区级</dd></dl>\
+             <dl><div><dt>主导产业</dt><dd>新能源汽车</dd></div></dl></div>",
+        );
+        let d = first(&dls, "div");
+        assert!(is_label_structure(d, &skip, &known()));
+        assert_eq!(from_element(d, &skip).len(), 3);
+        // A list of dated links is no fact sheet.
+        let news = Html::parse_fragment(
+            "<ul><li><span>2024-01-02</span>园区召开大会</li><li><span>2024-01-03</span>项目签约</li>\
+             <li><span>2024-01-04</span>企业座谈</li></ul>",
+        );
+        assert!(!is_label_structure(first(&news, "ul"), &skip, &known()));
+    }
+}

@@ -219,3 +219,36 @@ fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Op
         date: found.map(|f| f.rfc3339),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_to_action_leave_the_summary_and_thumbnails_lead_no_entry() {
+        let html = Html::parse_document(
+            "<div id=l><div><a href=/p?id=1><img src=a.jpg></a><h4><a href=/p?id=1>奉贤经济开发区</a></h4>\
+             <p>国家级开发区，以美丽健康为主导产业。 <a href=/p?id=1>查看详情</a></p></div>\
+             <div><a href=/p?id=2><img src=b.jpg></a><h4><a href=/p?id=2>东方美谷产业园</a></h4>\
+             <p>聚焦化妆品和健康食品。 <a href=/x>更多&gt;&gt;</a></p></div></div>",
+        );
+        let list = html.select(&Selector::parse("#l").unwrap()).next().unwrap();
+        let skip = NodeSet::default();
+        let tz = TimeZone::UTC;
+        let (items, _) = detect(&html, list, &skip, None, &tz, 2);
+        let got: Vec<(&str, Option<&str>)> = items
+            .iter()
+            .map(|i| (i.title.as_str(), i.summary.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "奉贤经济开发区",
+                    Some("国家级开发区，以美丽健康为主导产业。")
+                ),
+                ("东方美谷产业园", Some("聚焦化妆品和健康食品。")),
+            ]
+        );
+    }
+}
