@@ -35,6 +35,8 @@ pub struct Context<'a> {
     pub kind: Option<Kind>,
     /// Indices of units inside the rule's header elements.
     pub header_units: &'a std::collections::HashSet<usize>,
+    /// The page, for policies that look at how units nest (promo boxes).
+    pub html: Option<&'a scraper::Html>,
 }
 
 /// What the lines removed as boilerplate said.
@@ -278,7 +280,7 @@ impl SiteStyle {
         SiteStyle {
             repeated: promo::repeated_parks(cx.rule, units, cx.base),
             sections: {
-                let mut s = promo::promo_boxes(units);
+                let mut s = promo::promo_boxes(units, cx.html);
                 if cx.kind == Some(Kind::Park) {
                     s.extend(promo::park_page_sections(cx.rule, units, cx.base));
                 }

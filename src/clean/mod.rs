@@ -269,6 +269,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
             base: Some(&base),
             kind: provisional_kind,
             header_units: &header_units,
+            html: Some(&html),
         },
     );
     head.merge(built.header.clone());

@@ -14,8 +14,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
+use scraper::Html;
 use url::Url;
 
+use super::dom::is_within;
 use super::linear::{Line, Unit};
 use crate::extract::meta::resolve;
 use crate::rules::Rule;
@@ -211,11 +213,14 @@ fn section_kind(rule: &Rule, body: &[Unit], base: Option<&Url>) -> Option<&'stat
 /// line (`园区招商服务`, `延伸 · 推荐`) followed by one to three lines that
 /// only send the reader elsewhere: a link and nothing else, or a hotline.
 /// Body text neither starts nor ends that way; a label over prose stays.
-pub fn promo_boxes(units: &[Unit]) -> HashMap<usize, &'static str> {
+/// When the label and its first call sit in an element of their own (a
+/// box nested in the body), the whole element goes: a teaser under the
+/// linked headline is the box's, not the body's.
+pub fn promo_boxes(units: &[Unit], html: Option<&Html>) -> HashMap<usize, &'static str> {
     let mut out = HashMap::new();
     for (i, u) in units.iter().enumerate() {
         let Unit::Line(label) = u else { continue };
-        if !box_label(label) {
+        if !box_label(label) || out.contains_key(&i) {
             continue;
         }
         let ctas = units[i + 1..]
@@ -224,15 +229,44 @@ pub fn promo_boxes(units: &[Unit]) -> HashMap<usize, &'static str> {
             .take_while(|u| matches!(u, Unit::Line(l) if call_to_action(l)))
             .count();
         // What follows the box is not more of it: the box ends there.
-        let next_is_label =
+        let next_is_cta =
             matches!(units.get(i + 1 + ctas), Some(Unit::Line(l)) if call_to_action(l));
-        if ctas >= 1 && !next_is_label {
-            for j in i..=i + ctas {
-                out.insert(j, "promo-box");
-            }
+        if ctas == 0 || next_is_cta {
+            continue;
+        }
+        let end = html
+            .and_then(|h| nested_box_end(h, units, i))
+            .unwrap_or(i + ctas)
+            .max(i + ctas);
+        for j in i..=end {
+            out.insert(j, "promo-box");
         }
     }
     out
+}
+
+/// Units a box holds at most: a label, a call or two, a teaser.
+const BOX_UNITS: usize = 6;
+
+/// The last unit of the element that holds the label `units[i]` and the
+/// call after it, when that element is a box: it holds nothing before the
+/// label and at most [`BOX_UNITS`] units.
+fn nested_box_end(html: &Html, units: &[Unit], i: usize) -> Option<usize> {
+    let (label, call) = (units[i].node(), units.get(i + 1)?.node());
+    let boxed = html
+        .tree
+        .get(label)?
+        .ancestors()
+        .map(|a| a.id())
+        .find(|&a| is_within(html, call, a))?;
+    if i > 0 && is_within(html, units[i - 1].node(), boxed) {
+        return None;
+    }
+    let held = units[i..]
+        .iter()
+        .take_while(|u| is_within(html, u.node(), boxed))
+        .count();
+    (held <= BOX_UNITS && i + held < units.len()).then(|| i + held - 1)
 }
 
 fn box_label(l: &Line) -> bool {
@@ -409,7 +443,7 @@ mod tests {
             )),
             Unit::Line(line("下一步，园区将围绕智能制造开展精准招商。", &[])),
         ];
-        let b = promo_boxes(&units);
+        let b = promo_boxes(&units, None);
         assert_eq!(b.len(), 3);
         assert!((1..=3).all(|i| b.contains_key(&i)));
         // A labelled fact, a bare address and a subheading over prose are
@@ -428,6 +462,6 @@ mod tests {
                 &[],
             )),
         ];
-        assert!(promo_boxes(&facts).is_empty());
+        assert!(promo_boxes(&facts, None).is_empty());
     }
 }
