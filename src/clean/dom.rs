@@ -11,6 +11,11 @@ use scraper::{ElementRef, Html, Node, Selector};
 /// membership tests run for every line and ancestor of a page.
 pub type NodeSet = rustc_hash::FxHashSet<NodeId>;
 
+/// The element `id` names.
+pub fn element(html: &Html, id: NodeId) -> Option<ElementRef<'_>> {
+    html.tree.get(id).and_then(ElementRef::wrap)
+}
+
 /// Whether elements in `html` nest deeper than `limit`: the depth of the
 /// tree html5ever built, which is what selector matching and every walk
 /// pay for (the pre-parse scan only estimates it).
