@@ -9,7 +9,7 @@ use scraper::Html;
 use super::linear::{self, Unit};
 use super::regions::Regions;
 use super::select::Selected;
-use crate::clean::dom::{NodeSet, element, is_within, text_of, within};
+use crate::dom::{NodeSet, element, is_within, text_of, within};
 use crate::extract::header::{self, Header};
 use crate::extract::title::Title;
 use crate::rules::Rule;

@@ -28,7 +28,6 @@
 pub mod blocks;
 pub mod content;
 pub mod decode;
-pub mod dom;
 pub mod linear;
 pub mod lines;
 pub mod metadata;
@@ -44,7 +43,6 @@ use crate::document::{self, Block, Document, Fetch, Site};
 use crate::extract::header::Header;
 use crate::rules::{Kind, RuleSet};
 pub use decode::Decoded;
-pub use dom::element;
 pub use lines::Lines;
 pub use metadata::Metadata;
 pub use prefilter::Prefiltered;
@@ -97,7 +95,7 @@ pub struct Parsed {
 pub fn parse(cut: Prefiltered) -> Result<Parsed, CleanError> {
     let html = Html::parse_document(&cut.html);
     drop(cut);
-    if dom::nests_deeper_than(&html, MAX_DEPTH) {
+    if crate::dom::nests_deeper_than(&html, MAX_DEPTH) {
         return Err(CleanError::TooDeep);
     }
     Ok(Parsed { html })

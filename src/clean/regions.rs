@@ -9,7 +9,7 @@ use scraper::{ElementRef, Html, Selector};
 
 use super::content;
 use super::select::Selected;
-use crate::clean::dom::{NodeSet, element, text_of, within};
+use crate::dom::{NodeSet, element, text_of, within};
 use crate::extract::items::{self, Item};
 use crate::extract::title::{self, Title};
 use crate::extract::{self};
