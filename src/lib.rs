@@ -33,6 +33,10 @@
 //! - [`eval`]: the extraction-quality metric the extract benchmark scores with;
 //! - `fuzz` (hidden): the fuzz harness the CI test and `examples/fuzz.rs` share;
 //! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
+//!
+//! Where each kind of change goes (a boilerplate pattern, a date format, a
+//! site rule, a field label, an output field, a crawl flag, an error kind),
+//! with the fixture and test that show it: `docs/contributing.md`.
 
 pub mod bulk;
 pub mod clean;
