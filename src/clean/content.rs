@@ -22,13 +22,13 @@
 //! CJK characters count twice toward lengths: a Chinese sentence says in 20
 //! characters what an English one says in 50.
 
-use crate::clean::dom::NodeSet;
+use crate::dom::NodeSet;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 
-use super::dom::{is_block, is_cjk};
+use crate::dom::{is_block, is_cjk};
 
 mod names;
 use names::{Attrs, Chrome, NameCache, chrome, class_weight};

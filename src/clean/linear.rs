@@ -3,13 +3,13 @@
 //! (boilerplate, captions, headings) is made on this list, not on the DOM, so
 //! that the same rules hold whatever markup a CMS wraps its lines in.
 
-use crate::clean::dom::NodeSet;
+use crate::dom::NodeSet;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Node};
 
-use super::dom::{is_block, is_never_text, normalize_ws, style_hides, text_of};
+use crate::dom::{is_block, is_never_text, normalize_ws, rows_of, style_hides, text_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unit {
@@ -450,21 +450,6 @@ fn structured(el: ElementRef, name: &str, skip: &NodeSet) -> Option<Unit> {
         }
         _ => None,
     }
-}
-
-/// The rows of a table (through thead/tbody/tfoot), not of nested tables.
-pub fn rows_of(table: ElementRef) -> Vec<ElementRef> {
-    let mut rows = Vec::new();
-    for c in table.child_elements() {
-        match c.value().name() {
-            "tr" => rows.push(c),
-            "thead" | "tbody" | "tfoot" => {
-                rows.extend(c.child_elements().filter(|r| r.value().name() == "tr"))
-            }
-            _ => {}
-        }
-    }
-    rows
 }
 
 /// Content that makes a list, table or quote a layout container: images,

@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 use scraper::selector::ToCss;
 use scraper::{ElementRef, Html, Selector};
 
-use crate::clean::dom::NodeSet;
+use crate::dom::NodeSet;
 
 /// The selector lists of a rule, in the order `Hits` keeps them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
