@@ -17,8 +17,8 @@ use regex::Regex;
 use scraper::Html;
 use url::Url;
 
-use super::dom::is_within;
 use super::linear::{Line, Unit};
+use crate::dom::is_within;
 use crate::extract::meta::resolve;
 use crate::rules::Rule;
 

@@ -1,6 +1,6 @@
 //! Entries of a listing page (`district` kind): `{title, url, summary, date}`.
 
-use crate::clean::dom::NodeSet;
+use crate::dom::NodeSet;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 use url::Url;
 
-use crate::clean::element;
+use crate::dom::element;
 use crate::rules::index::{Hits, List};
 
 use super::{date, meta::resolve};
-use crate::clean::dom::{text_of, within};
+use crate::dom::{text_of, within};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
@@ -143,7 +143,7 @@ fn is_entry(el: ElementRef, dropped: &NodeSet) -> bool {
     // The link's own block (inside the entry) holds nothing else.
     let mut cur = a.parent().and_then(ElementRef::wrap);
     while let Some(b) = cur {
-        if b.id() == el.id() || crate::clean::dom::is_block(b.value().name()) {
+        if b.id() == el.id() || crate::dom::is_block(b.value().name()) {
             return text_of(b, dropped).chars().count() <= n + 12 && b.id() != el.id();
         }
         cur = b.parent().and_then(ElementRef::wrap);
@@ -167,13 +167,13 @@ fn small(el: ElementRef) -> bool {
 /// is no part of the summary.
 fn is_call_to_action(link: ElementRef, title: ElementRef, skip: &NodeSet) -> bool {
     let text = text_of(link, skip);
-    let words: String = text
+    let words = text
         .chars()
         .filter(|c| c.is_alphanumeric() || ('\u{4e00}'..='\u{9fff}').contains(c))
-        .collect();
-    let same = link.value().attr("href").is_some()
-        && link.value().attr("href") == title.value().attr("href");
-    words.chars().count() <= 4 || (same && words.chars().count() <= 12)
+        .count();
+    let href = link.value().attr("href");
+    let same = href.is_some() && href == title.value().attr("href");
+    words <= 4 || (same && words <= 12)
 }
 
 fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Option<Item> {
@@ -207,7 +207,7 @@ fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Op
     {
         rest = rest.replacen(&text_of(cta, skip), " ", 1);
     }
-    let summary = crate::clean::dom::normalize_ws(&rest).trim().to_string();
+    let summary = crate::dom::normalize_ws(&rest).trim().to_string();
     Some(Item {
         url: a
             .value()
