@@ -115,15 +115,7 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
             Unit::Image {
                 src, alt, title, ..
             } => {
-                let (block, had) = image_block(cx, src, alt, title);
-                if had {
-                    count(&mut out.removed, PLACEHOLDER);
-                }
-                out.blocks.push(block);
-                awaiting = Some(Awaiting {
-                    block: out.blocks.len() - 1,
-                    placeholder_counted: had,
-                });
+                awaiting = Some(push_image(&mut out, cx, src, alt, title));
                 continue;
             }
             other => {
@@ -134,9 +126,7 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
         };
         let after_image =
             awaiting.is_some() || matches!(out.blocks.last(), Some(Block::Image { .. }));
-        if let Some(strip) =
-            strip(cx, index, line, seen_text).or_else(|| site.promo(cx, line, after_image))
-        {
+        if let Some(strip) = site.strip(cx, (index, line), seen_text, after_image) {
             apply_strip(&mut out, strip, &mut awaiting, line, cx.base);
             continue;
         }
@@ -181,6 +171,26 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
         count(&mut out.removed, "empty-heading");
     }
     out
+}
+
+/// Pushes an image unit's block (its placeholder name counted) and returns
+/// it as the block awaiting its caption.
+fn push_image(
+    out: &mut Built,
+    cx: &Context,
+    src: &Option<String>,
+    alt: &Option<String>,
+    title: &Option<String>,
+) -> Awaiting {
+    let (block, had) = image_block(cx, src, alt, title);
+    if had {
+        count(&mut out.removed, PLACEHOLDER);
+    }
+    out.blocks.push(block);
+    Awaiting {
+        block: out.blocks.len() - 1,
+        placeholder_counted: had,
+    }
 }
 
 fn count(removed: &mut BTreeMap<String, u64>, name: &str) {
@@ -342,11 +352,19 @@ impl SiteStyle {
         true
     }
 
-    /// Promo policy: a line that advertises one of the site's parks by what
-    /// it links (see `promo::promo_park`).
-    fn promo(&self, cx: &Context, line: &Line, after_image: bool) -> Option<Strip> {
-        promo::promo_park(cx.rule, line, cx.base, after_image, &self.repeated)
-            .map(|(park, name)| Strip::Promo(park, name))
+    /// [`strip`], then the promo policy: a line that advertises one of the
+    /// site's parks by what it links (see `promo::promo_park`).
+    fn strip(
+        &self,
+        cx: &Context,
+        (index, line): (usize, &Line),
+        seen_text: usize,
+        after_image: bool,
+    ) -> Option<Strip> {
+        strip(cx, index, line, seen_text).or_else(|| {
+            promo::promo_park(cx.rule, line, cx.base, after_image, &self.repeated)
+                .map(|(park, name)| Strip::Promo(park, name))
+        })
     }
 }
 
