@@ -431,6 +431,8 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         text,
         removed: built.removed,
         provenance,
+        // Where the bytes came from is the reader's to say (`cli::clean`).
+        input: None,
         fetch,
     })
 }

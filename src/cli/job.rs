@@ -73,6 +73,7 @@ pub fn merge(flags: CrawlArgs, file: CrawlArgs) -> CrawlArgs {
         emit: flags.emit.or(file.emit),
         keep_repeated: flags.keep_repeated || file.keep_repeated,
         config: flags.config,
+        format: flags.format.or(file.format),
     }
 }
 
