@@ -581,6 +581,11 @@ fn the_fixture_site_crawls_to_the_records_clean_makes() {
         );
         got.as_object_mut().unwrap().remove("fetch");
         expected.as_object_mut().unwrap().remove("fetch");
+        // A fetched page has no input file: `fetch` says where it came from.
+        assert_eq!(got["input"], Value::Null, "{url}");
+        assert!(expected["input"]["file"].is_string(), "{expected}");
+        got.as_object_mut().unwrap().remove("input");
+        expected.as_object_mut().unwrap().remove("input");
         assert_eq!(got, expected, "{url}");
     }
     // Nothing outside the fixture set was asked for but robots.txt.

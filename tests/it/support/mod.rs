@@ -101,17 +101,24 @@ pub fn portable(mut v: serde_json::Value) -> serde_json::Value {
         );
         v["id"] = serde_json::Value::String("<id of the file:// URL>".into());
     }
-    fn walk(v: &mut serde_json::Value, prefix: &str) {
+    // A saved file's `input` names it by the path it was given as.
+    let path = fixtures().display().to_string();
+    fn walk(v: &mut serde_json::Value, prefixes: &[(&str, &str)]) {
         match v {
-            serde_json::Value::String(s) if s.starts_with(prefix) => {
-                *s = s.replacen(prefix, "file:///FIXTURES", 1);
+            serde_json::Value::String(s) => {
+                if let Some((from, to)) = prefixes.iter().find(|(p, _)| s.starts_with(p)) {
+                    *s = s.replacen(from, to, 1);
+                }
             }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, prefix)),
-            serde_json::Value::Object(o) => o.values_mut().for_each(|x| walk(x, prefix)),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, prefixes)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| walk(x, prefixes)),
             _ => {}
         }
     }
-    walk(&mut v, &prefix);
+    walk(
+        &mut v,
+        &[(&prefix, "file:///FIXTURES"), (&path, "FIXTURES")],
+    );
     v
 }
 
