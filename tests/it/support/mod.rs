@@ -126,7 +126,16 @@ pub fn portable(mut v: serde_json::Value) -> serde_json::Value {
 /// `PARKCRAWL_BLESS=1` the file is (re)written instead: review its diff.
 pub fn assert_matches_expected(actual: &serde_json::Value, expected: &Path) {
     let pretty = serde_json::to_string_pretty(actual).unwrap() + "\n";
+    assert_matches_text(&pretty, expected);
+}
+
+/// Compares a whole output with its expected file (a snapshot). With
+/// `PARKCRAWL_BLESS=1` the file is (re)written instead: review its diff.
+pub fn assert_matches_text(pretty: &str, expected: &Path) {
     if std::env::var_os("PARKCRAWL_BLESS").is_some() {
+        if let Some(dir) = expected.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
         std::fs::write(expected, &pretty).unwrap();
         return;
     }
