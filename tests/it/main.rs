@@ -13,4 +13,5 @@ mod repeated;
 mod robots;
 mod state;
 mod support;
+mod typesense;
 mod warc;
