@@ -78,6 +78,9 @@ pub enum Source {
 
 /// One unit of work for the cleaning threads: a page, or an input that could
 /// not be read (reported in its place in the output order).
+// A page is most jobs, and at most `4 × jobs` are in flight: boxing it
+// would cost an allocation per page to shrink the rare failure.
+#[allow(clippy::large_enum_variant)]
 pub enum Job {
     /// A page, and where it was read from (the record's `input`).
     Page(decode::Input, Origin),

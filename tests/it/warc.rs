@@ -217,22 +217,27 @@ with open(sys.argv[1], 'rb') as f:
         assert_eq!(ours.len(), 1 + 2 * n);
         assert_eq!(ours, theirs, "{}", file.display());
 
-        // Each record of `clean FILE` names its WARC and that offset.
-        let name = file.display().to_string();
-        let out = run(&["clean".into(), name.clone(), "--keep-repeated".into()]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let inputs: Vec<Value> = records(&out.stdout)
-            .into_iter()
-            .map(|r| r["input"].clone())
-            .collect();
-        let want: Vec<Value> = responses
-            .iter()
-            .map(|o| serde_json::json!({"warc": name, "offset": o}))
-            .collect();
-        assert_eq!(inputs, want, "{name}");
+        assert_inputs_are(file, &responses);
     }
+}
+
+/// Each record of `clean WARC` names the WARC and its response record's
+/// offset, in order: `offsets`, as warcio gives them.
+fn assert_inputs_are(warc: &Path, offsets: &[u64]) {
+    let name = warc.display().to_string();
+    let out = run(&["clean".into(), name.clone(), "--keep-repeated".into()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let inputs: Vec<Value> = records(&out.stdout)
+        .into_iter()
+        .map(|r| r["input"].clone())
+        .collect();
+    let want: Vec<Value> = offsets
+        .iter()
+        .map(|o| serde_json::json!({"warc": name, "offset": o}))
+        .collect();
+    assert_eq!(inputs, want, "{name}");
 }

@@ -136,7 +136,7 @@ pub fn assert_matches_text(pretty: &str, expected: &Path) {
         if let Some(dir) = expected.parent() {
             std::fs::create_dir_all(dir).unwrap();
         }
-        std::fs::write(expected, &pretty).unwrap();
+        std::fs::write(expected, pretty).unwrap();
         return;
     }
     let want = std::fs::read_to_string(expected).unwrap_or_else(|_| {
