@@ -75,12 +75,7 @@ fn md(text: &str) -> String {
             || (digits > 0 && body[digits..].starts_with(['.', ')']));
         for (j, c) in body.char_indices() {
             let lead = opens_block && j == if digits > 0 { digits } else { 0 };
-            if lead
-                || matches!(
-                    c,
-                    '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '!'
-                )
-            {
+            if lead || matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|') {
                 out.push('\\');
             }
             out.push(c);
@@ -382,6 +377,50 @@ mod tests {
         assert_eq!(md("1. 第一"), "1\\. 第一");
         assert_eq!(md("- 项\n> 引"), "\\- 项  \n\\> 引");
         assert_eq!(md("２０２２年"), "２０２２年");
+    }
+
+    fn doc(blocks: Vec<Block>) -> Document {
+        let rec = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/sh.taxs.vip/news-5101.expected.json"
+        ))
+        .unwrap();
+        let mut d: Document = serde_json::from_str(&rec).unwrap();
+        d.blocks = blocks;
+        d.title = Some(r#"<script>x</script> *标题* "引号""#.into());
+        d
+    }
+
+    #[test]
+    fn hostile_text_stays_text_in_both_formats() {
+        let d = doc(vec![
+            Block::Table {
+                rows: vec![vec!["名称".into(), "a|b".into()], vec!["只有一格".into()]],
+            },
+            Block::Image {
+                src: Some("javascript:alert(1)".into()),
+                alt: Some("<b>".into()),
+                caption: Some("图一".into()),
+            },
+        ]);
+        let md = markdown(&d);
+        let front = r#"title: "<script>x</script> *标题* \"引号\"""#;
+        assert!(md.starts_with(&format!("---\n{front}\n")), "{md}");
+        let head = r#"# \<script\>x\</script\> \*标题\* "引号""#;
+        assert!(md.contains(&format!("\n{head}\n")), "{md}");
+        assert!(
+            md.contains("| 名称 | a\\|b |\n|---|---|\n| 只有一格 |  |\n"),
+            "{md}"
+        );
+        assert!(!md.contains("javascript"), "{md}");
+        let html = html(&d);
+        let h1 = "<h1>&lt;script&gt;x&lt;/script&gt; *标题* &quot;引号&quot;</h1>";
+        assert!(html.contains(h1), "{html}");
+        assert!(
+            html.contains("<figure><figcaption>图一</figcaption></figure>"),
+            "{html}"
+        );
+        assert!(!html.contains("javascript"), "{html}");
     }
 
     #[test]

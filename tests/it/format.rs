@@ -308,6 +308,59 @@ fn es_bulk_output_follows_the_bulk_grammar() {
     );
 }
 
+/// A directory run goes through the spill file and its second pass
+/// (`repeated-block`): every format gets the records that pass writes.
+#[test]
+fn a_directory_run_writes_its_second_pass_records_in_any_format() {
+    let dir = support::fixtures().join("sh.taxs.vip");
+    let dir = dir.to_str().unwrap();
+    let jsonl = run(&["clean".into(), dir.into()]);
+    assert!(jsonl.status.success());
+    let recs = records(&jsonl.stdout);
+    assert!(recs.len() >= 5);
+    let ids: Vec<(String, String)> = recs
+        .iter()
+        .map(|r| ("index".to_string(), r["id"].as_str().unwrap().to_string()))
+        .collect();
+
+    let bulk = run(&[
+        "clean".into(),
+        dir.into(),
+        "--format".into(),
+        "es-bulk".into(),
+        "--index".into(),
+        "parks".into(),
+    ]);
+    assert!(bulk.status.success());
+    let bulk = String::from_utf8(bulk.stdout).unwrap();
+    assert_eq!(bulk_actions(&bulk, "parks"), ids);
+    let sources: Vec<Value> = bulk
+        .lines()
+        .skip(1)
+        .step_by(2)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (rec, doc) in recs.iter().zip(&sources) {
+        assert_eq!(doc["text"], rec["text"], "{}", rec["url"]);
+        assert_eq!(doc["content_hash"], rec["content_hash"], "{}", rec["url"]);
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let html = run(&[
+        "clean".into(),
+        dir.into(),
+        "--format".into(),
+        "html".into(),
+        "-o".into(),
+        site.display().to_string(),
+    ]);
+    assert!(html.status.success());
+    let mut want: Vec<String> = ids.iter().map(|(_, id)| format!("{id}.html")).collect();
+    want.sort();
+    assert_eq!(files(&site), want);
+}
+
 #[test]
 fn formats_refuse_what_cannot_work_before_reading_anything() {
     let p = page(SEED);
