@@ -61,12 +61,12 @@ fn server_binary() -> Result<PathBuf, String> {
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Two free loopback ports (held together while asked, so not the same).
+fn free_ports() -> (u16, u16) {
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = |l: &TcpListener| l.local_addr().unwrap().port();
+    (port(&a), port(&b))
 }
 
 /// A running server, stopped (killed) when dropped.
@@ -88,7 +88,7 @@ impl Drop for Typesense {
 impl Typesense {
     fn start(bin: &Path) -> Typesense {
         let data = tempfile::tempdir().unwrap();
-        let (api, peering) = (free_port(), free_port());
+        let (api, peering) = free_ports();
         let child = Command::new(bin)
             .arg(format!("--data-dir={}", data.path().display()))
             .arg(format!("--api-key={KEY}"))
