@@ -134,7 +134,8 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
-    /// `--format`, `--index`, `--deletes` (job files: see `job::load`).
+    /// `--format`, `--index`, `--deletes` (a job file's lines of these keys
+    /// are read apart: `job::load`).
     #[command(flatten)]
     #[serde(skip)]
     pub format: FormatArgs,
