@@ -367,7 +367,8 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
     };
     let records = match args.output.as_deref().filter(|_| opts.format.is_dir()) {
         Some(dir) => records_dir(opts, dir)?,
-        None => RecordWriter::stream(opts, open(stream, "stdout")?, stream),
+        None => RecordWriter::stream(opts, open(stream, "stdout")?, stream)
+            .map_err(|e| Refused::new("--format", e))?,
     };
     let errors = match args.errors.as_deref() {
         Some(p) => Some(open(Some(p), "--errors")?),

@@ -161,7 +161,8 @@ enum Out {
     Dir(PathBuf),
 }
 
-/// The one writer of records, in any [`Format`].
+/// The one writer of records, in any [`Format`]. Invariant (kept by its
+/// constructors): `out` is a directory exactly when the format is one.
 pub struct RecordWriter {
     opts: Options,
     out: Out,
@@ -175,24 +176,40 @@ pub struct RecordWriter {
 impl RecordWriter {
     /// A stream format writing to `out` (opened by the caller: created, or
     /// appended to by a resumed crawl); `output` is its path, if a file.
-    pub fn stream(opts: Options, out: JsonlWriter, output: Option<&Path>) -> RecordWriter {
+    pub fn stream(
+        opts: Options,
+        out: JsonlWriter,
+        output: Option<&Path>,
+    ) -> io::Result<RecordWriter> {
+        if opts.format.is_dir() {
+            return Err(io::Error::other(format!(
+                "{} writes a directory, not a stream",
+                opts.format_name()
+            )));
+        }
         let deletes_path = opts
             .format
             .has_deletes_file()
             .then(|| opts.deletes_path(output))
             .flatten();
-        RecordWriter {
+        Ok(RecordWriter {
             opts,
             out: Out::Stream(out),
             deletes_path,
             deletes: None,
             written: 0,
             buf: Vec::new(),
-        }
+        })
     }
 
     /// A directory format writing under `dir` (created if missing).
     pub fn dir(opts: Options, dir: &Path) -> io::Result<RecordWriter> {
+        if !opts.format.is_dir() {
+            return Err(io::Error::other(format!(
+                "{} writes a stream, not a directory",
+                opts.format_name()
+            )));
+        }
         std::fs::create_dir_all(dir)?;
         Ok(RecordWriter {
             opts,
@@ -209,7 +226,7 @@ impl RecordWriter {
     pub fn create(opts: Options, output: Option<&Path>) -> io::Result<RecordWriter> {
         match output {
             Some(dir) if opts.format.is_dir() => Self::dir(opts, dir),
-            _ => Ok(Self::stream(opts, JsonlWriter::create(output)?, output)),
+            _ => Self::stream(opts, JsonlWriter::create(output)?, output),
         }
     }
 
