@@ -368,6 +368,56 @@ fn a_directory_run_writes_its_second_pass_records_in_any_format() {
     assert_eq!(files(&site), want);
 }
 
+/// `input` names each record's file as the run found it (under the
+/// directory given, as given), and standard input as `-`.
+#[test]
+fn records_name_the_file_they_came_from() {
+    let tmp = tempfile::tempdir().unwrap();
+    let saved = tmp.path().join("存档");
+    std::fs::create_dir(&saved).unwrap();
+    // Two saved copies of one page: the same canonical URL, so the same
+    // `url` and `id`; only `input` tells them apart.
+    let html = std::fs::read_to_string(page(SEED).path()).unwrap();
+    let link = r#"<head><link rel="canonical" href="http://sh.taxs.vip/news/view.html?id=5101">"#;
+    let html = html.replacen("<head>", link, 1);
+    for name in ["a.html", "b.htm"] {
+        std::fs::write(saved.join(name), &html).unwrap();
+    }
+    let arg = saved.display().to_string();
+    let out = run(&["clean".into(), arg.clone(), "--keep-repeated".into()]);
+    assert!(out.status.success());
+    let recs = records(&out.stdout);
+    let inputs: Vec<&Value> = recs.iter().map(|r| &r["input"]).collect();
+    assert_eq!(
+        inputs,
+        [
+            &serde_json::json!({"file": format!("{arg}/a.html")}),
+            &serde_json::json!({"file": format!("{arg}/b.htm")}),
+        ]
+    );
+    assert_eq!(recs[0]["id"], SEED_ID);
+    assert_eq!(recs[1]["id"], SEED_ID);
+
+    let mut child = support::bin()
+        .args([
+            "clean",
+            "-",
+            "--url",
+            "http://sh.taxs.vip/news/view.html?id=5101",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(page(SEED).path()).unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        records(&out.stdout)[0]["input"],
+        serde_json::json!({"file": "-"})
+    );
+}
+
 #[test]
 fn formats_refuse_what_cannot_work_before_reading_anything() {
     let p = page(SEED);
