@@ -44,6 +44,9 @@ pub struct Title {
     pub node: Option<NodeId>,
 }
 
+/// The cascade, first that speaks wins: [`by_rule`] → JSON-LD headline →
+/// og:title / ArticleTitle ([`by_meta`]) → [`heading_agreeing`] with the
+/// `<title>` → the `<title>` without its site part.
 pub fn find(
     html: &Html,
     hits: &Hits,
@@ -51,10 +54,39 @@ pub fn find(
     site_names: &[&str],
     dropped: &NodeSet,
 ) -> Option<Title> {
-    let plausible = |t: &str| {
-        let n = t.chars().count();
-        (2..=200).contains(&n) && !site_names.contains(&t)
-    };
+    let plausible = |t: &str| plausible(t, site_names);
+    if let Some(t) = by_rule(html, hits, dropped, &plausible) {
+        return Some(t);
+    }
+    if let Some(t) = by_meta(html, meta, site_names, dropped, &plausible) {
+        return Some(t);
+    }
+    let stripped = strip_site(&meta.title, site_names);
+    if stripped.is_empty() {
+        return None;
+    }
+    heading_agreeing(html, &stripped, dropped, &plausible).or_else(|| {
+        plausible(&stripped).then_some(Title {
+            text: stripped,
+            source: TitleSource::TitleTag,
+            node: None,
+        })
+    })
+}
+
+/// A headline is 2 to 200 characters and not a name of the site.
+fn plausible(t: &str, site_names: &[&str]) -> bool {
+    let n = t.chars().count();
+    (2..=200).contains(&n) && !site_names.contains(&t)
+}
+
+/// The first plausible match of the rule's title selectors, in their order.
+fn by_rule(
+    html: &Html,
+    hits: &Hits,
+    dropped: &NodeSet,
+    plausible: &dyn Fn(&str) -> bool,
+) -> Option<Title> {
     for i in 0..hits.len(List::Title) {
         for el in hits
             .of(List::Title, i)
@@ -74,7 +106,18 @@ pub fn find(
             }
         }
     }
-    let stripped = strip_site(&meta.title, site_names);
+    None
+}
+
+/// What the page declares as its headline: JSON-LD, else og:title or the
+/// government meta set's ArticleTitle (without a site suffix).
+fn by_meta(
+    html: &Html,
+    meta: &PageMeta,
+    site_names: &[&str],
+    dropped: &NodeSet,
+    plausible: &dyn Fn(&str) -> bool,
+) -> Option<Title> {
     if let Some(h) = meta.jsonld.headline.as_deref().filter(|h| plausible(h)) {
         return Some(Title {
             text: h.to_string(),
@@ -82,59 +125,52 @@ pub fn find(
             node: heading_matching(html, h, dropped),
         });
     }
-    if let Some(og) = meta.og_title.as_deref().or(meta.article_title.as_deref()) {
-        let t = strip_site(og, site_names);
-        if plausible(&t) {
-            let node = heading_matching(html, &t, dropped);
-            return Some(Title {
-                text: t,
-                source: TitleSource::OpenGraph,
-                node,
-            });
+    let og = meta.og_title.as_deref().or(meta.article_title.as_deref())?;
+    let t = strip_site(og, site_names);
+    plausible(&t).then(|| Title {
+        node: heading_matching(html, &t, dropped),
+        text: t,
+        source: TitleSource::OpenGraph,
+    })
+}
+
+/// A heading whose text the `<title>` contains (or that contains it) is the
+/// headline as the page prints it: often longer than a truncated `<title>`,
+/// or exact. The exact one wins, else the longest overlap.
+fn heading_agreeing(
+    html: &Html,
+    stripped: &str,
+    dropped: &NodeSet,
+    plausible: &dyn Fn(&str) -> bool,
+) -> Option<Title> {
+    static H: LazyLock<Selector> = LazyLock::new(|| {
+        Selector::parse("h1, h2, h3, [class*=title], [class*=Title], [id*=title]").unwrap()
+    });
+    let mut best: Option<(usize, ElementRef)> = None;
+    for el in html.select(&H) {
+        if within(html, el.id(), dropped) {
+            continue;
+        }
+        let t = text_of(el, dropped);
+        if !plausible(&t) || t.chars().count() < 4 {
+            continue;
+        }
+        let score = if t == stripped {
+            10_000
+        } else if stripped.contains(t.as_str()) || t.contains(stripped) {
+            t.chars().count().min(stripped.chars().count())
+        } else {
+            0
+        };
+        if score > 0 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, el));
         }
     }
-    if !stripped.is_empty() {
-        // A heading whose text the <title> contains is the headline as the
-        // page prints it (often longer than a truncated <title>, or exact).
-        static H: LazyLock<Selector> = LazyLock::new(|| {
-            Selector::parse("h1, h2, h3, [class*=title], [class*=Title], [id*=title]").unwrap()
-        });
-        let mut best: Option<(usize, ElementRef)> = None;
-        for el in html.select(&H) {
-            if within(html, el.id(), dropped) {
-                continue;
-            }
-            let t = text_of(el, dropped);
-            if !plausible(&t) || t.chars().count() < 4 {
-                continue;
-            }
-            let score = if t == stripped {
-                10_000
-            } else if stripped.contains(t.as_str()) || t.contains(stripped.as_str()) {
-                t.chars().count().min(stripped.chars().count())
-            } else {
-                0
-            };
-            if score > 0 && best.is_none_or(|(s, _)| score > s) {
-                best = Some((score, el));
-            }
-        }
-        if let Some((_, el)) = best {
-            return Some(Title {
-                text: text_of(el, dropped),
-                source: TitleSource::Heading,
-                node: Some(el.id()),
-            });
-        }
-        if plausible(&stripped) {
-            return Some(Title {
-                text: stripped,
-                source: TitleSource::TitleTag,
-                node: None,
-            });
-        }
-    }
-    None
+    best.map(|(_, el)| Title {
+        text: text_of(el, dropped),
+        source: TitleSource::Heading,
+        node: Some(el.id()),
+    })
 }
 
 fn heading_matching(html: &Html, text: &str, dropped: &NodeSet) -> Option<NodeId> {
@@ -214,5 +250,41 @@ mod tests {
             site_suffix("标题 - 嘉定工业区").as_deref(),
             Some("嘉定工业区")
         );
+    }
+
+    fn page(html: &str) -> Html {
+        Html::parse_document(html)
+    }
+
+    #[test]
+    fn pieces_of_the_cascade() {
+        assert!(plausible("园区新闻", &[]));
+        assert!(!plausible("上海园区招商网", &["上海园区招商网"]));
+        assert!(!plausible("a", &[]));
+        let ok = |t: &str| plausible(t, &[]);
+        let none = NodeSet::default();
+        // The heading the <title> contains wins over one it does not.
+        let html = page(
+            "<h1>站点标志</h1><h2>临江区召开制造业推进大会</h2><div class=title>无关栏目名</div>",
+        );
+        let t = heading_agreeing(&html, "临江区召开制造业推进大会", &none, &ok).unwrap();
+        assert_eq!(
+            (t.text.as_str(), t.source),
+            ("临江区召开制造业推进大会", TitleSource::Heading)
+        );
+        assert!(heading_agreeing(&html, "完全不同的标题文字", &none, &ok).is_none());
+        // og:title loses its site suffix; JSON-LD comes first.
+        let mut meta = PageMeta {
+            og_title: Some("园区签约十个项目_滨湖网".into()),
+            ..Default::default()
+        };
+        let t = by_meta(&html, &meta, &["滨湖网"], &none, &ok).unwrap();
+        assert_eq!(
+            (t.text.as_str(), t.source),
+            ("园区签约十个项目", TitleSource::OpenGraph)
+        );
+        meta.jsonld.headline = Some("JSON-LD 的标题".into());
+        let t = by_meta(&html, &meta, &[], &none, &ok).unwrap();
+        assert_eq!(t.source, TitleSource::JsonLd);
     }
 }
