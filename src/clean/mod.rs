@@ -289,17 +289,32 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
             let machine = machine_date.as_ref().map(|(d, _)| d.as_str());
             (extract::date::refine(visible, machine), "text")
         })
+        .or_else(|| {
+            let machine = machine_date.as_ref().map(|(d, _)| d.as_str());
+            let md = head.month_day?;
+            extract::date::with_year(md, machine, url.path(), tz)
+        })
         .or_else(|| machine_date.clone())
+        .or_else(|| {
+            let first = extract::byline::lead_lines(&built.blocks);
+            extract::date::dateline(&first, tz).map(|d| (d, "text-dateline"))
+        })
+        .or_else(|| {
+            date_below_content(&html, found.roots.last().copied(), &skip, rule)
+                .map(|d| (d, "text-below-body"))
+        })
         .or_else(|| date_in_url(&url, tz).map(|d| (d, "url")));
-    let not_site = |a: &(String, &str)| !site_names.contains(&a.0.as_str());
-    let author = head
-        .author
-        .clone()
-        .or_else(|| built.captures.author.clone())
-        .map(|a| (a, "text"))
-        .or_else(|| meta.jsonld.author.clone().map(|a| (a, "json-ld")))
-        .or_else(|| meta.author.clone().map(|a| (a, "meta")))
-        .filter(not_site);
+    let lead = extract::byline::in_lead(&extract::byline::lead_lines(&built.blocks));
+    let author = extract::byline::choose(
+        &[
+            (head.author.as_deref(), "text"),
+            (built.captures.author.as_deref(), "text"),
+            (lead.as_deref(), "text"),
+            (meta.jsonld.author.as_deref(), "json-ld"),
+            (meta.author.as_deref(), "meta"),
+        ],
+        &site_names,
+    );
     let source = head
         .source
         .clone()
@@ -342,6 +357,8 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     record("published_at", published_at.as_ref().map(|p| p.1));
     record("author", author.as_ref().map(|a| a.1));
     record("source", source.as_ref().map(|s| s.1));
+    let charset = d.charset_source.provenance(d.overruled.as_deref());
+    record("charset", charset.as_deref());
     if kind != Kind::District {
         found_items.clear();
     }
@@ -530,11 +547,58 @@ fn header_near_title(
             continue;
         };
         let marked = within(html, l.node, header_nodes);
-        if h.published_at.is_some() || h.facts() >= 2 || (marked && h.facts() >= 1) {
+        // A labelled source (`来源：新华网` on a line of its own after the
+        // date's) or a year-less date is header by itself.
+        let own = h.source.is_some() || h.month_day.is_some();
+        if h.published_at.is_some() || h.facts() >= 2 || own || (marked && h.facts() >= 1) {
             head.merge(h);
         }
     }
     head
+}
+
+/// A date printed right below the body (`2024-05-08 11:42:03 举报` in an
+/// action bar): one of the first three lines after the content that is a
+/// date and little else (labels, widgets), never a related entry's `title +
+/// date`; and not when more such bare dates follow (a column of dates).
+/// The lines are those of the elements after the content's last root (its
+/// next siblings, or its parent's), read only when no other date spoke.
+fn date_below_content(
+    html: &Html,
+    last_root: Option<NodeId>,
+    skip: &NodeSet,
+    rule: &Rule,
+) -> Option<String> {
+    let mut at = html.tree.get(last_root?)?;
+    let mut lines: Vec<Unit> = Vec::new();
+    for _ in 0..3 {
+        for sib in at.next_siblings().filter_map(ElementRef::wrap).take(3) {
+            lines.extend(linear::linearize(sib, skip, None).into_iter().take(12));
+            if lines.len() >= 12 {
+                break;
+            }
+        }
+        if !lines.is_empty() {
+            break;
+        }
+        at = at.parent()?;
+    }
+    let bare = |u: &Unit| match u {
+        Unit::Line(l) if l.text.chars().count() <= 40 => {
+            let f = extract::date::find(&l.text, &rule.timezone)?;
+            let rest = l.text.chars().count() - l.text[f.start..f.end].chars().count();
+            let h = extract::header::parse(&l.text, &rule.labels, &rule.timezone)?;
+            (rest <= 12).then_some(h.published_at).flatten()
+        }
+        _ => None,
+    };
+    let (at, date) = lines
+        .iter()
+        .take(3)
+        .enumerate()
+        .find_map(|(i, u)| bare(u).map(|d| (i, d)))?;
+    let column = lines[at + 1..].iter().filter_map(bare).count() > 0;
+    (!column).then_some(date)
 }
 
 /// Elements chosen by the rule's header selectors (short ones only: a

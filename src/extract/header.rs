@@ -16,6 +16,9 @@ pub struct Header {
     pub author: Option<String>,
     pub source: Option<String>,
     pub views: Option<u64>,
+    /// A date printed without its year (`04-16 10:30`); the cascade gives it
+    /// a year from the page's own evidence, or drops it.
+    pub month_day: Option<date::MonthDay>,
 }
 
 impl Header {
@@ -25,6 +28,7 @@ impl Header {
             + self.author.is_some() as usize
             + self.source.is_some() as usize
             + self.views.is_some() as usize
+            + self.month_day.is_some() as usize
     }
 
     /// Fills what `self` lacks from `other`.
@@ -33,6 +37,7 @@ impl Header {
         self.author = self.author.take().or(other.author);
         self.source = self.source.take().or(other.source);
         self.views = self.views.take().or(other.views);
+        self.month_day = self.month_day.take().or(other.month_day);
     }
 }
 
@@ -55,22 +60,37 @@ enum Role {
 /// A place in the line where a value starts: the date, a label, a counter.
 type Cuts = Vec<(usize, usize, Cut)>;
 
-/// Reads a header line. None when the line is a clock bar (今天是…) or holds
-/// neither a date nor a label. The line is cut ([`cuts`]), each cut's value
-/// read ([`read_values`]); a line without a labelled author gets an English
-/// `By …` byline, else the unlabelled text beside the date ([`unlabelled`]).
+/// Reads a header line. None when the line is a clock bar (今天是…), holds
+/// neither a date nor a label, or is a sentence (`2019年2月27日下午，…`: the
+/// body's opening, whose date is the event's, not the page's). The line is
+/// cut ([`cuts`]), each cut's value read ([`read_values`]); a line without a
+/// labelled author gets an English `By …` byline, else the unlabelled text
+/// beside the date ([`unlabelled`]).
 pub fn parse(line: &str, labels: &Labels, tz: &TimeZone) -> Option<Header> {
     if labels.clock.iter().any(|re| re.is_match(line)) {
         return None;
     }
     let text = denoise(line, labels);
     let found = date::find(&text, tz);
-    let cuts = cuts(&text, found.as_ref(), labels);
+    let month_day = match found {
+        None => date::find_month_day(&text),
+        Some(_) => None,
+    };
+    let mut cuts = cuts(&text, found.as_ref(), labels);
+    if let Some((_, start, end)) = month_day {
+        cuts.push((start, end, Cut::Date));
+        cuts.sort_by_key(|c| c.0);
+        cuts.dedup_by(|b, a| b.0 < a.1);
+    }
     if cuts.is_empty() {
         return None;
     }
     let (mut h, byline) = read_values(&text, &cuts, labels);
+    if byline.iter().any(|b| is_prose(b)) {
+        return None;
+    }
     h.published_at = found.map(|f| f.rfc3339);
+    h.month_day = month_day.map(|m| m.0);
     if h.author.is_none() {
         h.author = english_byline(&text);
     }
@@ -158,12 +178,12 @@ fn read_values(text: &str, cuts: &Cuts, labels: &Labels) -> (Header, Vec<String>
             }
             Cut::Date => byline.push(value),
             Cut::Label(Role::Source) => {
-                let value = strip_trailing_label(&value, &labels.views);
+                let value = strip_trailing_ui(&strip_trailing_label(&value, &labels.views));
                 h.source = h.source.take().or(Some(value).filter(|v| !v.is_empty()));
             }
             Cut::Label(Role::Author) => {
                 let value = byline_name(&strip_trailing_label(&value, &labels.views));
-                h.author = h.author.take().or(Some(value).filter(|v| !v.is_empty()));
+                h.author = h.author.take().or(super::byline::valid(&value, &[]));
             }
             // A views label with no number after it: the counter is filled
             // in by script and not printed. Editors and date labels give
@@ -203,7 +223,29 @@ fn unlabelled(byline: &[String], labels: &Labels) -> Option<String> {
     byline
         .iter()
         .map(|b| byline_name(&strip_trailing_label(b, &labels.views)))
-        .find(|b| looks_like_byline(b) && !is_label(b))
+        .filter(|b| looks_like_byline(b) && !is_label(b))
+        .find_map(|b| super::byline::valid(&b, &[]))
+}
+
+/// Text beside the date that is a sentence, not a byline: a header line
+/// never holds one.
+fn is_prose(s: &str) -> bool {
+    let n = s.chars().count();
+    (n >= 12 && s.contains(['，', '。', '；', '！', '？'])) || n > 60
+}
+
+/// A value followed by the line's widgets (`新京报 举报`, `青山日报 纠错`)
+/// loses them: they are links beside the header, not part of the name.
+fn strip_trailing_ui(value: &str) -> String {
+    const UI: &[&str] = &["举报", "纠错", "收藏", "分享", "打印", "关注", "评论"];
+    let mut v = value.trim().to_string();
+    while let Some(rest) = UI.iter().find_map(|u| v.strip_suffix(u)) {
+        if rest.trim().is_empty() {
+            break;
+        }
+        v = tidy(rest);
+    }
+    v
 }
 
 /// A line of labels with no values (`浏览次数: 次` whose counter is filled
@@ -283,10 +325,14 @@ fn strip_trailing_label(value: &str, labels: &[String]) -> String {
     v.to_string()
 }
 
-/// `文/周敏`, `记者 | 张三` → the name.
+/// `文/周敏`, `记者 | 张三`, `作者 魏星` → the name (the one-character 文
+/// only with its separator: 文 is also a surname).
 fn byline_name(s: &str) -> String {
     static PREFIX: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^(?:文|作者|记者|撰文|通讯员|By|by)\s*[/／|｜:：]\s*").unwrap()
+        regex::Regex::new(
+            r"^(?:(?:文|By|by)\s*[/／|｜:：]|(?:作者|记者|撰文|通讯员)\s*[/／|｜:：]?)\s*",
+        )
+        .unwrap()
     });
     PREFIX.replace(s.trim(), "").trim().to_string()
 }
@@ -322,7 +368,8 @@ mod tests {
                 published_at: Some("2022-10-18T10:39:26+08:00".into()),
                 author: Some("闵行招商".into()),
                 source: None,
-                views: Some(1)
+                views: Some(1),
+                month_day: None,
             }
         );
         assert_eq!(
@@ -331,7 +378,8 @@ mod tests {
                 published_at: Some("2023-03-05T09:12:00+08:00".into()),
                 author: Some("张伟".into()),
                 source: Some("上海市浦东新区人民政府".into()),
-                views: Some(235)
+                views: Some(235),
+                month_day: None,
             }
         );
         let h = p("发布时间:2021/7/9 来源:松江经济技术开发区管委会 点击:356").unwrap();
@@ -391,5 +439,38 @@ mod tests {
             Some("闵行招商")
         );
         assert_eq!(unlabelled(&cands(&["分享", "12345"]), labels), None);
+    }
+
+    #[test]
+    fn sentences_ui_words_and_year_less_dates() {
+        // The body's opening sentence is not a header line.
+        assert_eq!(
+            p("2024年4月15日下午，青山区召开制造业技术改造专项贷款签约会，首批12家企业现场签约。"),
+            None
+        );
+        let h = p("2019-11-25 11:01:53　来源: 新京报 举报").unwrap();
+        assert_eq!((h.source.as_deref(), h.author), (Some("新京报"), None));
+        // Info-line verbs and labels are not the author; the name beside them is.
+        let h = p("最后更新: 2019-09-07 09:27:48").unwrap();
+        assert_eq!(h.author, None);
+        let h =
+            p("周岚 发表于 2024-03-02 14:05 最后更新: 2024-03-03 08:12:40 阅读数 1532").unwrap();
+        assert_eq!(
+            (h.author.as_deref(), h.published_at.as_deref(), h.views),
+            (Some("周岚"), Some("2024-03-02T14:05:00+08:00"), Some(1532))
+        );
+        assert_eq!(
+            p("作者：未知 责任编辑：棒棒不是糖").map(|h| h.author),
+            Some(None)
+        );
+        let h =
+            p("发布时间：04-16 10:30 来源：河西区纪委监委 通讯员：王芳 责任编辑：赵六").unwrap();
+        assert_eq!(h.published_at, None);
+        let md = h.month_day.unwrap();
+        assert_eq!((md.month, md.day, md.hour, md.minute), (4, 16, 10, 30));
+        assert_eq!(
+            (h.source.as_deref(), h.author.as_deref()),
+            (Some("河西区纪委监委"), Some("王芳"))
+        );
     }
 }

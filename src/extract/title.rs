@@ -55,7 +55,8 @@ pub fn find(
     dropped: &NodeSet,
 ) -> Option<Title> {
     let plausible = |t: &str| plausible(t, site_names);
-    if let Some(t) = by_rule(html, hits, dropped, &plausible) {
+    if let Some(mut t) = by_rule(html, hits, dropped, &plausible) {
+        t.text = without_run_on(t.text, &strip_site(&meta.title, site_names));
         return Some(t);
     }
     if let Some(t) = by_meta(html, meta, site_names, dropped, &plausible) {
@@ -66,12 +67,59 @@ pub fn find(
         return None;
     }
     heading_agreeing(html, &stripped, dropped, &plausible).or_else(|| {
-        plausible(&stripped).then_some(Title {
-            text: stripped,
+        let text = strip_section(&stripped, html);
+        plausible(&text).then_some(Title {
+            text,
             source: TitleSource::TitleTag,
             node: None,
         })
     })
+}
+
+/// `标题-纪检`: a `<title>` that glues the section's name to the headline
+/// with a bare hyphen loses it when the page links that section by the same
+/// name (its breadcrumb or menu), the page's own evidence that it is one.
+fn strip_section(title: &str, html: &Html) -> String {
+    let Some((head, section)) = title.rsplit_once(['-', '－', '_']) else {
+        return title.to_string();
+    };
+    let section = section.trim();
+    let n = section.chars().count();
+    let word = section.chars().all(char::is_alphabetic);
+    if !(2..=8).contains(&n) || !word || head.trim().chars().count() < 6 {
+        return title.to_string();
+    }
+    static A: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a").unwrap());
+    let linked = html
+        .select(&A)
+        .any(|a| a.text().collect::<String>().trim() == section);
+    if linked {
+        head.trim().to_string()
+    } else {
+        title.to_string()
+    }
+}
+
+/// A title element that also holds the line under the headline (`标题
+/// 2019-05-17 · 来源 分享至好友`, `Headline By Jane Li Updated 1:39 am, Nov. 20,
+/// 2019`) is cut back to the headline the `<title>` names, when it begins
+/// with it and what follows carries a date or a share widget: a subtitle
+/// after a dash is the headline's own.
+fn without_run_on(text: String, declared: &str) -> String {
+    let n = declared.chars().count();
+    if n < 6 || text.chars().count() <= n + 8 || !text.starts_with(declared) {
+        return text;
+    }
+    let rest = &text[declared.len()..];
+    let widget = ["分享", "Share", "扫描二维码", "跟贴"]
+        .iter()
+        .any(|w| rest.contains(w));
+    let dated = super::date::find(rest, &jiff::tz::TimeZone::UTC).is_some();
+    if rest.starts_with(char::is_whitespace) && (widget || dated) {
+        declared.to_string()
+    } else {
+        text
+    }
 }
 
 /// A headline is 2 to 200 characters and not a name of the site.
@@ -96,7 +144,7 @@ fn by_rule(
             if within(html, el.id(), dropped) {
                 continue;
             }
-            let t = text_of(el, dropped);
+            let t = heading_text(el, dropped);
             if plausible(&t) {
                 return Some(Title {
                     text: t,
@@ -127,11 +175,75 @@ fn by_meta(
     }
     let og = meta.og_title.as_deref().or(meta.article_title.as_deref())?;
     let t = strip_site(og, site_names);
-    plausible(&t).then(|| Title {
+    if !plausible(&t) {
+        return None;
+    }
+    let stripped = strip_site(&meta.title, site_names);
+    if let Some(longer) = heading_extending(html, &t, &stripped, dropped) {
+        return Some(longer);
+    }
+    Some(Title {
         node: heading_matching(html, &t, dropped),
         text: t,
         source: TitleSource::OpenGraph,
     })
+}
+
+/// A declared title cut short (an unescaped `"` inside the attribute ends
+/// `og:title` early: `拿到"技改贷"` → `拿到`) is the start of the printed
+/// headline: the heading that begins with it, is longer, and is what the
+/// `<title>` says, is the whole headline.
+fn heading_extending(
+    html: &Html,
+    declared: &str,
+    stripped: &str,
+    dropped: &NodeSet,
+) -> Option<Title> {
+    if stripped.chars().count() <= declared.chars().count() || !stripped.starts_with(declared) {
+        return None;
+    }
+    static H: LazyLock<Selector> =
+        LazyLock::new(|| Selector::parse("h1, h2, h3, [class*=title]").unwrap());
+    html.select(&H)
+        .filter(|el| !within(html, el.id(), dropped))
+        .find_map(|el| {
+            let t = heading_text(el, dropped);
+            (t == stripped).then(|| Title {
+                text: t,
+                source: TitleSource::Heading,
+                node: Some(el.id()),
+            })
+        })
+}
+
+/// Marks glued onto headlines in an element of their own (`<span>原创</span>`).
+const BADGES: &[&str] = &[
+    "原创", "独家", "置顶", "推荐", "热门", "精华", "转载", "首发", "头条", "热", "荐", "精", "顶",
+    "新", "图", "视频", "组图", "图文",
+];
+
+/// A heading's text without a badge child at its start or end: a short
+/// element of its own whose whole text is a badge word.
+pub fn heading_text(el: ElementRef, dropped: &NodeSet) -> String {
+    let children: Vec<ElementRef> = el.children().filter_map(ElementRef::wrap).collect();
+    let ends = [children.first(), children.last()];
+    let badge = ends.into_iter().flatten().find(|c| {
+        let t = text_of(**c, dropped);
+        BADGES.contains(&t.trim().trim_matches(['【', '】', '[', ']']))
+    });
+    match badge {
+        Some(b) => {
+            let mut without = dropped.clone();
+            without.insert(b.id());
+            let t = text_of(el, &without);
+            if t.chars().count() >= 4 {
+                t
+            } else {
+                text_of(el, dropped)
+            }
+        }
+        None => text_of(el, dropped),
+    }
 }
 
 /// A heading whose text the `<title>` contains (or that contains it) is the
@@ -151,7 +263,7 @@ fn heading_agreeing(
         if within(html, el.id(), dropped) {
             continue;
         }
-        let t = text_of(el, dropped);
+        let t = heading_text(el, dropped);
         if !plausible(&t) || t.chars().count() < 4 {
             continue;
         }
@@ -167,7 +279,7 @@ fn heading_agreeing(
         }
     }
     best.map(|(_, el)| Title {
-        text: text_of(el, dropped),
+        text: heading_text(el, dropped),
         source: TitleSource::Heading,
         node: Some(el.id()),
     })
@@ -286,5 +398,54 @@ mod tests {
         meta.jsonld.headline = Some("JSON-LD 的标题".into());
         let t = by_meta(&html, &meta, &[], &none, &ok).unwrap();
         assert_eq!(t.source, TitleSource::JsonLd);
+    }
+
+    #[test]
+    fn badges_sections_and_run_ons() {
+        let html = page(
+            "<h1><span class=tag>原创</span>园区数字孪生平台上线三个月</h1><h2><span>新</span></h2>\
+             <div class=crumb><a href=/>首页</a><a href=/jjjc/>纪检</a></div>",
+        );
+        let h1 = html.select(&Selector::parse("h1").unwrap()).next().unwrap();
+        assert_eq!(
+            heading_text(h1, &NodeSet::default()),
+            "园区数字孪生平台上线三个月"
+        );
+        assert_eq!(
+            strip_section("河西区召开安全生产会议-纪检", &html),
+            "河西区召开安全生产会议"
+        );
+        // Not a section the page links to, or not a word: kept.
+        assert_eq!(
+            strip_section("河西区召开安全生产会议-党建", &html),
+            "河西区召开安全生产会议-党建"
+        );
+        assert_eq!(
+            strip_section("draft-dejong-remotestorage-04", &html),
+            "draft-dejong-remotestorage-04"
+        );
+        let d = "5月20日至31日，京沪高速封闭！";
+        assert_eq!(
+            without_run_on(
+                format!("{d} 2019-05-17 · 苏皖城市报道 x 用微信扫描二维码"),
+                d
+            ),
+            d
+        );
+        let sub = "Star Wars Jedi: Fallen Order review – shoots for the moon";
+        assert_eq!(
+            without_run_on(sub.into(), "Star Wars Jedi: Fallen Order review"),
+            sub
+        );
+        // A headline cut short in og:title is the whole <h1>.
+        let html = page("<h1>拿到\"技改贷\" 最高贴息</h1>");
+        let t = heading_extending(
+            &html,
+            "拿到",
+            "拿到\"技改贷\" 最高贴息",
+            &NodeSet::default(),
+        )
+        .unwrap();
+        assert_eq!(t.text, "拿到\"技改贷\" 最高贴息");
     }
 }
