@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::clean::dom::is_cjk;
+use crate::dom::is_cjk;
 
 /// Words that stand beside or instead of a name on article pages and are
 /// never one: verbs of the info line, thread roles, placeholders.
@@ -149,7 +149,7 @@ pub fn in_lead(first_lines: &[&str]) -> Option<String> {
         .split(['、', '，', ',', '　'])
         .collect::<Vec<_>>()
         .join(" ");
-    valid(&crate::clean::dom::normalize_ws(&name), &[])
+    valid(&crate::dom::normalize_ws(&name), &[])
 }
 
 /// The author cascade: the first step whose candidate is an author wins
