@@ -257,7 +257,8 @@ struct Counts {
 
 /// The kind of a page the URL does not name: a park page has fields, a
 /// park-like name and no date; a listing is mostly its entries; an article
-/// is dated and has some text; anything else is a page.
+/// is dated and has some text (a headline, a date and a body); anything
+/// else is a page.
 fn kind_of(page: &Selected, title: Option<&str>, n: &Counts, head: &Header, dated: bool) -> Kind {
     let park_like = title.is_some_and(extract::looks_like_park_name)
         || page.url.path().to_ascii_lowercase().contains("park");
@@ -265,7 +266,9 @@ fn kind_of(page: &Selected, title: Option<&str>, n: &Counts, head: &Header, date
         Kind::Park
     } else if n.items >= 5 && n.items_chars * 2 >= n.text_chars {
         Kind::District
-    } else if dated && n.text_chars >= 100 {
+    } else if dated && (n.text_chars >= 100 || (title.is_some() && n.text_chars >= 40)) {
+        // A headline, a date and a body, even a short one (a gallery's
+        // caption text, a brief notice), make an article.
         Kind::Article
     } else {
         Kind::Page

@@ -225,24 +225,23 @@ const BADGES: &[&str] = &[
 /// A heading's text without a badge child at its start or end: a short
 /// element of its own whose whole text is a badge word.
 pub fn heading_text(el: ElementRef, dropped: &NodeSet) -> String {
+    let text = text_of(el, dropped);
     let children: Vec<ElementRef> = el.children().filter_map(ElementRef::wrap).collect();
-    let ends = [children.first(), children.last()];
-    let badge = ends.into_iter().flatten().find(|c| {
-        let t = text_of(**c, dropped);
-        BADGES.contains(&t.trim().trim_matches(['【', '】', '[', ']']))
-    });
-    match badge {
-        Some(b) => {
-            let mut without = dropped.clone();
-            without.insert(b.id());
-            let t = text_of(el, &without);
-            if t.chars().count() >= 4 {
-                t
-            } else {
-                text_of(el, dropped)
-            }
-        }
-        None => text_of(el, dropped),
+    let (Some(first), Some(last)) = (children.first(), children.last()) else {
+        return text;
+    };
+    let badge = |c: &ElementRef| {
+        let t = text_of(*c, dropped);
+        let word = t.trim().trim_matches(['【', '】', '[', ']']);
+        BADGES.contains(&word).then_some(t)
+    };
+    let rest = badge(first)
+        .and_then(|b| text.strip_prefix(b.as_str()).map(str::to_string))
+        .or_else(|| badge(last).and_then(|b| text.strip_suffix(b.as_str()).map(str::to_string)))
+        .map(|r| r.trim().to_string());
+    match rest {
+        Some(r) if r.chars().count() >= 4 => r,
+        _ => text,
     }
 }
 
