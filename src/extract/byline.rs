@@ -46,12 +46,18 @@ const NOT_A_NAME: &[&str] = &[
     "分享",
     "关注",
     "评论",
+    "发稿",
+    "Last updated",
+    "Updated",
+    "Published",
+    "Posted",
 ];
 
 /// The candidate as an author, or None. Leading and trailing UI words are
 /// shed first (`原创 南方都市报` → `南方都市报`, `周岚 发表于` → `周岚`).
 pub fn valid(candidate: &str, site_names: &[&str]) -> Option<String> {
-    let name = shed_ui_words(candidate);
+    static BY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?i:by)\s+").expect("by regex"));
+    let name = shed_ui_words(&BY.replace(candidate.trim(), ""));
     let n = name.chars().count();
     if !(2..=80).contains(&n) || name.contains('@') || name.contains("://") {
         return None;
@@ -59,7 +65,7 @@ pub fn valid(candidate: &str, site_names: &[&str]) -> Option<String> {
     if name.chars().filter(|c| c.is_ascii_digit()).count() >= 3 {
         return None;
     }
-    if NOT_A_NAME.iter().any(|w| name.eq_ignore_ascii_case(w)) {
+    if NOT_A_NAME.iter().any(|w| name.eq_ignore_ascii_case(w)) || starts_with_ui_phrase(&name) {
         return None;
     }
     if is_site(&name, site_names) || looks_like_domain(&name) {
@@ -76,6 +82,16 @@ fn is_site(name: &str, site_names: &[&str]) -> bool {
     site_names
         .iter()
         .any(|s| *s == name || (cjk && s.contains(name)))
+}
+
+/// `Last updated 3 May`, `Published Thursday`: a Latin UI word as the
+/// candidate's first word.
+fn starts_with_ui_phrase(name: &str) -> bool {
+    NOT_A_NAME.iter().filter(|w| w.is_ascii()).any(|w| {
+        name.get(..w.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(w))
+            && !name[w.len()..].starts_with(char::is_alphanumeric)
+    })
 }
 
 /// `CSDN.NET`, `news.example.com`: a site's address given as its author.
@@ -99,7 +115,9 @@ fn shed_ui_words(s: &str) -> String {
             return t;
         }
         let before = t.clone();
-        for w in NOT_A_NAME {
+        // Latin words are whole words of a phrase (`Published Thursday`):
+        // they refuse the candidate in `valid`, never get shed from it.
+        for w in NOT_A_NAME.iter().filter(|w| !w.is_ascii()) {
             if t.len() > w.len() {
                 if let Some(rest) = t.strip_prefix(w) {
                     t = rest.trim_matches(sep).to_string();
@@ -212,6 +230,9 @@ mod tests {
             "图片",
             "更新",
             "未知",
+            "发稿",
+            "Last updated",
+            "Published Thursday",
             "a",
         ] {
             assert_eq!(valid(bad, &sites), None, "{bad}");
