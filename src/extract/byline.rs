@@ -143,7 +143,7 @@ const NAMES: &str = r"(?P<n>[\p{Han}·]{2,5}(?:[\s、，,　]+[\p{Han}·]{2,5}){
 pub fn in_lead(first_lines: &[&str]) -> Option<String> {
     static BRACKETED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(&format!(
-            r"^.{{0,40}}?(?:讯|电|报道)\s*[（(]\s*(?:本报|本台|特约|实习)?记者\s*{NAMES}\s*[）)]"
+            r"^.{{0,40}}?(?:讯|电|报道)\s*[（(]\s*(?:本报|本台|特约|实习|见习)?(?:记者|通讯员)\s*{NAMES}\s*[）)]"
         ))
         .expect("lead byline regex")
     });
@@ -163,11 +163,23 @@ pub fn in_lead(first_lines: &[&str]) -> Option<String> {
         let head: String = line.chars().take(80).collect();
         BRACKETED.captures(&head).map(|c| c["n"].to_string())
     })?;
-    let name = name
-        .split(['、', '，', ',', '　'])
-        .collect::<Vec<_>>()
-        .join(" ");
-    valid(&crate::dom::normalize_ws(&name), &[])
+    // One bracket may name several roles (`记者 陈思 通讯员 李想`): the
+    // names, without their role words.
+    const ROLES: &[&str] = &[
+        "特约记者",
+        "见习记者",
+        "实习记者",
+        "记者",
+        "通讯员",
+        "实习生",
+        "摄影",
+    ];
+    let names: Vec<&str> = name
+        .split(|c: char| c.is_whitespace() || "、，,".contains(c))
+        .map(|t| ROLES.iter().fold(t, |t, r| t.strip_prefix(r).unwrap_or(t)))
+        .filter(|t| !t.is_empty() && !ROLES.contains(t))
+        .collect();
+    valid(&names.join(" "), &[])
 }
 
 /// The author cascade: the first step whose candidate is an author wins
@@ -256,6 +268,11 @@ mod tests {
         );
         assert_eq!(f("【文/观察者网专栏作者 王文】").as_deref(), Some("王文"));
         assert_eq!(f("通讯员：王芳").as_deref(), Some("王芳"));
+        assert_eq!(
+            f("东湖新闻网讯（记者 陈思 通讯员 李想）6月2日，光谷生物城两个产业化基地同时开工。")
+                .as_deref(),
+            Some("陈思 李想")
+        );
         // Prose that mentions a reporter is no byline.
         assert_eq!(
             f("记者在现场看到，二期项目的4栋主厂房已完成结构施工，外立面幕墙安装同步推进。"),
