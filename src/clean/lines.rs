@@ -107,15 +107,24 @@ fn header_near_title(
             continue;
         };
         let marked = within(html, l.node, header_nodes);
-        if h.published_at.is_some()
-            || h.facts() >= 2
-            || (marked && h.facts() >= 1)
-            || counter_only(&l.text, &rule.labels)
-        {
+        if counts_as_header(&h, marked, &l.text, &rule.labels) {
             head.merge(h);
         }
     }
     head
+}
+
+/// Whether a parsed line beside the headline is header: it has a date, or
+/// two facts, or one fact inside the rule's header element; a labelled
+/// source (`来源：新华网` on a line of its own after the date's), a
+/// year-less date or a bare view counter is header by itself.
+fn counts_as_header(h: &Header, marked: bool, text: &str, labels: &crate::rules::Labels) -> bool {
+    let own = h.source.is_some() || h.month_day.is_some();
+    h.published_at.is_some()
+        || h.facts() >= 2
+        || own
+        || (marked && h.facts() >= 1)
+        || counter_only(text, labels)
 }
 
 /// A line that is a view counter and nothing else (`人气：1,208`,

@@ -182,11 +182,20 @@ pub fn assemble(d: &Decoded, page: &Selected, blocks: Blocks, meta: Metadata) ->
         content_hash: document::content_hash(&blocks.text),
         text: blocks.text,
         removed: blocks.removed,
-        provenance: meta.provenance,
+        provenance: with_charset(meta.provenance, d),
         // Where the bytes came from is the reader's to say (`cli::clean`).
         input: None,
         fetch: fetch_of(d),
     }
+}
+
+/// The charset's step joins the provenance when it overruled the page's
+/// own declaration (UTF-8 bytes under a `gb2312` meta tag).
+fn with_charset(mut provenance: BTreeMap<String, String>, d: &Decoded) -> BTreeMap<String, String> {
+    if let Some(why) = d.charset_source.provenance(d.overruled.as_deref()) {
+        provenance.insert("charset".to_string(), why);
+    }
+    provenance
 }
 
 fn fetch_of(d: &Decoded) -> Option<Fetch> {
