@@ -209,111 +209,141 @@ impl Source {
 }
 
 pub fn run(args: CleanArgs) -> i32 {
-    let rules = match RuleSet::load(args.rules.rules.as_deref()) {
-        Ok(r) => r,
-        Err(e) => {
-            report("rules", &e);
-            return exit::CANNOT_START;
-        }
+    let plan = match Plan::of(&args) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    let url = match args.url.as_deref().map(Url::parse).transpose() {
-        Ok(u) => u,
-        Err(e) => {
-            report(&format!("--url {}", args.url.as_deref().unwrap_or("")), &e);
-            return exit::CANNOT_START;
-        }
-    };
-
-    let mut failed = 0usize;
-    let mut sources = Vec::new();
-    for p in &args.paths {
-        match expand(p) {
-            Ok(found) => sources.extend(found),
-            Err(e) => {
-                report(&p.display().to_string(), &e);
-                failed += 1;
-            }
-        }
-    }
-    if (url.is_some() || args.content_type.is_some()) && sources.len() + failed > 1 {
-        report(
-            "--url/--content-type",
-            &"describe a single input; give exactly one PATH",
-        );
-        return exit::CANNOT_START;
-    }
-
     let mut out = match JsonlWriter::create(args.output.as_deref()) {
         Ok(w) => w,
         Err(e) => {
-            report(
-                &args
-                    .output
-                    .as_deref()
-                    .unwrap_or(Path::new("-"))
-                    .display()
-                    .to_string(),
-                &e,
-            );
+            let path = args.output.as_deref().unwrap_or(Path::new("-"));
+            report(&path.display().to_string(), &e);
             return exit::CANNOT_START;
         }
     };
-
-    if (url.is_some() || args.content_type.is_some())
-        && sources.iter().any(|s| matches!(s, Source::Warc(_)))
-    {
-        report(
-            "--url/--content-type",
-            &"a WARC names its own URLs and headers",
-        );
-        return exit::CANNOT_START;
-    }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let skipped = std::sync::atomic::AtomicU64::new(0);
-    let reader = Reader {
-        url,
-        content_type: args.content_type.clone(),
-        max_size: args.max_size,
-        skipped: &skipped,
-    };
     // Pass 1 goes to a spill file when there are pages enough to compare.
-    let several = sources.len() > 1 || sources.iter().any(|s| matches!(s, Source::Warc(_)));
-    let mut spill = None;
-    if several && !args.keep_repeated {
+    let spill = if plan.several() && !args.keep_repeated {
         match SpillWriter::create(args.output.as_deref()) {
-            Ok(s) => spill = Some(s),
+            Ok(s) => Some(s),
             Err(e) => {
                 report("spill file", &e);
                 return exit::CANNOT_START;
             }
         }
+    } else {
+        None
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let skipped = std::sync::atomic::AtomicU64::new(0);
+    let reader = Reader {
+        url: plan.url.clone(),
+        content_type: args.content_type.clone(),
+        max_size: args.max_size,
+        skipped: &skipped,
+    };
+    let pass1 = first_pass(&plan, &reader, jobs, spill, &mut out);
+    conclude(pass1, plan.failed, skipped.into_inner(), out)
+}
+
+/// The inputs of a run, checked before anything is written.
+struct Plan {
+    rules: RuleSet,
+    url: Option<Url>,
+    sources: Vec<Source>,
+    /// Paths that named nothing readable (each already reported).
+    failed: usize,
+}
+
+impl Plan {
+    /// The rules, `--url` and the inputs the paths name; `Err` is the exit
+    /// code of a run refused (the reason already on stderr).
+    fn of(args: &CleanArgs) -> Result<Plan, i32> {
+        let rules = RuleSet::load(args.rules.rules.as_deref()).map_err(|e| {
+            report("rules", &e);
+            exit::CANNOT_START
+        })?;
+        let url = args
+            .url
+            .as_deref()
+            .map(Url::parse)
+            .transpose()
+            .map_err(|e| {
+                report(&format!("--url {}", args.url.as_deref().unwrap_or("")), &e);
+                exit::CANNOT_START
+            })?;
+        let mut failed = 0usize;
+        let mut sources = Vec::new();
+        for p in &args.paths {
+            match expand(p) {
+                Ok(found) => sources.extend(found),
+                Err(e) => {
+                    report(&p.display().to_string(), &e);
+                    failed += 1;
+                }
+            }
+        }
+        let described = url.is_some() || args.content_type.is_some();
+        if described && sources.len() + failed > 1 {
+            report(
+                "--url/--content-type",
+                &"describe a single input; give exactly one PATH",
+            );
+            return Err(exit::CANNOT_START);
+        }
+        if described && sources.iter().any(|s| matches!(s, Source::Warc(_))) {
+            report(
+                "--url/--content-type",
+                &"a WARC names its own URLs and headers",
+            );
+            return Err(exit::CANNOT_START);
+        }
+        Ok(Plan {
+            rules,
+            url,
+            sources,
+            failed,
+        })
     }
+
+    /// Several pages: enough to compare for repeated blocks.
+    fn several(&self) -> bool {
+        self.sources.len() > 1 || self.sources.iter().any(|s| matches!(s, Source::Warc(_)))
+    }
+}
+
+/// What pass 1 leaves: the pages that failed, the spill file (with the
+/// block statistics) for pass 2, and why it stopped early, if it did.
+struct Pass1 {
+    failed: usize,
+    spill: Option<SpillWriter>,
+    stats: Stats,
+    /// The output failed: its reader went away (`| head`), or a write error.
+    out_error: Option<std::io::Error>,
+    spill_error: Option<std::io::Error>,
+}
+
+/// Pass 1: every page cleaned on `jobs` threads, in input order, to the
+/// spill file (observing its blocks) or straight to the output.
+fn first_pass(
+    plan: &Plan,
+    reader: &Reader,
+    jobs: usize,
+    mut spill: Option<SpillWriter>,
+    out: &mut JsonlWriter,
+) -> Pass1 {
     let keyed = spill.is_some();
+    let rules = &plan.rules;
     let mut stats = Stats::new(RepeatedConfig::default());
-    // The output failed: its reader went away (`| head`), or a write error.
+    let mut failed = 0usize;
     let mut out_error = None;
     let mut spill_error = None;
     bulk::ordered(
-        sources.into_iter().flat_map(|s| reader.jobs(s)),
+        plan.sources.iter().flat_map(|s| reader.jobs(s.clone())),
         jobs,
         jobs * 4,
-        |job| match job {
-            Job::Page(input) => {
-                let name = input.name.clone();
-                // One page's panic is its own error line; the run goes on.
-                let result = isolate::page(|| {
-                    decode::decode(input)
-                        .map_err(|e| e.to_string())
-                        .and_then(|d| clean::clean(&d, &rules).map_err(|e| e.to_string()))
-                        .and_then(|doc| spilled(&doc, keyed).map_err(|e| e.to_string()))
-                })
-                .unwrap_or_else(|p| Err(p.to_string()));
-                (name, result)
-            }
-            Job::Failed { name, error } => (name, Err(error)),
-        },
+        |job| clean_job(job, rules, keyed),
         |done| match (named(done), &mut spill) {
             (Ok(c), Some(spill)) => {
                 if let Some(host) = &c.host {
@@ -341,13 +371,44 @@ pub fn run(args: CleanArgs) -> i32 {
             }
         },
     );
-    if let Some(e) = spill_error {
+    Pass1 {
+        failed,
+        spill,
+        stats,
+        out_error,
+        spill_error,
+    }
+}
+
+/// One job on a cleaning thread: decode, clean, serialise. A page's panic
+/// is its own error line; the run goes on.
+fn clean_job(job: Job, rules: &RuleSet, keyed: bool) -> (String, Result<Spilled, String>) {
+    match job {
+        Job::Page(input) => {
+            let name = input.name.clone();
+            let result = isolate::page(|| {
+                decode::decode(input)
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| clean::clean(&d, rules).map_err(|e| e.to_string()))
+                    .and_then(|doc| spilled(&doc, keyed).map_err(|e| e.to_string()))
+            })
+            .unwrap_or_else(|p| Err(p.to_string()));
+            (name, result)
+        }
+        Job::Failed { name, error } => (name, Err(error)),
+    }
+}
+
+/// Pass 2 when there is one, then the summary lines and the exit code.
+fn conclude(pass1: Pass1, failed_paths: usize, skipped: u64, mut out: JsonlWriter) -> i32 {
+    if let Some(e) = pass1.spill_error {
         report("spill file", &e);
         return exit::CANNOT_START;
     }
+    let mut out_error = pass1.out_error;
     let mut removed = Removed::default();
-    if let Some(spill) = spill {
-        match second_pass(spill, &stats, &mut removed, &mut out) {
+    if let Some(spill) = pass1.spill {
+        match second_pass(spill, &pass1.stats, &mut removed, &mut out) {
             Ok(()) => {}
             Err(Pass2Error::Output(e)) => out_error = Some(e),
             Err(Pass2Error::Spill(e)) => {
@@ -364,7 +425,6 @@ pub fn run(args: CleanArgs) -> i32 {
         report("output", &e);
         return exit::CANNOT_START;
     }
-    let skipped = skipped.into_inner();
     if skipped > 0 {
         eprintln!("parkcrawl: {skipped} WARC record(s) skipped (not HTML responses)");
     }
@@ -377,6 +437,7 @@ pub fn run(args: CleanArgs) -> i32 {
         report("output", &e);
         return exit::CANNOT_START;
     }
+    let failed = failed_paths + pass1.failed;
     if failed > 0 {
         eprintln!(
             "parkcrawl: {} record(s) written, {failed} input(s) failed",
