@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use super::units::Size;
 use super::{RuleArgs, report};
 use crate::bulk::{self, Flow};
 use crate::clean::decode::FetchMeta;
@@ -37,6 +38,7 @@ use crate::warc::{self, WarcError, WarcReader};
 pub const DEFAULT_MAX_SIZE: u64 = 10 * 1024 * 1024;
 
 #[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct CleanArgs {
     /// Files, directories (searched for *.html, *.htm, *.shtml), or `-` for stdin.
     #[arg(required = true, value_name = "PATH")]
@@ -53,9 +55,9 @@ pub struct CleanArgs {
     /// Pages cleaned at once (default: one per core). Output stays in input order.
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Largest page accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_SIZE)]
-    pub max_size: u64,
+    /// Largest page accepted: bytes, or 512k, 10MiB.
+    #[arg(long, value_name = "SIZE", default_value = "10MiB")]
+    pub max_size: Size,
     /// Keep blocks that recur on most pages of a host (`repeated-block`),
     /// and write records as pages finish, in one pass.
     #[arg(long)]
@@ -240,7 +242,7 @@ pub fn run(args: CleanArgs) -> i32 {
     let reader = Reader {
         url: plan.url.clone(),
         content_type: args.content_type.clone(),
-        max_size: args.max_size,
+        max_size: args.max_size.0,
         skipped: &skipped,
     };
     let pass1 = first_pass(&plan, &reader, jobs, spill, &mut out);

@@ -8,13 +8,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing_subscriber::EnvFilter;
+use regex::Regex;
 use url::Url;
 
+use super::log::Verbosity;
+use super::units::{Seconds, Size};
 use super::{job, report};
 use crate::crawl::canon::shown;
 use crate::crawl::frontier::{Frontier, FrontierError, MemoryFrontier};
 use crate::crawl::report::{Progress, Summary};
+use crate::crawl::scope::Patterns;
 use crate::crawl::sink::{Ledger, Written};
 use crate::crawl::{CrawlConfig, Crawler, Stop, shutdown, sink};
 use crate::exit;
@@ -40,6 +43,9 @@ pub enum Emit {
 /// applied after the flags and the file are merged, in [`prepare`].
 #[derive(Debug, Default, clap::Args, serde::Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+// `--rate -1` reaches the check that says what is wrong with it, instead of
+// clap's tip to pass `-- -1` (which would make it a URL).
+#[command(allow_negative_numbers = true)]
 pub struct CrawlArgs {
     /// Pages to start from. Without any (and without --sitemap): the seeds of
     /// every site rule.
@@ -78,15 +84,16 @@ pub struct CrawlArgs {
     /// (gzip per record when FILE ends in .gz).
     #[arg(long, value_name = "FILE")]
     pub warc: Option<PathBuf>,
-    /// Whole-request timeout, in seconds [default: 30].
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
-    /// Connect timeout, in seconds [default: 10].
-    #[arg(long, value_name = "SECS")]
-    pub connect_timeout: Option<f64>,
-    /// Largest page body accepted, in bytes after decompression [default: 10 MiB].
-    #[arg(long, value_name = "BYTES")]
-    pub max_body: Option<u64>,
+    /// Whole-request timeout: seconds, or 500ms, 30s, 2m [default: 30s].
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub timeout: Option<Seconds>,
+    /// Connect timeout: seconds, or 500ms, 30s, 2m [default: 10s].
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub connect_timeout: Option<Seconds>,
+    /// Largest page body accepted after decompression: bytes, or 512k,
+    /// 10MiB [default: 10MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_body: Option<Size>,
     /// Redirects followed per page [default: 10].
     #[arg(long, value_name = "N")]
     pub max_redirects: Option<usize>,
@@ -129,6 +136,17 @@ pub struct CrawlArgs {
     /// and write every record as its page finishes (none held back).
     #[arg(long)]
     pub keep_repeated: bool,
+    /// Follow only links whose whole URL matches REGEX, on top of the site
+    /// rules' patterns (repeatable: any one may match).
+    #[arg(long, value_name = "REGEX")]
+    pub follow: Vec<String>,
+    /// Never follow a link or redirect whose whole URL matches REGEX
+    /// (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub avoid: Vec<String>,
+    /// Write the run's statistics to FILE as one JSON object at the end.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
     /// A job file (TOML) holding any of these flags; flags given here win.
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
@@ -148,22 +166,9 @@ fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
     Ok((crate::fetch::origin::normal_host(host), addr))
 }
 
-fn seconds(flag: &str, v: f64) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(v)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{flag} must be a positive number of seconds"))
-}
-
-pub fn run(args: CrawlArgs) -> i32 {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+pub fn run(args: CrawlArgs, verbosity: Verbosity) -> i32 {
     match prepare(args) {
-        Ok(p) => execute(p),
+        Ok(p) => execute(p, verbosity),
         Err(e) => {
             eprintln!("parkcrawl: {}", e.message);
             e.code
@@ -197,6 +202,7 @@ struct StateRun {
 struct Prepared {
     fetch: FetchConfig,
     run: Run,
+    stats: Option<StatsFile>,
 }
 
 /// What the crawl and its writer start from.
@@ -230,6 +236,7 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
         None => None,
     };
     let outputs = Outputs::open(&args, store.is_some())?;
+    let stats = args.stats.as_deref().map(StatsFile::create).transpose()?;
     crawl.archive = outputs.archive.is_some();
     // Last, so that a run refused above is not recorded as one that started.
     let state = match (store, &args.state) {
@@ -246,7 +253,7 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
         state,
         repeated,
     };
-    Ok(Prepared { fetch, run })
+    Ok(Prepared { fetch, run, stats })
 }
 
 /// The flags over the `--config` job file, when there is one.
@@ -312,6 +319,7 @@ struct Checked {
     connect_timeout: Duration,
     resolve: Vec<(String, SocketAddr)>,
     recrawl_after: Duration,
+    patterns: Patterns,
 }
 
 impl Checked {
@@ -326,7 +334,9 @@ impl Checked {
         if concurrency == 0 {
             return Err(bad("--concurrency", "must be at least 1"));
         }
-        let max_body = args.max_body.unwrap_or(super::clean::DEFAULT_MAX_SIZE);
+        let max_body = args
+            .max_body
+            .map_or(super::clean::DEFAULT_MAX_SIZE, |s| s.0);
         if max_body == 0 {
             return Err(bad("--max-body", "must be at least 1"));
         }
@@ -352,10 +362,15 @@ impl Checked {
             return Err(bad("--recrawl-after", "needs --state FILE"));
         }
         let timeout =
-            seconds("--timeout", args.timeout.unwrap_or(30.0)).map_err(|m| bad("--timeout", &m))?;
-        let connect_timeout = seconds("--connect-timeout", args.connect_timeout.unwrap_or(10.0))
+            (args.timeout.unwrap_or(Seconds(30.0)).positive()).map_err(|m| bad("--timeout", &m))?;
+        let connect_timeout = (args.connect_timeout.unwrap_or(Seconds(10.0)).positive())
             .map_err(|m| bad("--connect-timeout", &m))?;
+        let patterns = Patterns {
+            follow: regexes("--follow", &args.follow)?,
+            avoid: regexes("--avoid", &args.avoid)?,
+        };
         Ok(Checked {
+            patterns,
             concurrency,
             max_body,
             user_agent,
@@ -365,6 +380,25 @@ impl Checked {
             recrawl_after,
         })
     }
+}
+
+/// A flag's patterns, compiled; a bad one names the flag and the pattern.
+fn regexes(flag: &str, given: &[String]) -> Result<Vec<Regex>, Refused> {
+    given
+        .iter()
+        .map(|p| {
+            Regex::new(p).map_err(|e| {
+                let why = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                Refused::new(format!("{flag} {p:?}"), why)
+            })
+        })
+        .collect()
 }
 
 /// The fetcher's settings; the rate per host is the flag's, else the
@@ -428,6 +462,7 @@ fn crawl_config(
             .max_sitemaps
             .unwrap_or(crate::crawl::sitemap::DEFAULT_MAX_PER_HOST),
         emit_all: args.emit == Some(Emit::All),
+        patterns: c.patterns.clone(),
         ..CrawlConfig::default()
     }
 }
@@ -501,6 +536,7 @@ fn repeated_stats(keep: bool, state: Option<&StateRun>) -> Result<Option<Stats>,
 /// Opens the state (taking its lock) and repairs the output a killed run
 /// left, before any output file is opened.
 fn open_state(path: &Path, output: Option<&Path>) -> Result<StateStore, Refused> {
+    crate::output::make_parent(path).map_err(|e| Refused::new(path.display(), e))?;
     let mut store = StateStore::open(path).map_err(|e| match e {
         StoreError::Locked { .. } => Refused {
             message: e.to_string(),
@@ -580,12 +616,9 @@ fn open_warc(p: &Path, append: bool) -> std::io::Result<sink::Archive> {
     let gzip = name.to_ascii_lowercase().ends_with(".gz");
     let file = if append {
         crate::warc::cut_partial_record(p)?;
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)?
+        crate::output::append_file(p)?
     } else {
-        std::fs::File::create(p)?
+        crate::output::create_file(p)?
     };
     WarcWriter::new(std::io::BufWriter::new(file), gzip, &name, &now_rfc3339())
 }
@@ -596,7 +629,7 @@ struct Ended {
     written: Option<std::io::Result<Written>>,
 }
 
-fn execute(p: Prepared) -> i32 {
+fn execute(p: Prepared, verbosity: Verbosity) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -614,13 +647,17 @@ fn execute(p: Prepared) -> i32 {
             return exit::CANNOT_START;
         }
     };
-    let progress = Arc::new(Progress::new(true));
+    let progress = Arc::new(if verbosity.quiet() {
+        Progress::quiet()
+    } else {
+        Progress::new(true)
+    });
     let state = p.run.state.as_ref().map(|s| s.store.clone());
     let ended = runtime.block_on(crawl_and_write(p.run, fetcher, progress.clone()));
     // Tasks still blocked (a clean in progress) are not waited for.
     runtime.shutdown_timeout(Duration::from_secs(1));
     progress.finish();
-    conclude(ended, state.as_ref())
+    conclude(ended, state.as_ref(), p.stats)
 }
 
 /// The crawl and its writer, run to their end.
@@ -652,8 +689,33 @@ async fn crawl_and_write(p: Run, fetcher: Arc<Fetcher>, progress: Arc<Progress>)
 }
 
 /// The summary and the exit code of a run that ended; with `--state`, the
-/// run is recorded as finished.
-fn conclude(ended: Ended, state: Option<&SharedStore>) -> i32 {
+/// run is recorded as finished; with `--stats`, its statistics are written.
+fn conclude(ended: Ended, state: Option<&SharedStore>, stats: Option<StatsFile>) -> i32 {
+    let (summary, written, mut code) = settle(ended);
+    if let Some(store) = state {
+        code = code.or(record_run(store, &summary, written.as_ref()));
+    }
+    if written.as_ref().is_some_and(|w| w.closed) {
+        return exit::OK;
+    }
+    if let Some(line) = written.as_ref().and_then(|w| w.removed.summary()) {
+        eprintln!("{line}");
+    }
+    eprintln!("parkcrawl: {summary}");
+    let code = code.unwrap_or_else(|| outcome(&summary));
+    if let Some(file) = stats {
+        let name = file.path.display().to_string();
+        if let Err(e) = file.write(&summary, written.as_ref(), code) {
+            report(&name, &e);
+            return exit::CANNOT_START;
+        }
+    }
+    code
+}
+
+/// The crawl's summary and the writer's counts, and the exit code when
+/// either failed.
+fn settle(ended: Ended) -> (Summary, Option<Written>, Option<i32>) {
     let mut code = None;
     let mut summary = match ended.result {
         Ok(s) => s,
@@ -679,36 +741,100 @@ fn conclude(ended: Ended, state: Option<&SharedStore>) -> i32 {
     if let Some(w) = &written {
         // Records the writer found already written under another URL.
         summary.ok = summary.ok.saturating_sub(w.duplicates);
-        summary.skipped += w.duplicates;
-        if w.duplicates > 0 {
-            *summary.by_kind.entry("duplicate").or_default() += w.duplicates;
-        }
+        summary.skip("duplicate", w.duplicates);
     }
-    if let Some(store) = state {
-        let run = LastRun {
-            records: written.as_ref().map_or(0, |w| w.records),
-            deleted: written.as_ref().map_or(0, |w| w.tombstones),
-            unchanged: summary.unchanged,
-            failed: summary.failed,
-            ..LastRun::default()
-        };
-        if let Err(e) = store.lock().finish_run(&run) {
+    (summary, written, code)
+}
+
+/// Records the run as finished in the state; the exit code if that failed.
+fn record_run(store: &SharedStore, summary: &Summary, written: Option<&Written>) -> Option<i32> {
+    let run = LastRun {
+        records: written.map_or(0, |w| w.records),
+        deleted: written.map_or(0, |w| w.tombstones),
+        unchanged: summary.unchanged,
+        failed: summary.failed,
+        ..LastRun::default()
+    };
+    match store.lock().finish_run(&run) {
+        Ok(()) => None,
+        Err(e) => {
             report("crawl", &e);
-            code = code.or(Some(exit::CANNOT_START));
+            Some(exit::CANNOT_START)
         }
     }
-    if written.as_ref().is_some_and(|w| w.closed) {
-        return exit::OK;
+}
+
+/// `--stats FILE`, created when the run starts (so that a bad path refuses
+/// the run, not its end) and written when it ends.
+struct StatsFile {
+    path: PathBuf,
+    file: std::fs::File,
+    started_at: String,
+}
+
+impl StatsFile {
+    fn create(path: &Path) -> Result<StatsFile, Refused> {
+        let file = crate::output::create_file(path).map_err(|e| Refused::new(path.display(), e))?;
+        Ok(StatsFile {
+            path: path.to_path_buf(),
+            file,
+            started_at: now_rfc3339(),
+        })
     }
-    if let Some(line) = written.as_ref().and_then(|w| w.removed.summary()) {
-        eprintln!("{line}");
+
+    /// One JSON object: the summary's counts, what the writer wrote, the
+    /// outcome and its exit code, when the run started and finished.
+    fn write(mut self, s: &Summary, w: Option<&Written>, code: i32) -> std::io::Result<()> {
+        use std::io::Write;
+        let outcome = match code {
+            exit::OK => "finished",
+            exit::SOME_FAILED => "finished_with_failures",
+            exit::STOPPED if s.interrupted => "stopped",
+            exit::STOPPED => "max_pages",
+            _ => "error",
+        };
+        let mut v = serde_json::json!({
+            "outcome": outcome,
+            "exit_code": code,
+            "started_at": self.started_at,
+            "finished_at": now_rfc3339(),
+        });
+        let counts = s.to_json();
+        let obj = v.as_object_mut().expect("an object");
+        obj.extend(
+            counts
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        obj.insert("records_written".into(), w.map_or(0, |w| w.records).into());
+        obj.insert(
+            "tombstones_written".into(),
+            w.map_or(0, |w| w.tombstones).into(),
+        );
+        obj.insert(
+            "repeated_blocks_removed".into(),
+            w.map_or(0, |w| w.removed.blocks).into(),
+        );
+        let mut line = serde_json::to_vec(&v).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.sync_all()
     }
-    eprintln!("parkcrawl: {summary}");
-    code.unwrap_or(if summary.failed > 0 {
+}
+
+/// The exit code of a crawl that ran: stopped before the frontier ran dry
+/// (a signal, `--max-pages`) wins over failures, since the run is not
+/// complete whatever failed in it.
+fn outcome(s: &Summary) -> i32 {
+    if s.stopped() {
+        exit::STOPPED
+    } else if s.failed > 0 {
         exit::SOME_FAILED
     } else {
         exit::OK
-    })
+    }
 }
 
 #[cfg(test)]

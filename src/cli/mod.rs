@@ -4,8 +4,10 @@
 pub mod clean;
 pub mod crawl;
 pub mod job;
+pub mod log;
 pub mod rules;
 pub mod status;
+pub mod units;
 
 use std::path::PathBuf;
 
@@ -20,6 +22,14 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Say less: no per-page lines, no progress bar, no warnings; errors
+    /// that stop the run and the summary line still print.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more on stderr (-v: each host and page, -vv: debug, -vvv:
+    /// trace); RUST_LOG's directives apply on top.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]

@@ -90,6 +90,8 @@ pub struct CrawlConfig {
     /// unconditionally (`--emit all`); otherwise only new and changed pages
     /// give records.
     pub emit_all: bool,
+    /// `--follow` / `--avoid`: the command line's patterns on links.
+    pub patterns: scope::Patterns,
 }
 
 impl Default for CrawlConfig {
@@ -106,6 +108,7 @@ impl Default for CrawlConfig {
             grace: Duration::from_secs(5),
             archive: false,
             emit_all: false,
+            patterns: scope::Patterns::default(),
         }
     }
 }
@@ -177,7 +180,8 @@ impl Crawler {
         frontier: Box<dyn Frontier>,
         stop: CancellationToken,
     ) -> Crawler {
-        let scope = Scope::new(cfg.seeds.iter().chain(&cfg.sitemaps), rules.clone());
+        let scope = Scope::new(cfg.seeds.iter().chain(&cfg.sitemaps), rules.clone())
+            .with_patterns(cfg.patterns.clone());
         let archive = cfg.archive;
         let sitemaps = sitemap::Budget::new(cfg.max_sitemaps);
         Crawler {

@@ -254,7 +254,7 @@ fn streamed_sitemap_of_a_million_urls_with_max_pages() {
         &["--sitemap", "http://big.test/big.xml", "--max-pages", "20"],
     );
     let err = stderr(&w);
-    assert_eq!(w.output.status.code(), Some(0), "{err}");
+    assert_eq!(w.output.status.code(), Some(4), "{err}");
     assert_eq!(records(&w.output.stdout).len(), 20);
     let pages = server
         .hits()
@@ -340,7 +340,7 @@ fn hundred_thousand_links_on_one_page() {
         &["http://many.test/", "--max-pages", "30"],
     );
     let err = stderr(&w);
-    assert_eq!(w.output.status.code(), Some(0), "{err}");
+    assert_eq!(w.output.status.code(), Some(4), "{err}");
     assert_eq!(records(&w.output.stdout).len(), 30);
     // 50,000 links taken (29 fetched, the rest queued), 50,000 dropped.
     let s = summary(&w);

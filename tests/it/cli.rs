@@ -1,0 +1,293 @@
+//! The command line as a script or a cron job sees it: one exit code per
+//! outcome (finished, with failures, cannot start, locked, stopped), plain
+//! stderr with one line per failure, the summary's buckets, `--stats`,
+//! flags with units and negative numbers, parent directories made.
+//! The locked state's code 3 is tested in `state.rs`
+//! (`a_second_run_on_a_locked_state_exits_3_and_touches_nothing`).
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::crawl::{SpawnPiped, crawl, finish};
+use crate::support::{self, server::Hit, server::Reply, server::Server};
+
+/// A site of `n` article pages linked from its home page, with a link of
+/// each kind the summary counts apart: a 404 (`http`, a failure), a path
+/// robots.txt disallows and a PDF (`disallowed`, `not_html`: skips).
+fn site(n: usize, bad_links: bool) -> impl Fn(&Hit) -> Reply + Send + Sync + 'static {
+    move |hit: &Hit| {
+        let mut links: Vec<String> = (1..=n).map(|i| format!("/p{i}")).collect();
+        if bad_links {
+            links.extend(["/gone", "/private/x", "/doc.pdf"].map(String::from));
+        }
+        let links: Vec<&str> = links.iter().map(String::as_str).collect();
+        match hit.path.as_str() {
+            "/robots.txt" => Reply::text("User-agent: *\nDisallow: /private\n"),
+            "/" => Reply::page("home", &links),
+            "/doc.pdf" => Reply::new(200, "application/pdf", b"%PDF-1.4".to_vec()),
+            p if p.starts_with("/p") => Reply::page(&format!("page {p}"), &[]),
+            _ => Reply::status(404),
+        }
+    }
+}
+
+/// The last stderr line, the summary, up to its timing part.
+fn summary(stderr: &str) -> &str {
+    let last = stderr.lines().last().unwrap_or("");
+    last.split(';').next().unwrap_or(last)
+}
+
+#[test]
+fn a_finished_crawl_exits_0() {
+    let server = Server::start(site(3, false));
+    let run = crawl(&server, &["ok.test"], &["http://ok.test/", "--rate", "0"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        summary(&run.stderr),
+        "parkcrawl: done: 4 pages ok, 0 failed, 0 skipped"
+    );
+}
+
+#[test]
+fn failures_and_skips_are_separate_buckets_and_stats_is_one_json_object() {
+    let server = Server::start(site(2, true));
+    let dir = tempfile::tempdir().unwrap();
+    let stats = dir.path().join("not/yet/stats.json");
+    let run = crawl(
+        &server,
+        &["f.test"],
+        &[
+            "http://f.test/",
+            "--rate",
+            "0",
+            "--retries",
+            "0",
+            "--stats",
+            stats.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        summary(&run.stderr),
+        "parkcrawl: done: 3 pages ok, 1 failed (http 1), 2 skipped (disallowed 1, not_html 1)"
+    );
+    let text = std::fs::read_to_string(&stats).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    // What depends on the clock: present, of the right type, then fixed.
+    for key in ["started_at", "finished_at"] {
+        assert!(v[key].as_str().unwrap().ends_with('Z'), "{v}");
+        v[key] = json!("T");
+    }
+    assert!(v["elapsed_seconds"].as_f64().unwrap() >= 0.0, "{v}");
+    v["elapsed_seconds"] = json!(0);
+    assert_eq!(
+        v,
+        json!({
+            "outcome": "finished_with_failures",
+            "exit_code": 1,
+            "started_at": "T",
+            "finished_at": "T",
+            "pages_ok": 3,
+            "failed": 1,
+            "failed_by_kind": {"http": 1},
+            "skipped": 2,
+            "skipped_by_kind": {"disallowed": 1, "not_html": 1},
+            "unchanged": 0,
+            "deleted": 0,
+            "not_fetched": 0,
+            "links_dropped_too_long": 0,
+            "links_dropped_past_cap": 0,
+            "sitemaps_not_read": 0,
+            "requests": 6,
+            "elapsed_seconds": 0,
+            "interrupted": false,
+            "records_written": 3,
+            "tombstones_written": 0,
+            "repeated_blocks_removed": 0
+        })
+    );
+}
+
+#[test]
+fn a_crawl_cut_by_max_pages_exits_4() {
+    let server = Server::start(site(10, false));
+    let run = crawl(
+        &server,
+        &["mp.test"],
+        &["http://mp.test/", "--rate", "0", "--max-pages", "3"],
+    );
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.records.len(), 3);
+    assert_eq!(
+        summary(&run.stderr),
+        "parkcrawl: stopped: 3 pages ok, 0 failed, 0 skipped, 8 not fetched"
+    );
+}
+
+#[test]
+fn a_crawl_stopped_by_sigterm_exits_4() {
+    let server = Server::start(site(200, false));
+    let mut cmd = support::bin();
+    cmd.args(["crawl", "http://t.test/", "--rate", "20"])
+        .args(server.resolve(&["t.test"]));
+    let child = cmd.spawn_piped();
+    // Stopped mid-crawl: once a few pages are in, long before 200.
+    while server.hits_of("t.test").len() < 4 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let run = finish(child, Duration::from_secs(30));
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        summary(&run.stderr).starts_with("parkcrawl: stopped: "),
+        "{}",
+        run.stderr
+    );
+    assert!(run.records.len() < 100, "{}", run.records.len());
+}
+
+#[test]
+fn an_unreachable_host_is_one_plain_line_naming_the_cause() {
+    // A port nobody listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let err_path = dir.path().join("stderr.log");
+    let err_file = std::fs::File::create(&err_path).unwrap();
+    let status = support::bin()
+        .args(["crawl", "--retries", "0"])
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .arg(format!("http://127.0.0.1:{port}/b"))
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(err_file)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let text = std::fs::read_to_string(&err_path).unwrap();
+    assert!(!text.contains('\x1b'), "escape codes: {text:?}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    for (line, path) in lines.iter().zip(["/", "/b"]) {
+        let head =
+            format!("parkcrawl: http://127.0.0.1:{port}{path}: failed (robots_unavailable): ");
+        assert!(line.starts_with(&head), "{line}");
+        assert!(line.contains("connection refused"), "{line}");
+    }
+    assert!(
+        lines[2].starts_with(
+            "parkcrawl: done: 0 pages ok, 2 failed (robots_unavailable 2), 0 skipped;"
+        ),
+        "{}",
+        lines[2]
+    );
+}
+
+/// `-q`: no per-page lines, the summary still.
+#[test]
+fn quiet_keeps_only_the_summary() {
+    let server = Server::start(site(1, true));
+    let run = crawl(
+        &server,
+        &["q.test"],
+        &["-q", "http://q.test/", "--rate", "0", "--retries", "0"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("parkcrawl: done: 2 pages ok, 1 failed (http 1)")
+    );
+}
+
+fn refused(args: &[&str]) -> String {
+    let out = support::bin().args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn bad_values_name_their_flag_once_and_negative_numbers_reach_the_checks() {
+    let u = "http://a.test/";
+    assert_eq!(
+        refused(&["crawl", u, "--rate", "-1"]),
+        "parkcrawl: --rate: must be a number ≥ 0 (0: no limit)\n"
+    );
+    assert_eq!(
+        refused(&["crawl", u, "--timeout", "0"]),
+        "parkcrawl: --timeout: must be a positive duration, not 0\n"
+    );
+    assert_eq!(
+        refused(&["crawl", u, "--connect-timeout", "-2s"]),
+        "parkcrawl: --connect-timeout: must be a positive duration, not -2\n"
+    );
+    assert_eq!(
+        refused(&["crawl", u, "--follow", "news/("]),
+        "parkcrawl: --follow \"news/(\": error: unclosed group\n"
+    );
+    let e = refused(&["crawl", u, "--max-body", "ten"]);
+    assert!(e.contains("'--max-body <SIZE>'"), "{e}");
+    assert!(e.contains("expected a size like"), "{e}");
+    assert_eq!(e.matches("--max-body").count(), 1, "{e}");
+    let e = refused(&["clean", "--max-size", "-5", "x.html"]);
+    assert!(e.contains("'--max-size <SIZE>'"), "{e}");
+}
+
+#[test]
+fn sizes_and_durations_take_units_and_outputs_get_their_directories() {
+    let server = Server::start(site(1, false));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("a/records.jsonl");
+    let errors = dir.path().join("b/errors.jsonl");
+    let warc = dir.path().join("c/pages.warc.gz");
+    let state = dir.path().join("d/state.db");
+    let p = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let run = crawl(
+        &server,
+        &["u.test"],
+        &[
+            "http://u.test/",
+            "--rate",
+            "0",
+            "--max-body",
+            "64k",
+            "--timeout",
+            "30s",
+            "--connect-timeout",
+            "500ms",
+            "-o",
+            &p(&out),
+            "--errors",
+            &p(&errors),
+            "--warc",
+            &p(&warc),
+            "--state",
+            &p(&state),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
+    assert!(errors.is_file() && warc.is_file() && state.is_file());
+
+    // A directory that cannot be made: the error names the user's path.
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let bad = blocker.join("x/state.db");
+    let e = refused(&["crawl", "http://u.test/", "--state", &p(&bad)]);
+    assert!(
+        e.starts_with(&format!("parkcrawl: {}: ", bad.display())),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+}
