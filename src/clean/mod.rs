@@ -32,7 +32,7 @@ use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
 
-use crate::document::{self, Document, Fetch, Park, Site};
+use crate::document::{self, Document, Fetch, LineType, Park, Site};
 use crate::extract::{self, header::Header, items, meta, title};
 use crate::rules::{Kind, PageSignals, Rule, RuleSet};
 use decode::Decoded;
@@ -406,6 +406,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     record("lang", lang.as_ref().map(|l| l.1));
     let fetch = fetch_of(d);
     Ok(Document {
+        line_type: LineType::Record,
         schema_version: document::SCHEMA_VERSION,
         id: document::page_id(&record_url),
         url: url.to_string(),

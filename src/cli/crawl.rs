@@ -76,8 +76,8 @@ pub struct CrawlArgs {
     /// Write records to FILE instead of stdout (with --state: appended to).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Write failed and skipped pages to FILE as JSON Lines (url, kind,
-    /// status, message, at; the kinds are listed in the README).
+    /// Write failed and skipped pages to FILE as JSON Lines (url,
+    /// error_kind, status, message, at; the kinds are listed in the README).
     #[arg(long, value_name = "FILE")]
     pub errors: Option<PathBuf>,
     /// Archive every fetched page as WARC/1.1 request + response records

@@ -47,7 +47,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::clean::{self, decode};
-use crate::document::{Document, SCHEMA_VERSION, Tombstone};
+use crate::document::{Document, LineType, SCHEMA_VERSION, Tombstone};
 use crate::fetch::{
     ErrorKind, FetchError, Fetched, Fetcher, Validators, Want, host_key, now_rfc3339,
 };
@@ -475,6 +475,7 @@ impl Crawler {
                 ));
                 summary.deleted += 1;
                 let tombstone = Tombstone {
+                    line_type: LineType::Tombstone,
                     schema_version: SCHEMA_VERSION,
                     id: id.clone(),
                     url,

@@ -304,7 +304,7 @@ fn hundred_kb_urls_beside_good_pages() {
     let kinds: Vec<String> = std::fs::read_to_string(&errors)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].to_string())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["error_kind"].to_string())
         .collect();
     assert_eq!(kinds, vec!["\"bad_url\"".to_string(); 10]);
     // Dropped links are said once; no line repeats a 100 KB URL.

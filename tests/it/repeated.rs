@@ -105,6 +105,7 @@ pub fn expected(host: &str, i: usize, filtered: bool, fetch: Value) -> Value {
     let text = text_of(&blocks);
     let url = format!("http://{host}/news/{i}.html");
     json!({
+        "type": "record",
         "schema_version": 1,
         "id": parkcrawl::document::page_id(&url),
         "url": url,
@@ -326,7 +327,7 @@ fn a_closed_pipe_in_the_second_pass_ends_quietly() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_eq!(stderr, "");
-    assert!(first.starts_with(b"{\"schema_version\":1,"));
+    assert!(first.starts_with(b"{\"type\":\"record\",\"schema_version\":1,"));
 }
 
 // ---- crawl ----------------------------------------------------------------

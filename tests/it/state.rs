@@ -602,7 +602,7 @@ fn reruns_ask_conditionally_and_emit_only_what_changed() {
     assert_eq!(
         serde_json::to_string(&masked).unwrap(),
         format!(
-            "{{\"schema_version\":1,\"id\":\"{}\",\"url\":\"http://r.test/p4\",\"deleted\":true,\
+            "{{\"type\":\"tombstone\",\"schema_version\":1,\"id\":\"{}\",\"url\":\"http://r.test/p4\",\"deleted\":true,\
              \"deleted_at\":\"<time>\",\"status\":404}}",
             page_id("http://r.test/p4")
         )
