@@ -12,7 +12,7 @@ fn main() {
     log::init(verbosity);
     let code = match cli.command {
         Command::Crawl(args) => crawl::run(*args, verbosity),
-        Command::Clean(args) => clean::run(args),
+        Command::Clean(args) => clean::run(args, verbosity),
         Command::Status(args) => status::run(args),
         Command::Rules { command } => rules::run(command),
     };

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use super::log::Verbosity;
 use super::units::Size;
 use super::{RuleArgs, report};
 use crate::bulk::{self, Flow};
@@ -210,7 +211,62 @@ impl Source {
     }
 }
 
-pub fn run(args: CleanArgs) -> i32 {
+/// stderr while pages are cleaned: a progress bar on a terminal (lines
+/// print above it), nothing per page with `-q`.
+struct Say {
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+}
+
+impl Say {
+    fn new(v: Verbosity, inputs: usize) -> Say {
+        use std::io::IsTerminal;
+        let bar = (!v.quiet() && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(inputs as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {pos} pages, {msg} {per_sec}",
+                )
+                .expect("static template"),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Say {
+            bar,
+            quiet: v.quiet(),
+        }
+    }
+
+    /// One input's error line.
+    fn error(&self, name: &str, e: &str) {
+        if self.quiet {
+            return;
+        }
+        match &self.bar {
+            Some(b) => b.suspend(|| report(name, &e)),
+            None => report(name, &e),
+        }
+    }
+
+    fn done(&self, failed: usize) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            b.set_message(format!("{failed} failed"));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+pub fn run(args: CleanArgs, verbosity: Verbosity) -> i32 {
     let plan = match Plan::of(&args) {
         Ok(p) => p,
         Err(code) => return code,
@@ -245,7 +301,9 @@ pub fn run(args: CleanArgs) -> i32 {
         max_size: args.max_size.0,
         skipped: &skipped,
     };
-    let pass1 = first_pass(&plan, &reader, jobs, spill, &mut out);
+    let say = Say::new(verbosity, plan.sources.len());
+    let pass1 = first_pass(&plan, &reader, jobs, spill, &mut out, &say);
+    say.finish();
     conclude(pass1, plan.failed, skipped.into_inner(), out)
 }
 
@@ -334,6 +392,7 @@ fn first_pass(
     jobs: usize,
     mut spill: Option<SpillWriter>,
     out: &mut JsonlWriter,
+    say: &Say,
 ) -> Pass1 {
     let keyed = spill.is_some();
     let rules = &plan.rules;
@@ -348,6 +407,7 @@ fn first_pass(
         |job| clean_job(job, rules, keyed),
         |done| match (named(done), &mut spill) {
             (Ok(c), Some(spill)) => {
+                say.done(failed);
                 if let Some(host) = &c.host {
                     stats.observe(host, &repeated::distinct(&c.blocks));
                 }
@@ -360,15 +420,19 @@ fn first_pass(
                 }
             }
             (Ok(c), None) => match out.write_line(&c.line) {
-                Ok(()) => Flow::Continue,
+                Ok(()) => {
+                    say.done(failed);
+                    Flow::Continue
+                }
                 Err(e) => {
                     out_error = Some(e);
                     Flow::Stop
                 }
             },
             (Err((name, e)), _) => {
-                report(&name, &e);
+                say.error(&name, &e);
                 failed += 1;
+                say.done(failed);
                 Flow::Continue
             }
         },
@@ -427,9 +491,6 @@ fn conclude(pass1: Pass1, failed_paths: usize, skipped: u64, mut out: JsonlWrite
         report("output", &e);
         return exit::CANNOT_START;
     }
-    if skipped > 0 {
-        eprintln!("parkcrawl: {skipped} WARC record(s) skipped (not HTML responses)");
-    }
     if let Some(line) = removed.summary() {
         eprintln!("{line}");
     }
@@ -440,11 +501,18 @@ fn conclude(pass1: Pass1, failed_paths: usize, skipped: u64, mut out: JsonlWrite
         return exit::CANNOT_START;
     }
     let failed = failed_paths + pass1.failed;
+    // The summary, always (a script reads the last stderr line).
+    let mut line = format!(
+        "parkcrawl: done: {} record(s) written, {failed} input(s) failed",
+        out.written()
+    );
+    if skipped > 0 {
+        line.push_str(&format!(
+            ", {skipped} WARC record(s) skipped (not HTML responses)"
+        ));
+    }
+    eprintln!("{line}");
     if failed > 0 {
-        eprintln!(
-            "parkcrawl: {} record(s) written, {failed} input(s) failed",
-            out.written()
-        );
         exit::SOME_FAILED
     } else {
         exit::OK

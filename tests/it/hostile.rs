@@ -236,7 +236,7 @@ fn a_directory_of_hostile_pages_gives_each_good_page_its_record() {
         assert_eq!(
             err.last().unwrap(),
             &format!(
-                "parkcrawl: {good} record(s) written, {} input(s) failed",
+                "parkcrawl: done: {good} record(s) written, {} input(s) failed",
                 refused.len()
             )
         );
@@ -411,7 +411,7 @@ fn an_injected_panic_costs_one_page_of_a_directory_run() {
         assert_eq!(
             err[1],
             format!(
-                "parkcrawl: {} record(s) written, 1 input(s) failed",
+                "parkcrawl: done: {} record(s) written, 1 input(s) failed",
                 cases.len() - 1
             )
         );

@@ -628,7 +628,10 @@ fn binary_bytes_served_as_html_cost_that_page_at_most() {
             recorded != (errors.len() == 1),
             "{url}: record {recorded}, errors {errors:?}"
         );
-        assert!(errors.iter().all(|e| e["error_kind"] != "internal"), "{errors:?}");
+        assert!(
+            errors.iter().all(|e| e["error_kind"] != "internal"),
+            "{errors:?}"
+        );
     }
 }
 
