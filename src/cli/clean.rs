@@ -45,8 +45,13 @@ pub struct CleanArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// The URL the single input was served at (for links, ids and rule matching).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "base_url")]
     pub url: Option<String>,
+    /// The site a directory of saved pages mirrors: DIR/news/a.html is
+    /// URL/news/a.html (a file named alone: URL/its-name), so records get
+    /// the ids a crawl of the site gives, and a site rule by host.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
     /// The Content-Type header the single input was served with (its charset wins).
     #[arg(long, value_name = "VALUE")]
     pub content_type: Option<String>,
@@ -92,7 +97,8 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn jobs(&self, src: Source) -> Box<dyn Iterator<Item = Job> + Send + 'a> {
+    /// `at`: the URL `--base-url` maps this input to.
+    fn jobs(&self, src: Source, at: Option<Url>) -> Box<dyn Iterator<Item = Job> + Send + 'a> {
         let name = src.name();
         if let Source::Warc(path) = &src {
             return match std::fs::File::open(path).and_then(|f| WarcReader::new(f, self.max_size)) {
@@ -114,7 +120,7 @@ impl<'a> Reader<'a> {
                 Job::Page(decode::Input {
                     name,
                     bytes,
-                    url: self.url.clone().or(file_url),
+                    url: at.or_else(|| self.url.clone()).or(file_url),
                     content_type: self.content_type.clone(),
                     fetch: None,
                 })
@@ -312,6 +318,9 @@ struct Plan {
     rules: RuleSet,
     url: Option<Url>,
     sources: Vec<Source>,
+    /// With `--base-url`: the URL of each source (`None` for stdin and
+    /// WARCs, which name their own).
+    urls: Vec<Option<Url>>,
     /// Paths that named nothing readable (each already reported).
     failed: usize,
 }
@@ -333,11 +342,28 @@ impl Plan {
                 report(&format!("--url {}", args.url.as_deref().unwrap_or("")), &e);
                 exit::CANNOT_START
             })?;
+        let base = args
+            .base_url
+            .as_deref()
+            .map(base_url)
+            .transpose()
+            .map_err(|e| {
+                report("--base-url", &e);
+                exit::CANNOT_START
+            })?;
         let mut failed = 0usize;
         let mut sources = Vec::new();
+        let mut urls = Vec::new();
         for p in &args.paths {
             match expand(p) {
-                Ok(found) => sources.extend(found),
+                Ok(found) => {
+                    urls.extend(
+                        found
+                            .iter()
+                            .map(|s| base.as_ref().and_then(|b| mapped(b, p, s))),
+                    );
+                    sources.extend(found);
+                }
                 Err(e) => {
                     report(&p.display().to_string(), &e);
                     failed += 1;
@@ -363,6 +389,7 @@ impl Plan {
             rules,
             url,
             sources,
+            urls,
             failed,
         })
     }
@@ -401,7 +428,10 @@ fn first_pass(
     let mut out_error = None;
     let mut spill_error = None;
     bulk::ordered(
-        plan.sources.iter().flat_map(|s| reader.jobs(s.clone())),
+        plan.sources
+            .iter()
+            .zip(&plan.urls)
+            .flat_map(|(s, u)| reader.jobs(s.clone(), u.clone())),
         jobs,
         jobs * 4,
         |job| clean_job(job, rules, keyed),
@@ -517,6 +547,44 @@ fn conclude(pass1: Pass1, failed_paths: usize, skipped: u64, mut out: JsonlWrite
     } else {
         exit::OK
     }
+}
+
+/// `--base-url`: an http(s) URL with a host, as a directory (a trailing `/`
+/// added), so that joining a relative path keeps its last segment.
+fn base_url(s: &str) -> Result<Url, String> {
+    let mut u = Url::parse(s).map_err(|e| format!("{s}: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(format!("{s}: not an http(s) URL"));
+    }
+    if !u.path().ends_with('/') {
+        u.set_path(&format!("{}/", u.path()));
+    }
+    u.set_query(None);
+    u.set_fragment(None);
+    Ok(u)
+}
+
+/// Where `--base-url` puts a saved file: its path under the directory
+/// given (`DIR/news/a.html` → `BASE/news/a.html`), or its name when the file
+/// was given itself. Stdin and WARCs have no place (`None`).
+fn mapped(base: &Url, given: &Path, src: &Source) -> Option<Url> {
+    let Source::File(file) = src else {
+        return None;
+    };
+    let rel = match file.strip_prefix(given) {
+        Ok(r) if !r.as_os_str().is_empty() => r,
+        _ => Path::new(file.file_name()?),
+    };
+    let segments: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .ok()?
+        .pop_if_empty()
+        .extend(&segments);
+    Some(url)
 }
 
 /// A page's outcome with its input's name on the error side. The work

@@ -291,3 +291,113 @@ fn sizes_and_durations_take_units_and_outputs_get_their_directories() {
     );
     assert_eq!(e.lines().count(), 1, "{e}");
 }
+
+/// A small mirror: the saved files, by path, as a site serves them (no
+/// canonical links: their URL is only where they sit).
+fn mirror_pages() -> Vec<(&'static str, String)> {
+    let page = |title: &str, links: &[&str]| {
+        let a: String = links
+            .iter()
+            .map(|l| format!("<li><a href=\"{l}\">{l}</a></li>"))
+            .collect();
+        format!(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+             <body><div class=\"nav\"><a href=\"/index.html\">首页</a> | 园区导航</div>\
+             <h1>{title}</h1><p>{title}:园区招商政策与产业扶持的正文段落,足够长以便被当作正文。</p>\
+             <ul>{a}</ul></body></html>"
+        )
+    };
+    vec![
+        (
+            "index.html",
+            page(
+                "园区首页",
+                &["news/a.html", "news/b.html", "news/2024/c.html"],
+            ),
+        ),
+        ("news/a.html", page("新闻甲", &["b.html"])),
+        ("news/b.html", page("新闻乙", &["a.html"])),
+        ("news/2024/c.html", page("新闻丙", &["../a.html"])),
+    ]
+}
+
+#[test]
+fn clean_dir_with_base_url_gives_the_ids_of_a_crawl_of_that_site() {
+    let pages = mirror_pages();
+    let dir = tempfile::tempdir().unwrap();
+    for (path, html) in &pages {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, html).unwrap();
+    }
+    let served = pages.clone();
+    let server = Server::start(move |hit: &Hit| {
+        let path = hit.path.trim_start_matches('/');
+        match served.iter().find(|(p, _)| *p == path) {
+            Some((_, html)) => Reply::html(html.clone()),
+            // robots.txt too: allow all.
+            None => Reply::status(404),
+        }
+    });
+    let crawled = crawl(
+        &server,
+        &["mirror.test"],
+        &["http://mirror.test/index.html", "--rate", "0"],
+    );
+    assert_eq!(crawled.code, 0, "{}", crawled.stderr);
+    let out = support::bin()
+        .args(["clean", dir.path().to_str().unwrap()])
+        .args(["--base-url", "http://mirror.test"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids = |recs: &[Value]| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = recs
+            .iter()
+            .map(|r| {
+                (
+                    r["url"].as_str().unwrap().into(),
+                    r["id"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let cleaned = support::records(&out.stdout);
+    let want: Vec<(String, String)> = {
+        let mut v: Vec<(String, String)> = [
+            "http://mirror.test/index.html",
+            "http://mirror.test/news/2024/c.html",
+            "http://mirror.test/news/a.html",
+            "http://mirror.test/news/b.html",
+        ]
+        .iter()
+        .map(|u| (u.to_string(), parkcrawl::document::page_id(u)))
+        .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&cleaned), want);
+    assert_eq!(ids(&crawled.records), want);
+    // Links resolve against the mapped URL, as on the site.
+    let c = cleaned
+        .iter()
+        .find(|r| r["url"] == "http://mirror.test/news/2024/c.html")
+        .unwrap();
+    assert_eq!(c["site"]["host"], "mirror.test", "{c}");
+
+    // A bad base URL names the flag.
+    let e = refused(&[
+        "clean",
+        dir.path().to_str().unwrap(),
+        "--base-url",
+        "ftp://x/",
+    ]);
+    assert_eq!(e, "parkcrawl: --base-url: ftp://x/: not an http(s) URL\n");
+}
