@@ -13,11 +13,22 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// The exit codes (`crate::exit`), as `--help` and the README list them.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  finished: every input gave its record, or the crawl ran dry with no page failed
+  1  finished, but some inputs or pages failed (each named on stderr)
+  2  could not start: bad arguments, rules, job file or output; or an output failed
+  3  crawl --state FILE: another run holds the state's lock
+  4  crawl stopped before its frontier ran dry: SIGINT/SIGTERM or --max-pages
+     (run it again to go on; with --state it resumes)";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "parkcrawl",
     version,
-    about = "Crawl and clean Chinese government and industrial-park portals into JSON records"
+    about = "Crawl and clean Chinese government and industrial-park portals into JSON records",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -35,6 +46,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Crawl sites politely and write their pages as JSON Lines records.
+    #[command(after_help = EXIT_CODES)]
     Crawl(Box<crawl::CrawlArgs>),
     /// Clean saved HTML pages (files, directories, `-` for stdin) into JSON Lines.
     Clean(clean::CleanArgs),

@@ -401,3 +401,166 @@ fn clean_dir_with_base_url_gives_the_ids_of_a_crawl_of_that_site() {
     ]);
     assert_eq!(e, "parkcrawl: --base-url: ftp://x/: not an http(s) URL\n");
 }
+
+/// The README's command lines (in its `sh` blocks), each joined with its
+/// indented continuation lines, by subcommand (`crawl`, `rules list`, …).
+fn readme_commands() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut in_sh = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_sh = line == "```sh";
+            continue;
+        }
+        if !in_sh {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("parkcrawl ") {
+            let mut words = rest.split_whitespace();
+            let first = words.next().unwrap_or("");
+            let sub = if first == "rules" {
+                format!("rules {}", words.next().unwrap_or(""))
+            } else {
+                first.to_string()
+            };
+            out.push((sub, rest.to_string()));
+        } else if line.starts_with("   ") && line.trim_start().starts_with('[') {
+            if let Some(last) = out.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+            }
+        }
+    }
+    out
+}
+
+/// The long flags a text names (`--max-body`), and the short ones (`-o`)
+/// as `help` maps them to long names.
+fn flags_in(text: &str, short: &std::collections::BTreeMap<char, String>) -> Vec<String> {
+    let mut found = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || "[]|…=".contains(c)) {
+        if let Some(long) = word.strip_prefix("--") {
+            let name: String = long
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            if !name.is_empty() {
+                found.push(name);
+            }
+        } else if let Some(s) = word.strip_prefix('-')
+            && s.len() == 1
+            && let Some(long) = s.chars().next().and_then(|c| short.get(&c))
+        {
+            found.push(long.clone());
+        }
+    }
+    found
+}
+
+/// A subcommand's `--help`: its long flags (short ones mapped), and its
+/// positional arguments as the usage line writes them (`<PATH>...`).
+fn help_of(
+    sub: &str,
+) -> (
+    std::collections::BTreeMap<char, String>,
+    Vec<String>,
+    Vec<String>,
+) {
+    let out = support::bin()
+        .args(sub.split(' '))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut short = std::collections::BTreeMap::new();
+    let mut longs = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        let (s, rest) = match t.strip_prefix('-').and_then(|r| r.split_once(", --")) {
+            Some((s, rest)) if s.len() == 1 => (s.chars().next(), rest),
+            _ => match t.strip_prefix("--") {
+                Some(rest) => (None, rest),
+                None => continue,
+            },
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+            .collect();
+        if let Some(c) = s {
+            short.insert(c, name.clone());
+        }
+        longs.push(name);
+    }
+    let usage = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Usage: "))
+        .unwrap()
+        .to_string();
+    let positional = usage
+        .split_whitespace()
+        .filter(|w| w.starts_with('<') || (w.starts_with('[') && *w != "[OPTIONS]"))
+        .map(String::from)
+        .collect();
+    (short, longs, positional)
+}
+
+#[test]
+fn the_readme_usage_lines_match_help() {
+    // Flags every subcommand has; the README says so once, in prose.
+    let global = ["help", "quiet", "verbose", "version"];
+    let commands = readme_commands();
+    for sub in ["crawl", "clean", "status", "rules check", "rules list"] {
+        let (short, help, positional) = help_of(sub);
+        let help: std::collections::BTreeSet<String> = help
+            .into_iter()
+            .filter(|f| !global.contains(&f.as_str()))
+            .collect();
+        let lines: Vec<&String> = commands
+            .iter()
+            .filter(|(s, _)| s == sub)
+            .map(|(_, l)| l)
+            .collect();
+        assert!(!lines.is_empty(), "no README line for {sub}");
+        // Every flag the README uses exists.
+        let mut in_synopsis = std::collections::BTreeSet::new();
+        for line in &lines {
+            for f in flags_in(line, &short) {
+                assert!(
+                    help.contains(&f),
+                    "README: `{sub} --{f}` is not in --help: {line}"
+                );
+                if line.contains(" [") {
+                    in_synopsis.insert(f);
+                }
+            }
+        }
+        // Every flag of --help is in a synopsis line.
+        let missing: Vec<&String> = help.difference(&in_synopsis).collect();
+        assert!(
+            missing.is_empty(),
+            "README usage of {sub} lacks {missing:?}"
+        );
+        // Positional arguments: required as `PATH…`, optional as `[URL…]`.
+        let synopsis: Vec<&&String> = lines.iter().filter(|l| l.contains(" [")).collect();
+        for p in positional {
+            let name = p.trim_matches(|c| "<>[].".contains(c));
+            let many = p.ends_with("...");
+            let want = match (p.starts_with('['), many) {
+                (true, true) => format!("[{name}…]"),
+                (true, false) => format!("[{name}]"),
+                (false, true) => format!("{name}…"),
+                (false, false) => name.to_string(),
+            };
+            let ok = synopsis.iter().any(|l| {
+                l.split_whitespace().any(|w| w == want)
+                    && (p.starts_with('[') || !l.contains(&format!("[{want}")))
+            });
+            assert!(
+                ok,
+                "README usage of {sub} should write {p} as {want}: {synopsis:?}"
+            );
+        }
+    }
+}
