@@ -425,11 +425,12 @@ fn readme_commands() -> Vec<(String, String)> {
                 first.to_string()
             };
             out.push((sub, rest.to_string()));
-        } else if line.starts_with("   ") && line.trim_start().starts_with('[') {
-            if let Some(last) = out.last_mut() {
-                last.1.push(' ');
-                last.1.push_str(line.trim());
-            }
+        } else if line.starts_with("   ")
+            && line.trim_start().starts_with('[')
+            && let Some(last) = out.last_mut()
+        {
+            last.1.push(' ');
+            last.1.push_str(line.trim());
         }
     }
     out
