@@ -28,6 +28,7 @@
 pub mod blocks;
 pub mod content;
 pub mod decode;
+pub mod empty;
 pub mod linear;
 pub mod lines;
 pub mod metadata;
@@ -72,7 +73,12 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     let lines = lines::of(html, &page, &regions);
     let blocks = build_blocks(&page, &regions, lines);
     let meta = metadata::read(html, &page, regions, &blocks);
-    Ok(assemble(d, &page, blocks, meta))
+    let mut doc = assemble(d, &page, blocks, meta);
+    if doc.text.is_empty() {
+        let why = empty::reason(&empty::shape(html), doc.items.len(), &doc.removed);
+        doc.provenance.insert("body".into(), why);
+    }
+    Ok(doc)
 }
 
 /// Stage 2a: the page's markup with what no stage reads cut out (comments,
