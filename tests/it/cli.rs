@@ -565,3 +565,59 @@ fn the_readme_usage_lines_match_help() {
         }
     }
 }
+
+#[test]
+fn follow_and_avoid_patterns_narrow_the_links_followed() {
+    let server = Server::start(|hit: &Hit| match hit.path.as_str() {
+        "/robots.txt" => Reply::status(404),
+        "/" => Reply::page(
+            "home",
+            &["/news/1", "/news/2", "/about", "/news/draft-3", "/jump"],
+        ),
+        // A followed link that redirects into what --avoid names.
+        "/news/2" => Reply::redirect(302, "/news/draft-4"),
+        p => Reply::page(&format!("page {p}"), &[]),
+    });
+    let run = crawl(
+        &server,
+        &["fa.test"],
+        &[
+            "http://fa.test/",
+            "--rate",
+            "0",
+            "--follow",
+            "/news/",
+            "--follow",
+            "/jump$",
+            "--avoid",
+            "draft",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.urls(),
+        [
+            "http://fa.test/",
+            "http://fa.test/jump",
+            "http://fa.test/news/1"
+        ]
+    );
+    let mut asked: Vec<String> = server
+        .hits_of("fa.test")
+        .iter()
+        .map(|h| h.path.clone())
+        .collect();
+    asked.sort();
+    assert_eq!(asked, ["/", "/jump", "/news/1", "/news/2", "/robots.txt"]);
+    assert!(
+        run.stderr
+            .contains("parkcrawl: http://fa.test/news/draft-4: skipped: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("avoided by --avoid draft"),
+        "{}",
+        run.stderr
+    );
+}
