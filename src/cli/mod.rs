@@ -37,8 +37,8 @@ pub struct Cli {
     /// that stop the run and the summary line still print.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Say more on stderr (-v: each host and page, -vv: debug, -vvv:
-    /// trace); RUST_LOG's directives apply on top.
+    /// Say more on stderr (-v: hosts, robots.txt, sitemaps; -vv: every
+    /// page; -vvv: trace); RUST_LOG's directives apply on top.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }
