@@ -188,6 +188,8 @@ pub fn assemble(d: &Decoded, page: &Selected, blocks: Blocks, meta: Metadata) ->
         text: blocks.text,
         removed: blocks.removed,
         provenance: meta.provenance,
+        // Where the bytes came from is the reader's to say (`cli::clean`).
+        input: None,
         fetch: fetch_of(d),
     }
 }

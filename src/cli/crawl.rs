@@ -13,7 +13,7 @@ use url::Url;
 
 use super::log::Verbosity;
 use super::units::{Seconds, Size};
-use super::{job, report};
+use super::{FormatArgs, job, report};
 use crate::crawl::canon::shown;
 use crate::crawl::frontier::{Frontier, FrontierError, MemoryFrontier};
 use crate::crawl::report::{Progress, Summary};
@@ -22,6 +22,7 @@ use crate::crawl::sink::{Ledger, Written};
 use crate::crawl::{CrawlConfig, Crawler, Stop, shutdown, sink};
 use crate::exit;
 use crate::fetch::{DEFAULT_USER_AGENT, FetchConfig, Fetcher, MAX_URL_LEN, now_rfc3339};
+use crate::format::{Options, RecordWriter};
 use crate::output::JsonlWriter;
 use crate::repeated::{RepeatedConfig, Stats};
 use crate::rules::RuleSet;
@@ -151,6 +152,11 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
+    /// `--format`, `--index`, `--deletes` (a job file's lines of these keys
+    /// are read apart: `job::load`).
+    #[command(flatten)]
+    #[serde(skip)]
+    pub format: FormatArgs,
 }
 
 fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
@@ -209,7 +215,7 @@ struct Prepared {
 struct Run {
     crawl: CrawlConfig,
     rules: Arc<RuleSet>,
-    records: JsonlWriter,
+    records: RecordWriter,
     errors: Option<JsonlWriter>,
     archive: Option<sink::Archive>,
     state: Option<StateRun>,
@@ -231,11 +237,16 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
     let mut crawl = crawl_config(&args, &checked, seeds, sitemaps, fetch.connections_per_host);
     // The state comes before any output file is touched: a second run on a
     // locked state must leave the first run's files alone.
+    let opts = args.format.options();
+    opts.check(args.output.as_deref(), args.state.is_some())
+        .map_err(|m| Refused::new("--format", m))?;
+    // A directory of pages has no tail to repair: its files are whole.
+    let stream = args.output.as_deref().filter(|_| !opts.format.is_dir());
     let store = match &args.state {
-        Some(path) => Some(open_state(path, args.output.as_deref())?),
+        Some(path) => Some(open_state(path, stream)?),
         None => None,
     };
-    let outputs = Outputs::open(&args, store.is_some())?;
+    let outputs = Outputs::open(&args, opts, store.is_some())?;
     let stats = args.stats.as_deref().map(StatsFile::create).transpose()?;
     crawl.archive = outputs.archive.is_some();
     // Last, so that a run refused above is not recorded as one that started.
@@ -470,14 +481,19 @@ fn crawl_config(
 /// The output files of a run, opened: created afresh, or with `--state`
 /// appended to after cutting what a killed run left half-written.
 struct Outputs {
-    records: JsonlWriter,
+    records: RecordWriter,
     errors: Option<JsonlWriter>,
     archive: Option<sink::Archive>,
 }
 
 impl Outputs {
-    fn open(args: &CrawlArgs, resume: bool) -> Result<Outputs, Refused> {
-        let records = open_jsonl(args.output.as_deref(), "stdout", resume)?;
+    fn open(args: &CrawlArgs, opts: Options, resume: bool) -> Result<Outputs, Refused> {
+        let stream = args.output.as_deref().filter(|_| !opts.format.is_dir());
+        let records = match args.output.as_deref().filter(|_| opts.format.is_dir()) {
+            Some(dir) => records_dir(opts, dir)?,
+            None => RecordWriter::stream(opts, open_jsonl(stream, "stdout", resume)?, stream)
+                .map_err(|e| Refused::new("--format", e))?,
+        };
         let errors = match args.errors.as_deref() {
             Some(p) => Some(open_jsonl(Some(p), "--errors", resume)?),
             None => None,
@@ -492,6 +508,11 @@ impl Outputs {
             archive,
         })
     }
+}
+
+/// `--format` of a directory kind: one file per page under `dir`.
+fn records_dir(opts: Options, dir: &Path) -> Result<RecordWriter, Refused> {
+    RecordWriter::dir(opts, dir).map_err(|e| Refused::new(dir.display(), e))
 }
 
 /// A JSON Lines output: `path`, or stdout (`what` names it in an error).
