@@ -33,6 +33,7 @@ pub mod linear;
 pub mod lines;
 pub mod metadata;
 pub mod prefilter;
+pub mod promo;
 pub mod regions;
 pub mod select;
 
@@ -71,7 +72,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     let page = select::select(html, d, rules);
     let regions = regions::find(html, &page);
     let lines = lines::of(html, &page, &regions);
-    let blocks = build_blocks(&page, &regions, lines);
+    let blocks = build_blocks(html, &page, &regions, lines);
     let meta = metadata::read(html, &page, regions, &blocks);
     let mut doc = assemble(d, &page, blocks, meta);
     if doc.text.is_empty() {
@@ -123,7 +124,7 @@ pub struct Blocks {
 }
 
 /// Stage 6: the content's lines → blocks (`blocks::build`).
-pub fn build_blocks(page: &Selected, regions: &Regions, lines: Lines) -> Blocks {
+pub fn build_blocks(html: &Html, page: &Selected, regions: &Regions, lines: Lines) -> Blocks {
     // Fields before the blocks are built: three of them make a park page
     // unless the URL says otherwise.
     let provisional_kind = page.url_kind.or_else(|| {
@@ -143,6 +144,7 @@ pub fn build_blocks(page: &Selected, regions: &Regions, lines: Lines) -> Blocks 
             base: Some(&page.base),
             kind: provisional_kind,
             header_units: &lines.header_units,
+            html: Some(html),
         },
     );
     let mut head = lines.head;
