@@ -716,14 +716,14 @@ fn conclude(ended: Ended, state: Option<&SharedStore>, stats: Option<StatsFile>)
     if let Some(store) = state {
         code = code.or(record_run(store, &summary, written.as_ref()));
     }
-    if written.as_ref().is_some_and(|w| w.closed) {
-        return exit::OK;
-    }
-    if let Some(line) = written.as_ref().and_then(|w| w.removed.summary()) {
-        eprintln!("{line}");
-    }
-    eprintln!("parkcrawl: {summary}");
-    let code = code.unwrap_or_else(|| outcome(&summary));
+    // The reader of stdout went away (`| head`): a quiet end, but the
+    // statistics are still written.
+    let closed = written.as_ref().is_some_and(|w| w.closed);
+    let code = match code {
+        Some(c) => c,
+        None if closed => exit::OK,
+        None => outcome(&summary),
+    };
     if let Some(file) = stats {
         let name = file.path.display().to_string();
         if let Err(e) = file.write(&summary, written.as_ref(), code) {
@@ -731,6 +731,13 @@ fn conclude(ended: Ended, state: Option<&SharedStore>, stats: Option<StatsFile>)
             return exit::CANNOT_START;
         }
     }
+    if closed {
+        return code;
+    }
+    if let Some(line) = written.as_ref().and_then(|w| w.removed.summary()) {
+        eprintln!("{line}");
+    }
+    eprintln!("parkcrawl: {summary}");
     code
 }
 
