@@ -743,3 +743,31 @@ fn io_msg(e: &std::io::Error) -> String {
         None => s,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_maps_a_directory_onto_the_site() {
+        let base = base_url("http://a.test/mirror?x=1").unwrap();
+        assert_eq!(base.as_str(), "http://a.test/mirror/");
+        let dir = Path::new("/saved/site");
+        let at = |file: &str, given: &Path| {
+            mapped(&base, given, &Source::File(PathBuf::from(file))).map(|u| u.to_string())
+        };
+        assert_eq!(
+            at("/saved/site/news/a.html", dir).as_deref(),
+            Some("http://a.test/mirror/news/a.html")
+        );
+        // A file given alone: its name under the base; odd names encoded.
+        let one = Path::new("/saved/site/园区 新闻.html");
+        assert_eq!(
+            at("/saved/site/园区 新闻.html", one).as_deref(),
+            Some("http://a.test/mirror/%E5%9B%AD%E5%8C%BA%20%E6%96%B0%E9%97%BB.html")
+        );
+        assert_eq!(mapped(&base, dir, &Source::Stdin), None);
+        assert!(base_url("ftp://a.test/").is_err());
+        assert!(base_url("not a url").is_err());
+    }
+}
