@@ -28,6 +28,7 @@
 pub mod blocks;
 pub mod content;
 pub mod decode;
+pub mod empty;
 pub mod linear;
 pub mod lines;
 pub mod metadata;
@@ -40,7 +41,7 @@ use std::collections::BTreeMap;
 
 use scraper::Html;
 
-use crate::document::{self, Block, Document, Fetch, Site};
+use crate::document::{self, Block, Document, Fetch, LineType, Site};
 use crate::extract::header::Header;
 use crate::rules::{Kind, RuleSet};
 pub use decode::Decoded;
@@ -73,7 +74,12 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     let lines = lines::of(html, &page, &regions);
     let blocks = build_blocks(html, &page, &regions, lines);
     let meta = metadata::read(html, &page, regions, &blocks);
-    Ok(assemble(d, &page, blocks, meta))
+    let mut doc = assemble(d, &page, blocks, meta);
+    if doc.text.is_empty() {
+        let why = empty::reason(&empty::shape(html), doc.items.len(), &doc.removed);
+        doc.provenance.insert("body".into(), why);
+    }
+    Ok(doc)
 }
 
 /// Stage 2a: the page's markup with what no stage reads cut out (comments,
@@ -158,6 +164,7 @@ pub fn build_blocks(html: &Html, page: &Selected, regions: &Regions, lines: Line
 pub fn assemble(d: &Decoded, page: &Selected, blocks: Blocks, meta: Metadata) -> Document {
     let record_url = page.record_url();
     Document {
+        line_type: LineType::Record,
         schema_version: document::SCHEMA_VERSION,
         id: document::page_id(&record_url),
         url: page.url.to_string(),
