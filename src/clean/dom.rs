@@ -135,17 +135,15 @@ pub fn style_hides(s: &str) -> bool {
 /// full-width space (U+3000) and no-break space that Chinese CMSs use for
 /// indentation and spacing. A line break between two CJK characters is
 /// dropped (CSS Text 3 segment-break rule): it is source formatting, and a
-/// space there would split a word.
+/// space there would split a word. Invisible characters (see
+/// [`is_invisible`]) are dropped, not turned into spaces.
 pub fn normalize_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending: Option<bool> = None; // Some(had_newline_only)
     let mut last: Option<char> = None;
-    for c in s.chars() {
+    for c in s.chars().filter(|&c| !is_invisible(c)) {
         let ws = c.is_whitespace()
-            || matches!(
-                c,
-                '\u{00a0}' | '\u{3000}' | '\u{200b}' | '\u{feff}' | '\u{2028}' | '\u{2029}'
-            );
+            || matches!(c, '\u{00a0}' | '\u{3000}' | '\u{2028}' | '\u{2029}');
         if ws {
             let newline = c == '\n' || c == '\r';
             pending = Some(match pending {
@@ -166,6 +164,19 @@ pub fn normalize_ws(s: &str) -> String {
         last = Some(c);
     }
     out
+}
+
+/// Characters a reader never sees and that split words for search: the
+/// soft hyphen (U+00AD, a hyphenation hint inside `Gemeinde&shy;rat`), the
+/// zero-width space, non-joiner and joiner (U+200B–U+200D), the word joiner
+/// (U+2060) and the BOM / zero-width no-break space (U+FEFF) that editors
+/// leave at the start of pasted text. They are dropped from the text: a
+/// space in their place would break the word they sit in.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
+    )
 }
 
 /// Chinese, Japanese and Korean characters and their full-width punctuation.
@@ -282,6 +293,21 @@ mod tests {
         );
         assert_eq!(normalize_ws("Hello\nworld"), "Hello world");
         assert_eq!(normalize_ws("园区 \n 面积"), "园区 面积");
+    }
+
+    #[test]
+    fn invisible_characters_are_dropped_not_spaced() {
+        assert_eq!(
+            normalize_ws("\u{feff}Gemeinde\u{ad}zusammen\u{ad}legung am\u{200b} Dienstag"),
+            "Gemeindezusammenlegung am Dienstag"
+        );
+        assert_eq!(
+            normalize_ws("Amts\u{2060}leitung Bürger\u{200c}meister halten.\u{200d}"),
+            "Amtsleitung Bürgermeister halten."
+        );
+        // Between CJK characters nothing is left, not even a space.
+        assert_eq!(normalize_ws("园\u{200b}区"), "园区");
+        assert_eq!(normalize_ws("\u{ad}\u{200b}"), "");
     }
 
     #[test]
