@@ -264,10 +264,7 @@ pub fn find(html: &Html, root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -
         }
     }
     if candidates.is_empty() {
-        return Content {
-            pruned,
-            ..Content::default()
-        };
+        return whole_page(&infos, pruned);
     }
     let final_score = |infos: &[Info], i: usize| {
         let info = &infos[i];
@@ -288,10 +285,7 @@ pub fn find(html: &Html, root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -
     // One real paragraph scores above 1; below that there is no main text
     // (a home page of links), and no block is better than chrome.
     if best_score < 1.5 {
-        return Content {
-            pruned,
-            ..Content::default()
-        };
+        return whole_page(&infos, pruned);
     }
 
     // Several near-best candidates under one ancestor: the body is split in
@@ -360,6 +354,27 @@ pub fn find(html: &Html, root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -
     Content {
         top: Some(infos[top].id),
         roots: roots.iter().map(|&i| infos[i].id).collect(),
+        pruned,
+    }
+}
+
+/// The content of a page with no paragraph to score: a one-page site (a
+/// heading, short lines, a list or two) is read whole, chrome left out and
+/// link-heavy blocks trimmed; a page that is mostly links (a home page of
+/// links, a menu) has no main text, and nothing is better than chrome.
+fn whole_page(infos: &[Info], pruned: NodeSet) -> Content {
+    let page = &infos[0];
+    if page.text <= 0.0 || page.links > page.text * 0.5 {
+        return Content {
+            pruned,
+            ..Content::default()
+        };
+    }
+    let mut pruned = pruned;
+    trim(infos, &Spans::of(infos), 0, &mut pruned);
+    Content {
+        top: Some(page.id),
+        roots: vec![page.id],
         pruned,
     }
 }
@@ -488,7 +503,7 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
                             prose: 0.0,
                             score: None,
                         });
-                        let link = name == "a";
+                        let link = name == "a" && is_link(n);
                         if link {
                             in_link += 1;
                         }
@@ -583,6 +598,25 @@ fn totals(infos: &mut [Info]) {
             infos[p].prose = infos[p].prose.max(m);
         }
     }
+}
+
+/// Is this `<a>` a link to another page? One without an address, or with a
+/// `javascript:` one, that wraps blocks (paragraphs, divs) is a script's
+/// click target around the text, not a link: counted as links, its
+/// paragraphs would read as a menu.
+fn is_link(a: ego_tree::NodeRef<Node>) -> bool {
+    let href = a.value().as_element().and_then(|e| e.attr("href"));
+    let scripted = href.is_none_or(|h| {
+        h.trim_start()
+            .get(..11)
+            .is_some_and(|s| s.eq_ignore_ascii_case("javascript:"))
+    });
+    !scripted
+        || !a.descendants().skip(1).any(|d| {
+            d.value()
+                .as_element()
+                .is_some_and(|e| matches!(e.name(), "p" | "div" | "li" | "table" | "section"))
+        })
 }
 
 fn html_name<'a>(root: ElementRef<'a>, id: NodeId) -> Option<&'a str> {
