@@ -310,6 +310,7 @@ pub fn find(html: &Html, root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -
             anc = infos[a].parent;
         }
     }
+    top = widen(&infos, top);
     // Siblings that belong with the top candidate.
     let top_score = final_score(&infos, top).max(best_score);
     let threshold = (top_score * 0.2).max(10.0);
@@ -356,6 +357,63 @@ pub fn find(html: &Html, root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -
         roots: roots.iter().map(|&i| infos[i].id).collect(),
         pruned,
     }
+}
+
+/// A body split over several containers (sections of a CMS's page
+/// builder, steps of a how-to, text blocks between figures and adverts):
+/// the best candidate holds one of them, and an ancestor holds the rest.
+/// Climbs while what an ancestor adds is more of the body: prose
+/// paragraphs amounting to a fifth of the body so far or more, with little
+/// else (headings, captions, short list items: no more than the prose
+/// added) and few links
+/// (a list of other stories adds links, a comment thread is pruned).
+/// Wrappers that add next to nothing are climbed through but kept only if
+/// a step above them adds body.
+fn widen(infos: &[Info], top: usize) -> usize {
+    let prose = prose_below(infos);
+    let (mut cur, mut best) = (top, top);
+    for _ in 0..8 {
+        let Some(p) = infos[cur].parent else { break };
+        let (up, down) = (&infos[p], &infos[best]);
+        if up.tag == Tag::Body || up.excluded {
+            break;
+        }
+        let added = up.text - down.text;
+        let added_prose = prose[p] - prose[best];
+        let more_body = added_prose >= prose[best] * 0.2
+            && added - added_prose <= added_prose + 60.0
+            && up.links - down.links <= added * 0.2;
+        if more_body {
+            best = p;
+        } else if up.text - infos[cur].text > 60.0 {
+            break;
+        }
+        cur = p;
+    }
+    best
+}
+
+/// Per element, the length of the prose paragraphs in its subtree: blocks
+/// with 25 or more of their own characters, fewer than 30% of them in
+/// links, that end a sentence or run past 100, not left out as chrome. A deck
+/// under a headline, a byline or a kicker ends without a full stop.
+fn prose_below(infos: &[Info]) -> Vec<f64> {
+    let mut prose: Vec<f64> = infos
+        .iter()
+        .map(|x| {
+            let paragraph = !x.excluded
+                && x.own >= 25.0
+                && x.own_links < x.own * 0.3
+                && (x.own_ends_sentence || x.own >= 100.0);
+            if paragraph { x.own } else { 0.0 }
+        })
+        .collect();
+    for i in (1..infos.len()).rev() {
+        if let Some(p) = infos[i].parent {
+            prose[p] += prose[i];
+        }
+    }
+    prose
 }
 
 /// The content of a page with no paragraph to score: a one-page site (a
