@@ -344,6 +344,7 @@ pub fn find(html: &Html, root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -
             }
         }
     }
+    roots.extend(leads(html, &infos, roots.iter().min().copied().unwrap_or(top)));
     roots.sort_unstable();
 
     // Trim link-heavy blocks inside the content.
@@ -391,6 +392,52 @@ fn widen(infos: &[Info], top: usize) -> usize {
         cur = p;
     }
     best
+}
+
+/// The lead: a teaser or intro paragraph just above the body's container,
+/// in the story's head beside the headline and byline (`p.standfirst`,
+/// `div.teaser`) where no score reaches it. Walks back from the content's
+/// first element, within the few ancestors that make up the story, taking
+/// paragraphs that read as prose (a full sentence, hardly any links, no
+/// byline or caption name) and passing over short lines (headline, byline,
+/// a picture's credit); a run of other text longer than a lead ends it.
+fn leads(html: &Html, infos: &[Info], first: usize) -> Vec<usize> {
+    let mut story = first;
+    for _ in 0..3 {
+        match infos[story].parent {
+            Some(p) if infos[p].tag != Tag::Body => story = p,
+            _ => break,
+        }
+    }
+    let (mut found, mut passed) = (Vec::new(), 0.0);
+    for k in (story + 1..first).rev() {
+        let x = &infos[k];
+        if x.excluded || is_ancestor(infos, k, first) {
+            continue;
+        }
+        // The headline above ends the head: a lead is what sits under it
+        // (a smaller heading names a box: a quote's speaker, an author).
+        if x.tag == Tag::Heading && x.text > 0.0 {
+            let name = html.tree.get(x.id).and_then(ElementRef::wrap);
+            let headline = name.is_some_and(|e| matches!(e.value().name(), "h1" | "h2"));
+            return if headline { found } else { Vec::new() };
+        }
+        let lead = matches!(x.tag, Tag::P | Tag::Div | Tag::Other)
+            && x.own >= 80.0
+            && x.own_links == 0.0
+            && x.own_ends_sentence
+            && x.weight >= 0.0;
+        if lead && !found.iter().any(|&f| is_ancestor(infos, f, k)) {
+            found.push(k);
+        } else {
+            passed += x.own;
+            if passed > 300.0 {
+                break;
+            }
+        }
+    }
+    // No headline in the story: what was found is not a head's lead.
+    Vec::new()
 }
 
 /// Per element, the length of the prose paragraphs in its subtree: blocks
