@@ -575,7 +575,7 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
                 match n.value() {
                     Node::Element(e) => {
                         let attrs = Attrs::of(e);
-                        let words = names.flags(&attrs);
+                        let words = names.flags_of(&attrs, n);
                         let kind = if n.id() == root.id() {
                             Chrome::No
                         } else if dropped.contains(&n.id()) {

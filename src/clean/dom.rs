@@ -214,6 +214,30 @@ pub fn is_within(html: &Html, node: NodeId, ancestor: NodeId) -> bool {
     false
 }
 
+/// A heading's permalink: `<a href="#sharing-over-http">¶</a>`, the glyph
+/// documentation generators and blogs put after a heading so it can be
+/// linked. It is a control, not text: "Sharing over HTTP¶" is no heading.
+pub fn is_permalink(n: ego_tree::NodeRef<Node>) -> bool {
+    let Node::Element(e) = n.value() else {
+        return false;
+    };
+    if e.name() != "a" || !e.attr("href").is_some_and(|h| h.starts_with('#')) {
+        return false;
+    }
+    let mut glyphs = 0;
+    for d in n.descendants() {
+        if let Node::Text(t) = d.value() {
+            for c in t.chars().filter(|c| !c.is_whitespace()) {
+                glyphs += 1;
+                if glyphs > 2 || !matches!(c, '¶' | '§' | '#' | '🔗' | '⚓' | '∞' | '¤') {
+                    return false;
+                }
+            }
+        }
+    }
+    glyphs > 0
+}
+
 /// Visible text of an element, whitespace-normalised, skipping `skip`
 /// subtrees, hidden elements and non-text elements. Block boundaries become
 /// spaces (so "a</p><p>b" does not fuse into "ab").
@@ -231,7 +255,10 @@ pub fn text_of(el: ElementRef, skip: &NodeSet) -> String {
                     Node::Element(e) => {
                         let name = e.name();
                         if n.id() != el.id()
-                            && (skip.contains(&n.id()) || is_never_text(name) || is_hidden(e))
+                            && (skip.contains(&n.id())
+                                || is_never_text(name)
+                                || is_hidden(e)
+                                || is_permalink(n))
                         {
                             skipping = Some(n.id());
                         } else if is_block(name) || name == "img" {
@@ -308,6 +335,20 @@ mod tests {
         // Between CJK characters nothing is left, not even a space.
         assert_eq!(normalize_ws("园\u{200b}区"), "园区");
         assert_eq!(normalize_ws("\u{ad}\u{200b}"), "");
+    }
+
+    #[test]
+    fn permalink_glyphs_are_not_text() {
+        let html = Html::parse_fragment(
+            "<h2>Sharing over HTTP<a class=headerlink href='#sharing-over-http'>¶</a></h2>\
+             <p>See <a href='#notes'>#</a> and <a href='#notes'>the notes</a> or <a href='/x'>¶</a></p>",
+        );
+        let texts: Vec<String> = html
+            .root_element()
+            .child_elements()
+            .map(|e| text_of(e, &NodeSet::default()))
+            .collect();
+        assert_eq!(texts, ["Sharing over HTTP", "See and the notes or ¶"]);
     }
 
     #[test]

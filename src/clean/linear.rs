@@ -9,7 +9,7 @@ use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Node};
 
-use super::dom::{is_block, is_never_text, normalize_ws, style_hides, text_of};
+use super::dom::{is_block, is_never_text, is_permalink, normalize_ws, style_hides, text_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unit {
@@ -177,7 +177,8 @@ pub fn linearize(root: ElementRef, skip: &NodeSet, end: Option<NodeId>) -> Vec<U
                             && (b.skip.contains(&n.id())
                                 || is_never_text(name)
                                 || hidden
-                                || style.is_some_and(style_hides))
+                                || style.is_some_and(style_hides)
+                                || (href.is_some() && is_permalink(n)))
                         {
                             skipping = Some(n.id());
                             continue;
