@@ -573,9 +573,24 @@ fn trim(infos: &[Info], spans: &Spans, root: usize, pruned: &mut NodeSet) {
     }
 }
 
+/// A list item that is a sentence of its own text with links in it (a
+/// newsletter's "We've landed <a>Bug 1553982</a>, which …"), not a link
+/// with a word or two around it: 40 or more characters outside links, and
+/// a sentence's end.
+fn is_sentence_item(info: &Info) -> bool {
+    info.own - info.own_links >= 40.0 && info.own_ends_sentence
+}
+
+/// A list of three or more items, at least half of them sentences: a body
+/// written as a list (a digest, release notes), however many links its
+/// sentences carry. Link density alone would trim it as a list of links.
+fn is_list_of_sentences((items, sentences): (u32, u32)) -> bool {
+    items >= 3 && sentences * 2 >= items
+}
+
 /// Where each element's subtree ends among the infos (which are in
 /// document order, so a subtree is the range `i..end[i]`), and whether it
-/// holds a long paragraph of prose. Found in one backward pass, so that
+/// holds a long paragraph of prose or a list of sentences. Found in one backward pass, so that
 /// questions about subtrees cost nothing per element: asked by walking
 /// each subtree, they cost size × depth, and a 2.7 MB tag soup took 40 s.
 struct Spans {
@@ -590,10 +605,18 @@ impl Spans {
             .iter()
             .map(|x| x.own >= 160.0 && x.own_links / x.own < 0.2)
             .collect();
+        // Per list: its items, and those that are sentences.
+        let mut items = vec![(0u32, 0u32); infos.len()];
         for i in (0..infos.len()).rev() {
+            // Children come after their parent: `items[i]` is complete.
+            long_paragraph[i] |= is_list_of_sentences(items[i]);
             if let Some(p) = infos[i].parent {
                 end[p] = end[p].max(end[i]);
                 long_paragraph[p] |= long_paragraph[i];
+                if infos[i].tag == Tag::ListLike {
+                    items[p].0 += 1;
+                    items[p].1 += u32::from(is_sentence_item(&infos[i]));
+                }
             }
         }
         Spans {
@@ -983,5 +1006,41 @@ mod tests {
         let (infos, pruned) =
             measure_tree(body_of(&html), &NodeSet::default(), &NodeSet::default());
         assert!(infos.iter().all(|i| !i.excluded) && pruned.is_empty());
+    }
+
+    #[test]
+    fn a_list_of_sentences_with_links_is_not_trimmed_as_links() {
+        let item = |i: usize| {
+            format!(
+                "<li><a href=/s{i}>The council voted on the harbour plan number {i}</a>, \
+                 and the vote was close, with two members against it.</li>"
+            )
+        };
+        let sentences: String = (0..4).map(item).collect();
+        let links: String = (0..4)
+            .map(|i| format!("<li><a href=/r{i}>Another story, number {i}</a></li>"))
+            .collect();
+        let page = format!(
+            "<body><div><p>A paragraph of the story that opens the digest.</p>\
+             <ol id=digest>{sentences}</ol><ul id=more>{links}</ul></div></body>"
+        );
+        let html = Html::parse_document(&page);
+        let (infos, _) = measure_tree(body_of(&html), &NodeSet::default(), &NodeSet::default());
+        let mut pruned = NodeSet::default();
+        trim(&infos, &Spans::of(&infos), 0, &mut pruned);
+        let id = |name: &str| {
+            html.tree
+                .nodes()
+                .find(|n| n.value().as_element().and_then(|e| e.id()) == Some(name))
+                .unwrap()
+                .id()
+        };
+        let digest = infos.iter().find(|x| x.id == id("digest")).unwrap();
+        assert!(
+            digest.links / digest.text > 0.35,
+            "the digest is link-dense"
+        );
+        assert!(!pruned.contains(&id("digest")));
+        assert!(pruned.contains(&id("more")));
     }
 }
