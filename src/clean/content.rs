@@ -412,7 +412,8 @@ fn reads_as_prose(info: &Info) -> bool {
 /// builder, steps of a how-to, text blocks between figures and adverts):
 /// the best candidate holds one of them, and an ancestor holds the rest.
 /// Climbs while what an ancestor adds is more of the body: prose
-/// paragraphs amounting to a fifth of the body so far or more, with little
+/// paragraphs amounting to a fifth of the body so far or more (half, if
+/// it is one paragraph), with little
 /// else (headings, captions, short list items: no more than the prose
 /// added) and few links
 /// (a list of other stories adds links, a comment thread is pruned).
@@ -428,8 +429,16 @@ fn widen(infos: &[Info], top: usize) -> usize {
             break;
         }
         let added = up.text - down.text;
-        let added_prose = prose[p] - prose[best];
-        let more_body = added_prose >= prose[best] * 0.2
+        let added_prose = prose[p].0 - prose[best].0;
+        // One paragraph more is a body only if it is a large part of it: a
+        // lone teaser by the headline is the lead's to take, not a reason
+        // to take the head with its byline and kicker.
+        let share = if prose[p].1 - prose[best].1 >= 2 {
+            0.2
+        } else {
+            0.5
+        };
+        let more_body = added_prose >= prose[best].0 * share
             && added - added_prose <= added_prose + 60.0
             && up.links - down.links <= added * 0.2;
         if more_body {
@@ -488,24 +497,25 @@ fn leads(html: &Html, infos: &[Info], first: usize) -> Vec<usize> {
     Vec::new()
 }
 
-/// Per element, the length of the prose paragraphs in its subtree: blocks
+/// Per element, the length and number of the prose paragraphs in its subtree: blocks
 /// with 25 or more of their own characters, fewer than 30% of them in
 /// links, that end a sentence or run past 100, not left out as chrome. A deck
 /// under a headline, a byline or a kicker ends without a full stop.
-fn prose_below(infos: &[Info]) -> Vec<f64> {
-    let mut prose: Vec<f64> = infos
+fn prose_below(infos: &[Info]) -> Vec<(f64, u32)> {
+    let mut prose: Vec<(f64, u32)> = infos
         .iter()
         .map(|x| {
             let paragraph = !x.excluded
                 && x.own >= 25.0
                 && x.own_links < x.own * 0.3
                 && (x.own_ends_sentence || x.own >= 100.0);
-            if paragraph { x.own } else { 0.0 }
+            if paragraph { (x.own, 1) } else { (0.0, 0) }
         })
         .collect();
     for i in (1..infos.len()).rev() {
         if let Some(p) = infos[i].parent {
-            prose[p] += prose[i];
+            prose[p].0 += prose[i].0;
+            prose[p].1 += prose[i].1;
         }
     }
     prose
@@ -1042,5 +1052,78 @@ mod tests {
         );
         assert!(!pruned.contains(&id("digest")));
         assert!(pruned.contains(&id("more")));
+    }
+    fn find_in(page: &str) -> (Html, Vec<String>) {
+        let html = Html::parse_document(page);
+        let found = find(
+            &html,
+            body_of(&html),
+            &NodeSet::default(),
+            &NodeSet::default(),
+        );
+        let names = found
+            .roots
+            .iter()
+            .map(|&r| {
+                let e = ElementRef::wrap(html.tree.get(r).unwrap()).unwrap();
+                let v = e.value();
+                v.id()
+                    .or_else(|| v.attr("class"))
+                    .unwrap_or(v.name())
+                    .to_string()
+            })
+            .collect();
+        (html, names)
+    }
+
+    #[test]
+    fn a_body_split_over_containers_widens_to_the_one_that_holds_them() {
+        let para = |n: usize| {
+            format!(
+                "<p>The council met on Tuesday and voted on plan {n}, after a long debate about costs, routes and the homes along the river.</p>"
+            )
+        };
+        let block = |ps: std::ops::Range<usize>| {
+            let body: String = ps.map(para).collect();
+            format!("<div class=block><div class=inner>{body}</div></div>")
+        };
+        let page = format!(
+            "<body><div id=col><h1>Headline</h1><div id=story>{}<div class=ad>Advertisement</div>{}{}</div>\
+             <ul class=more><li><a href=/a>Other story one</a></li><li><a href=/b>Other story two</a></li></ul></div></body>",
+            block(0..5),
+            block(5..7),
+            block(7..8)
+        );
+        let (_, roots) = find_in(&page);
+        assert_eq!(roots, ["story"]);
+    }
+
+    #[test]
+    fn the_teaser_under_the_headline_leads_the_body() {
+        let body: String = (0..5)
+            .map(|n| format!("<p>Paragraph {n} of the story, long enough to be read as prose, with commas, clauses and a full stop.</p>"))
+            .collect();
+        let page = format!(
+            "<body><div class=piece><div class=head><h1>Headline</h1>\
+             <p id=teaser>Twenty minutes instead of an hour in traffic: from May an electric ferry will cross the lake every half hour.</p>\
+             <div class=meta>By A. Writer, 14 March</div></div>\
+             <div class=cols><div id=copy>{body}</div></div></div></body>"
+        );
+        let (_, roots) = find_in(&page);
+        assert_eq!(roots, ["teaser", "copy"]);
+        // Without a headline above it, a paragraph before the body is no lead.
+        let (_, roots) = find_in(&page.replace("<h1>Headline</h1>", ""));
+        assert_eq!(roots, ["copy"]);
+    }
+
+    #[test]
+    fn a_page_without_paragraphs_is_read_whole_unless_it_is_links() {
+        let (_, roots) =
+            find_in("<body><h1>Bakery</h1><ul><li>Open daily</li><li>Rye bread</li></ul></body>");
+        assert_eq!(roots, ["body"]);
+        let (_, roots) = find_in(
+            "<body><ul><li><a href=/a>Home</a></li><li><a href=/b>News</a></li><li>Contact</li></ul></body>",
+        );
+        assert!(roots.is_empty());
     }
 }
