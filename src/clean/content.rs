@@ -451,6 +451,9 @@ fn widen(infos: &[Info], top: usize) -> usize {
     best
 }
 
+/// At most this many elements before the body are looked at for its lead.
+const LEAD_WALK: usize = 400;
+
 /// The lead: a teaser or intro paragraph just above the body's container,
 /// in the story's head beside the headline and byline (`p.standfirst`,
 /// `div.teaser`) where no score reaches it. Walks back from the content's
@@ -466,10 +469,19 @@ fn leads(html: &Html, infos: &[Info], first: usize) -> Vec<usize> {
             _ => break,
         }
     }
+    // The content's own ancestors come before it but are not before it.
+    let mut above = Vec::new();
+    let mut a = infos[first].parent;
+    while let Some(i) = a.filter(|&i| i > story) {
+        above.push(i);
+        a = infos[i].parent;
+    }
     let (mut found, mut passed) = (Vec::new(), 0.0);
-    for k in (story + 1..first).rev() {
+    // A head is a few elements: markup soup before the body (thousands of
+    // empty wrappers) is not walked to its start.
+    for k in (story + 1..first).rev().take(LEAD_WALK) {
         let x = &infos[k];
-        if x.excluded || is_ancestor(infos, k, first) {
+        if x.excluded || above.contains(&k) {
             continue;
         }
         // The headline above ends the head: a lead is what sits under it
