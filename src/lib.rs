@@ -6,7 +6,7 @@
 //! The pipeline, one module per stage, one plain type between stages:
 //!
 //! ```text
-//! Input ─decode→ Decoded ─clean→ Document ─output→ JSON Lines
+//! Input ─decode→ Decoded ─clean→ Document ─format→ JSON Lines, es-bulk, …
 //!   (crawl fetches Inputs; clean reads saved files into the same stages)
 //! ```
 //!
@@ -21,6 +21,8 @@
 //! - [`repeated`]: cross-page boilerplate (`repeated-block`): per-host block
 //!   statistics over many records, and the filter they drive;
 //! - [`output`]: the JSON Lines writer that owns stdout or the output file;
+//! - [`format`]: records in the shape a downstream takes (`--format`: JSON
+//!   Lines, search-engine bulk files, Markdown or HTML pages), streaming;
 //! - [`fetch`]: one HTTP client, per-host politeness, robots.txt, retries,
 //!   redirects, body limit, address safety;
 //! - [`crawl`]: frontier, canonical URLs, scope, links, sitemaps, shutdown —
@@ -47,6 +49,7 @@ pub mod dom;
 pub mod eval;
 pub mod extract;
 pub mod fetch;
+pub mod format;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod isolate;

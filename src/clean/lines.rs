@@ -107,11 +107,27 @@ fn header_near_title(
             continue;
         };
         let marked = within(html, l.node, header_nodes);
-        if h.published_at.is_some() || h.facts() >= 2 || (marked && h.facts() >= 1) {
+        if h.published_at.is_some()
+            || h.facts() >= 2
+            || (marked && h.facts() >= 1)
+            || counter_only(&l.text, &rule.labels)
+        {
             head.merge(h);
         }
     }
     head
+}
+
+/// A line that is a view counter and nothing else (`人气：1,208`,
+/// `浏览 2,046 次`, `点击：88次 收藏`): beside the headline it is the page's
+/// counter, whichever label of the family it wears; a word or two of widget
+/// (收藏) may stand with it.
+fn counter_only(text: &str, labels: &crate::rules::Labels) -> bool {
+    let Some(m) = labels.views_count.find(text) else {
+        return false;
+    };
+    let rest = format!("{}{}", &text[..m.start()], &text[m.end()..]);
+    rest.chars().filter(|c| !c.is_whitespace()).count() <= 6
 }
 
 /// Elements chosen by the rule's header selectors (short ones only: a

@@ -221,8 +221,9 @@ fn park_of(page: &Selected, kind: Kind, title: Option<&str>, captures: &Captures
                 .or_else(|| extract::park_id(rule, page.url.as_str())),
             url: Some(record_url),
         }),
-        _ => captures.park_name.as_ref().map(|name| Park {
-            name: Some(name.clone()),
+        // A promo line names its park, or only links it (`请点击这里`).
+        _ => (captures.park_name.is_some() || captures.park_url.is_some()).then(|| Park {
+            name: captures.park_name.clone(),
             id: captures
                 .park_url
                 .as_deref()

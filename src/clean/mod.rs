@@ -32,6 +32,7 @@ pub mod linear;
 pub mod lines;
 pub mod metadata;
 pub mod prefilter;
+pub mod promo;
 pub mod regions;
 pub mod select;
 
@@ -70,7 +71,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
     let page = select::select(html, d, rules);
     let regions = regions::find(html, &page);
     let lines = lines::of(html, &page, &regions);
-    let blocks = build_blocks(&page, &regions, lines);
+    let blocks = build_blocks(html, &page, &regions, lines);
     let meta = metadata::read(html, &page, regions, &blocks);
     Ok(assemble(d, &page, blocks, meta))
 }
@@ -117,7 +118,7 @@ pub struct Blocks {
 }
 
 /// Stage 6: the content's lines → blocks (`blocks::build`).
-pub fn build_blocks(page: &Selected, regions: &Regions, lines: Lines) -> Blocks {
+pub fn build_blocks(html: &Html, page: &Selected, regions: &Regions, lines: Lines) -> Blocks {
     // Fields before the blocks are built: three of them make a park page
     // unless the URL says otherwise.
     let provisional_kind = page.url_kind.or_else(|| {
@@ -137,6 +138,7 @@ pub fn build_blocks(page: &Selected, regions: &Regions, lines: Lines) -> Blocks 
             base: Some(&page.base),
             kind: provisional_kind,
             header_units: &lines.header_units,
+            html: Some(html),
         },
     );
     let mut head = lines.head;
@@ -181,6 +183,8 @@ pub fn assemble(d: &Decoded, page: &Selected, blocks: Blocks, meta: Metadata) ->
         text: blocks.text,
         removed: blocks.removed,
         provenance: meta.provenance,
+        // Where the bytes came from is the reader's to say (`cli::clean`).
+        input: None,
         fetch: fetch_of(d),
     }
 }

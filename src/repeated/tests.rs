@@ -46,6 +46,7 @@ pub(crate) fn doc(host: &str, blocks: Vec<Block>) -> Document {
         text,
         removed: BTreeMap::from([("ui-text".to_string(), 2)]),
         provenance: BTreeMap::new(),
+        input: None,
         fetch: None,
     }
 }

@@ -3,6 +3,7 @@
 
 mod clean;
 mod crawl;
+mod format;
 mod fuzz;
 mod guard;
 mod hostile;
@@ -12,4 +13,5 @@ mod repeated;
 mod robots;
 mod state;
 mod support;
+mod typesense;
 mod warc;
