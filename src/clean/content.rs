@@ -438,7 +438,8 @@ fn widen(infos: &[Info], top: usize) -> usize {
         } else {
             0.5
         };
-        let more_body = added_prose >= prose[best].0 * share
+        let more_body = added_prose > 0.0
+            && added_prose >= prose[best].0 * share
             && added - added_prose <= added_prose + 60.0
             && up.links - down.links <= added * 0.2;
         if more_body {
