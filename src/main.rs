@@ -2,7 +2,7 @@
 //! with its code. Everything else lives in the library.
 
 use clap::Parser;
-use parkcrawl::cli::{Cli, Command, clean, crawl, log, rules, status};
+use parkcrawl::cli::{Cli, Command, clean, crawl, export, log, rules, status};
 
 fn main() {
     // Fault injection for the tests (FAILPOINTS=…); nothing in a release build.
@@ -14,6 +14,7 @@ fn main() {
         Command::Crawl(args) => crawl::run(*args, verbosity),
         Command::Clean(args) => clean::run(args, verbosity),
         Command::Status(args) => status::run(args),
+        Command::Export(args) => export::run(args),
         Command::Rules { command } => rules::run(command),
     };
     std::process::exit(code);

@@ -3,6 +3,7 @@
 
 pub mod clean;
 pub mod crawl;
+pub mod export;
 pub mod job;
 pub mod log;
 pub mod rules;
@@ -50,6 +51,8 @@ pub enum Command {
     Crawl(Box<crawl::CrawlArgs>),
     /// Clean saved HTML pages (files, directories, `-` for stdin) into JSON Lines.
     Clean(clean::CleanArgs),
+    /// Write the records of a PostgreSQL store (--state postgres://…) in commit order.
+    Export(export::ExportArgs),
     /// Show a crawl state: pages by status, the last run, failures by host.
     Status(status::StatusArgs),
     /// Check or list site rules.

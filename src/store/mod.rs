@@ -52,6 +52,7 @@ pub use crate::crawl::frontier::{Known, Visit};
 use crate::fetch::{ErrorKind, host_key, now_rfc3339};
 
 mod output;
+pub mod postgres;
 mod repeated;
 mod shared;
 mod status;
