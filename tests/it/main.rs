@@ -10,6 +10,7 @@ mod guard;
 mod hostile;
 mod hostile_crawl;
 mod hostile_fetch;
+mod pg;
 mod repeated;
 mod robots;
 mod state;

@@ -42,7 +42,7 @@ WITH pick AS (
     FOR UPDATE SKIP LOCKED
 ), granted AS (
     UPDATE hosts h SET lease_holder = $1,
-                       lease_expires = now() + $2 * interval '1 millisecond',
+                       lease_expires = now() + $2::bigint * interval '1 millisecond',
                        lease_epoch = h.lease_epoch + 1
     FROM pick WHERE h.host = pick.host
     RETURNING h.host, h.lease_epoch
@@ -90,13 +90,37 @@ impl PgStore {
         let client = self.client().await?;
         let n = client
             .execute(
-                "UPDATE hosts SET lease_expires = now() + $4 * interval '1 millisecond'
+                "UPDATE hosts SET lease_expires = now() + $4::bigint * interval '1 millisecond'
                  WHERE host = $1 AND lease_holder = $2 AND lease_epoch = $3",
                 &[&lease.host, &lease.worker, &lease.epoch, &millis(ttl)],
             )
             .await
             .map_err(self.sql())?;
         Ok(n == 1)
+    }
+
+    /// Hands the host back (the holder is done with it, or stops): its
+    /// pages still in flight under this lease go back to the queue. `false`:
+    /// the lease was no longer the holder's; nothing changed.
+    pub async fn release_lease(&self, lease: &Lease) -> Result<bool, PgError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "WITH freed AS (
+                     UPDATE hosts SET lease_holder = NULL, lease_expires = NULL
+                     WHERE host = $1 AND lease_holder = $2 AND lease_epoch = $3
+                     RETURNING host
+                 ), back AS (
+                     UPDATE pages p SET state = 'queued', claimed_by = NULL, claimed_epoch = NULL
+                     FROM freed WHERE p.host = freed.host AND p.state = 'in_flight'
+                       AND p.claimed_epoch = $3
+                 )
+                 SELECT count(*) FROM freed",
+                &[&lease.host, &lease.worker, &lease.epoch],
+            )
+            .await
+            .map_err(self.sql())?;
+        Ok(row.get::<_, i64>(0) == 1)
     }
 
     /// Reserves the host's next request slot, atomically in its row: the
@@ -165,7 +189,7 @@ impl PgStore {
         client
             .execute(
                 "UPDATE hosts SET retry_after_until = greatest(retry_after_until,
-                                                 now() + $2 * interval '1 millisecond')
+                                                 now() + $2::bigint * interval '1 millisecond')
                  WHERE host = $1",
                 &[&host, &millis(wait)],
             )

@@ -69,6 +69,20 @@ impl PgStore {
         Ok(added)
     }
 
+    /// Sends finished pages (done or failed) of `urls` back to the queue,
+    /// keeping their validators, as a recrawl does; returns how many.
+    pub async fn requeue_urls(&self, urls: &[String]) -> Result<u64, PgError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE pages SET state = 'queued'
+                 WHERE url = ANY($1) AND state IN ('done', 'failed')",
+                &[&urls],
+            )
+            .await
+            .map_err(self.sql())
+    }
+
     /// Takes up to `limit` queued pages of the leased host in flight
     /// (shallowest first); none when the lease is no longer the holder's.
     pub async fn claim_pages(&self, lease: &Lease, limit: i64) -> Result<Vec<Claimed>, PgError> {

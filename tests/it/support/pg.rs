@@ -1,0 +1,174 @@
+//! A throwaway PostgreSQL 15 server for the tests of the PostgreSQL store:
+//! `initdb` into a temp dir, `pg_ctl start` on a free loopback port (unix
+//! socket in the temp dir too), stopped and removed on drop. As root, the
+//! server runs as the `postgres` user (it refuses to run as root).
+//!
+//! Without the binaries the test says it was skipped and why, unless
+//! `PARKCRAWL_REQUIRE_POSTGRES=1` (CI sets it): then it fails.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where Debian's `postgresql-15` puts its server binaries.
+const BIN: &str = "/usr/lib/postgresql/15/bin";
+
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl Postgres {
+    /// Starts a server, or says why it cannot (the test is then skipped).
+    /// Panics on a failure of a server that is there.
+    pub fn start() -> Result<Postgres, String> {
+        let bin = Path::new(BIN);
+        if !bin.join("initdb").exists() || !bin.join("pg_ctl").exists() {
+            return Err(format!("no PostgreSQL 15 binaries in {BIN}"));
+        }
+        let as_postgres = is_root();
+        let dir = tempfile::Builder::new()
+            .prefix("parkcrawl-pg")
+            .tempdir()
+            .expect("temp dir");
+        if as_postgres {
+            run(Command::new("chown")
+                .args(["-R", "postgres:"])
+                .arg(dir.path()));
+        }
+        let mut pg = Postgres {
+            dir,
+            port: 0,
+            as_postgres,
+        };
+        let data = pg.data();
+        pg.run_pg(
+            |c| {
+                c.arg("-D").arg(&data).args([
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                    "--no-sync",
+                ])
+            },
+            "initdb",
+        );
+        pg.port = free_port();
+        let opts = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=50",
+            pg.port,
+            pg.dir.path().display()
+        );
+        let log = pg.dir.path().join("server.log");
+        pg.run_pg(
+            |c| {
+                c.arg("-D")
+                    .arg(&data)
+                    .arg("-l")
+                    .arg(&log)
+                    .args(["-w", "-o", &opts, "start"])
+            },
+            "pg_ctl",
+        );
+        Ok(pg)
+    }
+
+    /// Starts a server, or prints why `test` is skipped and returns `None`;
+    /// with `PARKCRAWL_REQUIRE_POSTGRES=1` a missing server is a failure.
+    pub fn start_or_skip(test: &str) -> Option<Postgres> {
+        match Postgres::start() {
+            Ok(pg) => Some(pg),
+            Err(why) if std::env::var_os("PARKCRAWL_REQUIRE_POSTGRES").is_some() => {
+                panic!("{test}: {why}, and PARKCRAWL_REQUIRE_POSTGRES is set")
+            }
+            Err(why) => {
+                eprintln!("{test}: skipped: {why} (install postgresql to run it)");
+                None
+            }
+        }
+    }
+
+    /// The URL of the server's `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Runs one of the server's programs (as `postgres` when we are root);
+    /// panics with its output when it fails.
+    fn run_pg(&self, args: impl FnOnce(&mut Command) -> &mut Command, program: &str) {
+        let exe = Path::new(BIN).join(program);
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        };
+        args(&mut cmd);
+        let out = cmd.output().unwrap_or_else(|e| panic!("{program}: {e}"));
+        if !out.status.success() {
+            let log =
+                std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+            panic!(
+                "{program} failed: {}\n{}\n{log}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        if self.port == 0 {
+            return;
+        }
+        let data = self.data();
+        let exe = Path::new(BIN).join("pg_ctl");
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        };
+        // Immediate: the data dir is thrown away next.
+        let _ = cmd
+            .arg("-D")
+            .arg(&data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A port free now on 127.0.0.1 (the server binds it a moment later).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}
