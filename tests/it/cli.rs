@@ -512,7 +512,14 @@ fn the_readme_usage_lines_match_help() {
     // Flags every subcommand has; the README says so once, in prose.
     let global = ["help", "quiet", "verbose", "version"];
     let commands = readme_commands();
-    for sub in ["crawl", "clean", "status", "rules check", "rules list"] {
+    for sub in [
+        "crawl",
+        "clean",
+        "status",
+        "export",
+        "rules check",
+        "rules list",
+    ] {
         let (short, help, positional) = help_of(sub);
         let help: std::collections::BTreeSet<String> = help
             .into_iter()

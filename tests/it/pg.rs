@@ -66,7 +66,13 @@ async fn commit_all(store: &PgStore, records: &[StoredRecord]) {
         let url = url_of(r);
         // A known page (a tombstone's) comes back as in a recrawl.
         if store.add_pages(&[(url.clone(), 0)]).await.unwrap() == 0 {
-            assert_eq!(store.requeue_urls(&[url.clone()]).await.unwrap(), 1);
+            assert_eq!(
+                store
+                    .requeue_urls(std::slice::from_ref(&url))
+                    .await
+                    .unwrap(),
+                1
+            );
         }
         let lease = store
             .claim_host("seeder", Duration::from_secs(60))
@@ -302,24 +308,54 @@ async fn pg_a_lease_taken_over_fences_its_old_holder() {
         records.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
         vec![rec.line.clone()]
     );
-    // An expired lease nobody took yet: requeue_expired ends it and sends
-    // its in-flight page back; the holder is fenced all the same.
-    store.add_pages(&[(format!("{url}&p=2"), 1)]).await.unwrap();
-    let b2 = store.claim_pages(&b, 10).await.unwrap();
-    assert_eq!(b2.len(), 1);
-    assert!(store.renew_lease(&b, Duration::ZERO).await.unwrap());
-    assert_eq!(store.requeue_expired().await.unwrap(), 1);
-    assert!(!store.commit_page(&b, &done(b2[0].id, None)).await.unwrap());
+}
+
+#[tokio::test]
+async fn pg_requeue_expired_ends_leases_and_sends_pages_back() {
+    let Some(pg) = Postgres::start_or_skip("pg_requeue_expired_ends_leases_and_sends_pages_back")
+    else {
+        return;
+    };
+    let store = PgStore::open(&pg.url()).await.unwrap();
+    let urls = [
+        "http://r.example/a",
+        "http://r.example/b",
+        "http://s.example/a",
+    ];
+    let pages: Vec<(String, i32)> = urls.iter().map(|u| (u.to_string(), 0)).collect();
+    store.add_pages(&pages).await.unwrap();
+    let minute = Duration::from_secs(60);
+    let stalled = store.claim_host("w1", minute).await.unwrap().unwrap();
+    let live = store.claim_host("w2", minute).await.unwrap().unwrap();
+    assert_ne!(stalled.host, live.host);
+    let in_flight = store.claim_pages(&stalled, 10).await.unwrap();
+    assert_eq!(store.claim_pages(&live, 10).await.unwrap().len(), 1);
+    // w1 misses its heartbeat; the sweep ends its lease only.
+    assert!(store.renew_lease(&stalled, Duration::ZERO).await.unwrap());
     assert_eq!(
-        store.page_counts().await.unwrap(),
-        vec![("done".to_string(), 1), ("queued".to_string(), 1)]
+        store.requeue_expired().await.unwrap(),
+        in_flight.len() as u64
     );
-    let c = store
-        .claim_host("c", minute)
-        .await
-        .unwrap()
-        .expect("free host");
-    assert_eq!(c.epoch, 4, "grant 1 (a), 2 (b), end 3, grant 4 (c)");
+    assert!(
+        !store
+            .commit_page(&stalled, &done(in_flight[0].id, None))
+            .await
+            .unwrap()
+    );
+    assert!(!store.renew_lease(&stalled, minute).await.unwrap());
+    assert!(store.renew_lease(&live, minute).await.unwrap());
+    // The host is free again; its next grant carries a higher epoch than
+    // the sweep's (grant, end, grant).
+    let next = store.claim_host("w3", minute).await.unwrap().unwrap();
+    assert_eq!(
+        (next.host.as_str(), next.epoch),
+        (stalled.host.as_str(), stalled.epoch + 2)
+    );
+    let again = store.claim_pages(&next, 10).await.unwrap();
+    assert_eq!(
+        again.iter().map(|p| &p.url).collect::<Vec<_>>(),
+        in_flight.iter().map(|p| &p.url).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]
