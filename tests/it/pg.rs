@@ -482,3 +482,28 @@ fn export_of_a_sqlite_state_says_what_to_use() {
         "parkcrawl: state/crawl.db: export reads a PostgreSQL store (--state postgres://USER@HOST:PORT/DB); a SQLite state's records are in its crawl's -o file already\n"
     );
 }
+
+#[test]
+fn export_names_an_unreachable_server_without_its_password() {
+    // A port nothing listens on once the listener is gone.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = support::bin()
+        .args(["export", "--state"])
+        .arg(format!("postgres://crawl:s3cret@127.0.0.1:{port}/parks"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "parkcrawl: postgres://crawl@127.0.0.1:{port}/parks: "
+        )) && err.contains("Connection refused")
+            && !err.contains("s3cret"),
+        "{err}"
+    );
+}

@@ -45,27 +45,37 @@ pub use schema::SCHEMA_VERSION;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
+/// Errors name the URL (without its password) and carry the whole cause
+/// chain in one line: tokio-postgres says "db error" and keeps the server's
+/// message in its source.
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
-    #[error("{url}: {source}")]
-    Url {
-        url: String,
-        source: tokio_postgres::Error,
-    },
-    #[error("{url}: {source}")]
-    Pool {
-        url: String,
-        source: deadpool_postgres::PoolError,
-    },
-    #[error("{url}: {source}")]
-    Sql {
-        url: String,
-        source: tokio_postgres::Error,
-    },
+    #[error("{url}: {message}")]
+    Url { url: String, message: String },
+    #[error("{url}: {message}")]
+    Connect { url: String, message: String },
+    #[error("{url}: {message}")]
+    Sql { url: String, message: String },
     #[error(
         "{url}: schema version {found} is newer than this parkcrawl knows ({known}): upgrade parkcrawl"
     )]
     TooNew { url: String, found: i32, known: i32 },
+}
+
+/// `error connecting to server: Connection refused (os error 111)`: an
+/// error and its sources, each once.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
 }
 
 /// Is `state` a PostgreSQL URL rather than a SQLite path?
@@ -85,10 +95,16 @@ impl PgStore {
     /// Connects and creates or migrates the schema.
     pub async fn open(url: &str) -> Result<PgStore, PgError> {
         let shown = without_password(url);
-        let config: tokio_postgres::Config = url.parse().map_err(|source| PgError::Url {
-            url: shown.clone(),
-            source,
-        })?;
+        let mut config: tokio_postgres::Config =
+            url.parse()
+                .map_err(|e: tokio_postgres::Error| PgError::Url {
+                    url: shown.clone(),
+                    message: chain(&e),
+                })?;
+        // An unreachable server is an error after a while, not a hang.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -106,16 +122,16 @@ impl PgStore {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, PgError> {
-        self.pool.get().await.map_err(|source| PgError::Pool {
+        self.pool.get().await.map_err(|e| PgError::Connect {
             url: self.url.clone(),
-            source,
+            message: chain(&e),
         })
     }
 
     fn sql(&self) -> impl Fn(tokio_postgres::Error) -> PgError + '_ {
-        |source| PgError::Sql {
+        |e| PgError::Sql {
             url: self.url.clone(),
-            source,
+            message: chain(&e),
         }
     }
 
