@@ -483,6 +483,43 @@ impl Fetcher {
         tracing::trace!(url = %url, "GET");
         // Tests make a request panic here: the crawl's task isolation.
         fail::fail_point!("fetch");
+        let (req, request_headers) = self.request(url, want, validators);
+        let mut resp = req.send().await.map_err(|e| self.send_error(url, &e))?;
+        let head = Head::of(&resp, request_headers);
+        if matches!(head.status, 301 | 302 | 303 | 307 | 308) {
+            return redirect(url, &head).map(Step::Redirect);
+        }
+        if head.status == 304 && !validators.is_empty() {
+            return Ok(Step::Done(Box::new(head.fetched(url, Vec::new()))));
+        }
+        if !(200..300).contains(&head.status) {
+            let retry_after = head
+                .text(header::RETRY_AFTER)
+                .and_then(|v| parse_retry_after(&v));
+            return Err(FetchError::http(url, head.status, retry_after));
+        }
+        if want == Want::Page
+            && let Some(ct) = head.text(header::CONTENT_TYPE)
+            && !is_html(&ct)
+        {
+            return Err(FetchError::new(
+                ErrorKind::NotHtml,
+                url,
+                format!("not HTML ({ct})"),
+            ));
+        }
+        let body = self.body(url, want, &mut resp).await?;
+        Ok(Step::Done(Box::new(head.fetched(url, body))))
+    }
+
+    /// The request for `url`, conditional on `validators`, with the headers
+    /// it sends as the WARC records them.
+    fn request(
+        &self,
+        url: &Url,
+        want: Want,
+        validators: &Validators,
+    ) -> (reqwest::RequestBuilder, Vec<(String, String)>) {
         let mut request_headers = vec![
             ("Host".into(), url.host_str().unwrap_or("").to_string()),
             ("User-Agent".into(), self.cfg.user_agent.clone()),
@@ -510,74 +547,17 @@ impl Fetcher {
                 request_headers.push((title.to_string(), v.clone()));
             }
         }
-        let mut resp = req.send().await.map_err(|e| self.send_error(url, &e))?;
-        let status = resp.status().as_u16();
-        let reason = resp.status().canonical_reason().unwrap_or("").to_string();
-        let ip = resp.remote_addr().map(|a| a.ip().to_string());
-        let response_headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let headers = resp.headers();
-        let text = |name: header::HeaderName| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        if matches!(status, 301 | 302 | 303 | 307 | 308) {
-            let loc = text(header::LOCATION).ok_or_else(|| {
-                FetchError::new(ErrorKind::BadUrl, url, "redirect without Location")
-            })?;
-            let next = url.join(loc.trim()).map_err(|e| {
-                FetchError::new(ErrorKind::BadUrl, url, format!("bad Location {loc:?}: {e}"))
-            })?;
-            if !matches!(next.scheme(), "http" | "https") {
-                return Err(FetchError::new(
-                    ErrorKind::BadUrl,
-                    url,
-                    format!("redirect to {}", next.scheme()),
-                ));
-            }
-            return Ok(Step::Redirect(next));
-        }
-        if status == 304 && !validators.is_empty() {
-            return Ok(Step::Done(Box::new(Fetched {
-                url: url.clone(),
-                status,
-                content_type: text(header::CONTENT_TYPE),
-                etag: text(header::ETAG),
-                last_modified: text(header::LAST_MODIFIED),
-                fetched_at: now_rfc3339(),
-                body: Vec::new(),
-                request_headers,
-                response_headers,
-                reason,
-                ip,
-            })));
-        }
-        if !(200..300).contains(&status) {
-            let retry_after = text(header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
-            return Err(FetchError::http(url, status, retry_after));
-        }
-        let content_type = text(header::CONTENT_TYPE);
-        if want == Want::Page
-            && let Some(ct) = &content_type
-            && !is_html(ct)
-        {
-            return Err(FetchError::new(
-                ErrorKind::NotHtml,
-                url,
-                format!("not HTML ({ct})"),
-            ));
-        }
-        let (etag, last_modified) = (text(header::ETAG), text(header::LAST_MODIFIED));
+        (req, request_headers)
+    }
+
+    /// Step 6: the body, streamed and bounded by `max_body` (a robots.txt
+    /// or sitemap is cut at the limit instead of refused).
+    async fn body(
+        &self,
+        url: &Url,
+        want: Want,
+        resp: &mut reqwest::Response,
+    ) -> Result<Vec<u8>, FetchError> {
         // robots.txt: one byte past the limit tells the parser the file went
         // on, so that it drops the cut last line.
         let max = match want {
@@ -614,20 +594,82 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Step::Done(Box::new(Fetched {
+        Ok(body)
+    }
+}
+
+/// A response head as received, before the body is read.
+struct Head {
+    status: u16,
+    reason: String,
+    ip: Option<String>,
+    headers: HeaderMap,
+    request_headers: Vec<(String, String)>,
+}
+
+impl Head {
+    fn of(resp: &reqwest::Response, request_headers: Vec<(String, String)>) -> Head {
+        Head {
+            status: resp.status().as_u16(),
+            reason: resp.status().canonical_reason().unwrap_or("").to_string(),
+            ip: resp.remote_addr().map(|a| a.ip().to_string()),
+            headers: resp.headers().clone(),
+            request_headers,
+        }
+    }
+
+    /// A header's value, when it is text.
+    fn text(&self, name: header::HeaderName) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// The response as [`Fetched`], with `body`.
+    fn fetched(self, url: &Url, body: Vec<u8>) -> Fetched {
+        let response_headers = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        Fetched {
             url: url.clone(),
-            status,
-            content_type,
-            etag,
-            last_modified,
+            status: self.status,
+            content_type: self.text(header::CONTENT_TYPE),
+            etag: self.text(header::ETAG),
+            last_modified: self.text(header::LAST_MODIFIED),
             fetched_at: now_rfc3339(),
             body,
-            request_headers,
+            request_headers: self.request_headers,
             response_headers,
-            reason,
-            ip,
-        })))
+            reason: self.reason,
+            ip: self.ip,
+        }
     }
+}
+
+/// Step 5: where a redirect leads (http or https only).
+fn redirect(url: &Url, head: &Head) -> Result<Url, FetchError> {
+    let loc = head
+        .text(header::LOCATION)
+        .ok_or_else(|| FetchError::new(ErrorKind::BadUrl, url, "redirect without Location"))?;
+    let next = url.join(loc.trim()).map_err(|e| {
+        FetchError::new(ErrorKind::BadUrl, url, format!("bad Location {loc:?}: {e}"))
+    })?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(FetchError::new(
+            ErrorKind::BadUrl,
+            url,
+            format!("redirect to {}", next.scheme()),
+        ));
+    }
+    Ok(next)
 }
 
 impl Fetcher {
