@@ -53,10 +53,14 @@ pub struct CrawlArgs {
     /// 0 means no limit: only for servers you own.
     #[arg(long, value_name = "PER_SECOND")]
     pub rate: Option<f64>,
-    /// Requests in flight at once, over all hosts (each host gets one
-    /// connection) [default: 8].
+    /// Requests in flight at once, over all hosts [default: 8].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Connections and requests in flight per host [default: the site
+    /// rule's per_host, else 1]. The rate, Crawl-delay and Retry-After
+    /// still bind the host as a whole.
+    #[arg(long, value_name = "N")]
+    pub per_host: Option<usize>,
     /// Stop after this many page fetches.
     #[arg(long, value_name = "N")]
     pub max_pages: Option<u64>,
@@ -256,6 +260,9 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
     if concurrency == 0 {
         return Err(bad("--concurrency", "must be at least 1"));
     }
+    if args.per_host == Some(0) {
+        return Err(bad("--per-host", "must be at least 1"));
+    }
     let max_body = args.max_body.unwrap_or(super::clean::DEFAULT_MAX_SIZE);
     if max_body == 0 {
         return Err(bad("--max-body", "must be at least 1"));
@@ -297,6 +304,20 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
             .or(rate_rules.generic.crawl.rate)
             .unwrap_or(1.0)
     });
+    let flag_per_host = args.per_host;
+    let conn_rules = rules.clone();
+    fetch.connections = Arc::new(move |host: &str| {
+        flag_per_host
+            .or_else(|| {
+                conn_rules
+                    .sites
+                    .iter()
+                    .find(|r| r.matches_host(host))
+                    .and_then(|r| r.crawl.per_host)
+            })
+            .or(conn_rules.generic.crawl.per_host)
+            .unwrap_or(1)
+    });
     fetch.timeout =
         seconds("--timeout", args.timeout.unwrap_or(30.0)).map_err(|m| bad("--timeout", &m))?;
     fetch.connect_timeout = seconds("--connect-timeout", args.connect_timeout.unwrap_or(10.0))
@@ -321,7 +342,6 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
         // Waiting tasks are cheap; this bounds pages being cleaned and the
         // hosts served at once.
         max_tasks: (concurrency * 4).max(16),
-        per_host: fetch.connections_per_host,
         robots_sitemaps: !args.no_robots_sitemaps,
         max_sitemaps: args
             .max_sitemaps

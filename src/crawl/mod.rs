@@ -76,8 +76,6 @@ pub struct CrawlConfig {
     /// Tasks at once, over all hosts: fetching, waiting for a host's turn,
     /// or cleaning. Requests in flight are capped by the fetcher.
     pub max_tasks: usize,
-    /// Tasks in flight per host (must match the fetcher's connections).
-    pub per_host: usize,
     /// Read the `Sitemap:` lines of robots.txt of hosts in scope.
     pub robots_sitemaps: bool,
     /// Sitemaps fetched per host in this run (`--max-sitemaps`).
@@ -100,7 +98,6 @@ impl Default for CrawlConfig {
             max_pages: None,
             max_depth: None,
             max_tasks: 32,
-            per_host: 1,
             robots_sitemaps: true,
             max_sitemaps: sitemap::DEFAULT_MAX_PER_HOST,
             grace: Duration::from_secs(5),
@@ -312,9 +309,9 @@ impl Crawler {
         while self.budget_left() && tasks.set.len() < self.cfg.max_tasks {
             let now = Instant::now();
             let fetcher = &self.ctx.fetcher;
-            let (busy, per_host) = (&self.busy, self.cfg.per_host);
+            let busy = &self.busy;
             let entry = self.frontier.pop(&mut |key| {
-                busy.get(key).copied().unwrap_or(0) < per_host
+                busy.get(key).copied().unwrap_or(0) < fetcher.connections(key)
                     && fetcher.ready_at(key).is_none_or(|t| t <= now + READY_SLACK)
             })?;
             let Some(entry) = entry else { break };
@@ -345,7 +342,7 @@ impl Crawler {
         self.frontier
             .waiting_hosts()
             .iter()
-            .filter(|k| self.busy(k) < self.cfg.per_host)
+            .filter(|k| self.busy(k) < self.ctx.fetcher.connections(k))
             .filter_map(|k| self.ctx.fetcher.ready_at(k))
             .min()
             .map(|t| t.max(Instant::now() + Duration::from_millis(1)))

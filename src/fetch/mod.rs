@@ -42,6 +42,9 @@ use safety::{CheckedResolver, Policy};
 /// Requests per second for a host name (the site rule's rate, a flag, …).
 pub type RateFn = Arc<dyn Fn(&str) -> f64 + Send + Sync>;
 
+/// A count for a host name (connections per host, from a flag or a rule).
+pub type CountFn = Arc<dyn Fn(&str) -> usize + Send + Sync>;
+
 /// The caller's check of each redirect target (scope, already fetched).
 pub type HopCheck<'a> = &'a (dyn Fn(&Url) -> Result<(), FetchError> + Sync);
 
@@ -70,7 +73,9 @@ pub struct FetchConfig {
     pub robots_token: String,
     /// Requests per second per host (0: no limit).
     pub rate: RateFn,
-    pub connections_per_host: usize,
+    /// Connections (and so requests in flight) per host name; the rate
+    /// binds the host as a whole however many there are.
+    pub connections: CountFn,
     /// Requests in flight at once, over all hosts.
     pub max_in_flight: usize,
     pub timeout: Duration,
@@ -93,7 +98,7 @@ impl FetchConfig {
             user_agent: user_agent.to_string(),
             robots_token: product_token(user_agent),
             rate: Arc::new(|_| 1.0),
-            connections_per_host: 1,
+            connections: Arc::new(|_| 1),
             max_in_flight: 8,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
@@ -210,13 +215,14 @@ impl Fetcher {
             .user_agent(cfg.user_agent.clone())
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
+            // No cap on idle connections per host: the pool never holds
+            // more than a host's permits (`connections`) let open at once.
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout)
-            .pool_max_idle_per_host(cfg.connections_per_host.max(1))
             .pool_idle_timeout(Duration::from_secs(30))
             .dns_resolver(CheckedResolver(policy.clone()))
             .build()?;
-        let hosts = Hosts::new(cfg.rate.clone(), cfg.connections_per_host, cfg.backoff);
+        let hosts = Hosts::new(cfg.rate.clone(), cfg.connections.clone(), cfg.backoff);
         Ok(Fetcher {
             client,
             in_flight: Arc::new(tokio::sync::Semaphore::new(cfg.max_in_flight.max(1))),
@@ -237,6 +243,11 @@ impl Fetcher {
     /// `None` for a host not met yet.
     pub fn ready_at(&self, key: &str) -> Option<Instant> {
         self.hosts.ready_at(key)
+    }
+
+    /// Connections (requests in flight) allowed to the host `key`.
+    pub fn connections(&self, key: &str) -> usize {
+        self.hosts.connections(key)
     }
 
     /// The `Sitemap:` URLs of robots.txt files read since the last call.

@@ -257,6 +257,7 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
         follow: c.regexes("crawl.follow", &raw.crawl.follow)?,
         avoid: c.regexes("crawl.avoid", &raw.crawl.avoid)?,
         rate: raw.crawl.rate,
+        per_host: raw.crawl.per_host,
         strip_params: raw.crawl.strip_params.clone(),
     };
     if let Some(r) = crawl.rate
@@ -266,6 +267,9 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
             "crawl.rate",
             "must be a positive number of requests per second",
         ));
+    }
+    if crawl.per_host == Some(0) {
+        return Err(c.invalid("crawl.per_host", "must be at least 1"));
     }
     if let Some(b) = base {
         crawl

@@ -170,6 +170,26 @@ pub type Handler = Arc<dyn Fn(&Hit) -> Reply + Send + Sync>;
 struct Log {
     hits: Vec<Hit>,
     counts: HashMap<(String, String), usize>,
+    /// Per host, requests being answered now (arrived, reply not yet
+    /// handed back), and the most there ever were at once.
+    open: HashMap<String, usize>,
+    peak: HashMap<String, usize>,
+}
+
+/// One request being answered: counted open until dropped (the reply is
+/// handed back, or the client went away during its delay).
+struct Open {
+    shared: Arc<Shared>,
+    host: String,
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        let mut log = self.shared.log.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = log.open.get_mut(&self.host) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 struct Shared {
@@ -246,6 +266,12 @@ impl Server {
     pub fn hits_of(&self, host: &str) -> Vec<Hit> {
         self.hits().into_iter().filter(|h| h.host == host).collect()
     }
+
+    /// The most requests of `host` the server was answering at once.
+    pub fn peak_in_flight(&self, host: &str) -> usize {
+        let log = self.shared.log.lock().unwrap();
+        log.peak.get(host).copied().unwrap_or(0)
+    }
 }
 
 impl Drop for Server {
@@ -304,7 +330,16 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         };
         *n += 1;
         log.hits.push(hit.clone());
+        let open = log.open.entry(hit.host.clone()).or_insert(0);
+        *open += 1;
+        let now = *open;
+        let peak = log.peak.entry(hit.host.clone()).or_insert(0);
+        *peak = (*peak).max(now);
         hit
+    };
+    let _open = Open {
+        shared: shared.clone(),
+        host: hit.host.clone(),
     };
     let reply = (shared.handler)(&hit);
     if let Some(d) = reply.delay {
