@@ -26,6 +26,7 @@
 //!    flight get a grace period, then are abandoned; the writer is flushed.
 
 pub mod canon;
+pub mod dust;
 pub mod frontier;
 pub mod links;
 pub mod report;
@@ -167,6 +168,8 @@ pub struct Crawler {
     busy: HashMap<String, usize>,
     /// Canonical URLs of records written (and of their canonical links).
     emitted: HashSet<String>,
+    /// Learned duplicate rules, per host.
+    dust: dust::Dust,
 }
 
 impl Crawler {
@@ -188,6 +191,7 @@ impl Crawler {
             noted: HashSet::new(),
             busy: HashMap::new(),
             emitted: HashSet::new(),
+            dust: dust::Dust::default(),
             ctx: Arc::new(Ctx {
                 fetcher,
                 rules,
@@ -212,6 +216,7 @@ impl Crawler {
     ) -> Result<Summary, FrontierError> {
         let started = Instant::now();
         let mut summary = Summary::default();
+        self.dust = dust::Dust::from_saved(self.frontier.dust_rules()?);
         self.queue_seeds(&mut summary, progress)?;
         tracing::info!(
             seeds = self.cfg.seeds.len(),
@@ -226,7 +231,12 @@ impl Crawler {
             self.queue_robots_sitemaps(&mut summary, progress)?;
             let stopping = stop.graceful.is_cancelled() || out_closed;
             if !stopping {
-                self.dispatch(&mut tasks)?;
+                for skip in self.dispatch(&mut tasks, &mut summary)? {
+                    if out.send(Output::Failure(skip)).await.is_err() {
+                        out_closed = true;
+                        stop.graceful.cancel();
+                    }
+                }
             }
             let budget_left = self.budget_left();
             progress.update(&summary, self.frontier.queued(), tasks.set.len());
@@ -304,8 +314,15 @@ impl Crawler {
     /// Step 2: starts a task for every entry that is ready, as long as task
     /// slots and the page budget last. The budget is checked before each
     /// pop: an entry taken from the frontier is either fetched or handed
-    /// back, never dropped (a resumable frontier would lose it).
-    fn dispatch(&mut self, tasks: &mut Tasks) -> Result<(), FrontierError> {
+    /// back, never dropped (a resumable frontier would lose it). A page a
+    /// learned rule names a variant of is skipped instead: returned, for the
+    /// errors file.
+    fn dispatch(
+        &mut self,
+        tasks: &mut Tasks,
+        summary: &mut Summary,
+    ) -> Result<Vec<Failure>, FrontierError> {
+        let mut skipped = Vec::new();
         while self.budget_left() && tasks.set.len() < self.cfg.max_tasks {
             let now = Instant::now();
             let fetcher = &self.ctx.fetcher;
@@ -316,6 +333,10 @@ impl Crawler {
             })?;
             let Some(entry) = entry else { break };
             if entry.kind == EntryKind::Page {
+                if let Some(skip) = self.variant(&entry, summary)? {
+                    skipped.push(skip);
+                    continue;
+                }
                 self.pages_started += 1;
             }
             let known = self.frontier.known(&entry.url)?;
@@ -334,7 +355,63 @@ impl Crawler {
             let task = tasks.set.spawn(work(self.ctx.clone(), job, validators));
             tasks.running.insert(task.id(), entry);
         }
-        Ok(())
+        Ok(skipped)
+    }
+
+    /// A page that the host's learned rules rewrite to a URL already fetched
+    /// or queued (or written as a record's canonical) is a variant of it:
+    /// not fetched. A rewrite to a URL not met yet is not trusted that far:
+    /// the page may be the true one (a section `/news/` on a host whose
+    /// articles drop their slash), and fetching it may retract the rule.
+    fn variant(
+        &mut self,
+        entry: &Entry,
+        summary: &mut Summary,
+    ) -> Result<Option<Failure>, FrontierError> {
+        let Some((to, used)) = self.dust.rewrite(&entry.url) else {
+            return Ok(None);
+        };
+        let Some(to) = self.ctx.canon(&to) else {
+            return Ok(None);
+        };
+        let known = self.emitted.contains(to.as_str()) || self.frontier.seen(&to)?;
+        if to == entry.url || !known {
+            return Ok(None);
+        }
+        self.frontier
+            .failed(&entry.url, ErrorKind::Duplicate, None)?;
+        summary.count(ErrorKind::Duplicate);
+        let rules: Vec<String> = used.iter().map(dust::Rewrite::describe).collect();
+        let message = format!(
+            "a variant of {} (learned rule: {}), already fetched or queued",
+            canon::shown(&canon::redact(&to)),
+            rules.join(", ")
+        );
+        tracing::debug!(url = %entry.url, "{message}");
+        Ok(Some(Failure {
+            url: canon::redact(&entry.url),
+            kind: ErrorKind::Duplicate,
+            status: None,
+            message,
+            at: now_rfc3339(),
+            requested: None,
+        }))
+    }
+
+    /// What the page's canonical link teaches of its host's URLs.
+    fn learn(&mut self, doc: &Document) -> Result<(), FrontierError> {
+        let canon = |s: &str| Url::parse(s).ok().and_then(|u| self.ctx.canon(&u));
+        let (Some(url), Some(canonical)) = (
+            canon(&doc.url),
+            doc.canonical_url.as_deref().and_then(canon),
+        ) else {
+            return Ok(());
+        };
+        let changed = self.dust.observe(&url, &canonical);
+        if changed.is_empty() {
+            return Ok(());
+        }
+        self.frontier.save_dust(&changed)
     }
 
     /// When the first waiting host with room for a task is ready.
@@ -444,6 +521,7 @@ impl Crawler {
         summary: &mut Summary,
         out: &mpsc::Sender<Output>,
     ) -> Result<bool, FrontierError> {
+        self.learn(&doc)?;
         let mut visit = visit_of(&doc);
         let keys: Vec<String> = std::iter::once(doc.url.as_str())
             .chain(doc.canonical_url.as_deref())

@@ -3,6 +3,7 @@
 
 mod clean;
 mod crawl;
+mod dust;
 mod fuzz;
 mod guard;
 mod hostile;
