@@ -272,6 +272,19 @@ impl Dust {
         (!used.is_empty()).then_some((u, used))
     }
 
+    /// `url` under each unconfirmed rule of its host that one page at least
+    /// confirmed: where fetching `url` would teach something.
+    pub fn candidate_rewrites(&self, url: &Url) -> Vec<Url> {
+        let Some(rules) = host_of(url).and_then(|h| self.hosts.get(&h)) else {
+            return Vec::new();
+        };
+        rules
+            .iter()
+            .filter(|r| r.standing == Standing::Candidate && r.confirmations > 0)
+            .filter_map(|r| r.rewrite.apply(url))
+            .collect()
+    }
+
     /// Every rule of `host` (for tests and `status`).
     pub fn rules_of(&self, host: &str) -> &[Learned] {
         self.hosts.get(host).map_or(&[], Vec::as_slice)

@@ -36,6 +36,7 @@ pub mod sink;
 pub mod sitemap;
 
 mod bounds;
+mod variants;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -170,6 +171,11 @@ pub struct Crawler {
     emitted: HashSet<String>,
     /// Learned duplicate rules, per host.
     dust: dust::Dust,
+    /// Pages held back while a probe of an unconfirmed rule is in flight
+    /// (`variants.rs`), in the order they were popped.
+    held: std::collections::VecDeque<Entry>,
+    /// URLs fetched as probes, in flight → their host keys.
+    probes: HashMap<String, String>,
 }
 
 impl Crawler {
@@ -192,6 +198,8 @@ impl Crawler {
             busy: HashMap::new(),
             emitted: HashSet::new(),
             dust: dust::Dust::default(),
+            held: Default::default(),
+            probes: HashMap::new(),
             ctx: Arc::new(Ctx {
                 fetcher,
                 rules,
@@ -240,7 +248,8 @@ impl Crawler {
             }
             let budget_left = self.budget_left();
             progress.update(&summary, self.frontier.queued(), tasks.set.len());
-            if tasks.set.is_empty() && (stopping || !budget_left || self.frontier.queued() == 0) {
+            let empty = self.frontier.queued() == 0 && self.held.is_empty();
+            if tasks.set.is_empty() && (stopping || !budget_left || empty) {
                 break;
             }
             let wake = (!stopping && budget_left && tasks.set.len() < self.cfg.max_tasks)
@@ -274,7 +283,7 @@ impl Crawler {
             }
         }
         tasks.set.shutdown().await;
-        summary.unfetched += self.frontier.queued() as u64;
+        summary.unfetched += (self.frontier.queued() + self.held.len()) as u64;
         summary.interrupted = stop.graceful.is_cancelled() && !out_closed;
         summary.requests = self.ctx.fetcher.requests();
         summary.elapsed = started.elapsed();
@@ -312,115 +321,76 @@ impl Crawler {
     }
 
     /// Step 2: starts a task for every entry that is ready, as long as task
-    /// slots and the page budget last. The budget is checked before each
-    /// pop: an entry taken from the frontier is either fetched or handed
-    /// back, never dropped (a resumable frontier would lose it). A page a
-    /// learned rule names a variant of is skipped instead: returned, for the
-    /// errors file.
+    /// slots and the page budget last: entries held back as probes first
+    /// (`variants.rs`), then the frontier's. The budget is checked before
+    /// each pop: an entry taken from the frontier is either fetched, held
+    /// back or handed back, never dropped (a resumable frontier would lose
+    /// it). A page a learned rule names a variant of is skipped instead:
+    /// returned, for the errors file.
     fn dispatch(
         &mut self,
         tasks: &mut Tasks,
         summary: &mut Summary,
     ) -> Result<Vec<Failure>, FrontierError> {
-        let mut skipped = Vec::new();
+        let mut skipped = self.release_held(tasks, summary)?;
         while self.budget_left() && tasks.set.len() < self.cfg.max_tasks {
             let now = Instant::now();
-            let fetcher = &self.ctx.fetcher;
-            let busy = &self.busy;
-            let entry = self.frontier.pop(&mut |key| {
-                busy.get(key).copied().unwrap_or(0) < fetcher.connections(key)
-                    && fetcher.ready_at(key).is_none_or(|t| t <= now + READY_SLACK)
-            })?;
+            let (busy, fetcher) = (&self.busy, &self.ctx.fetcher);
+            let entry = self
+                .frontier
+                .pop(&mut |key| host_ready(busy, fetcher, key, now))?;
             let Some(entry) = entry else { break };
             if entry.kind == EntryKind::Page {
                 if let Some(skip) = self.variant(&entry, summary)? {
                     skipped.push(skip);
                     continue;
                 }
-                self.pages_started += 1;
+                if self.hold_as_probe(&entry)? {
+                    continue;
+                }
             }
-            let known = self.frontier.known(&entry.url)?;
-            *self.busy.entry(host_key(&entry.url)).or_default() += 1;
-            let validators = match (&known, entry.kind) {
-                (Some(k), EntryKind::Page) if !self.cfg.emit_all && !k.tombstoned() => Validators {
-                    etag: k.etag.clone(),
-                    last_modified: k.last_modified.clone(),
-                },
-                _ => Validators::default(),
-            };
-            let job = Job {
-                entry: entry.clone(),
-                known,
-            };
-            let task = tasks.set.spawn(work(self.ctx.clone(), job, validators));
-            tasks.running.insert(task.id(), entry);
+            self.start(tasks, entry)?;
         }
         Ok(skipped)
     }
 
-    /// A page that the host's learned rules rewrite to a URL already fetched
-    /// or queued (or written as a record's canonical) is a variant of it:
-    /// not fetched. A rewrite to a URL not met yet is not trusted that far:
-    /// the page may be the true one (a section `/news/` on a host whose
-    /// articles drop their slash), and fetching it may retract the rule.
-    fn variant(
-        &mut self,
-        entry: &Entry,
-        summary: &mut Summary,
-    ) -> Result<Option<Failure>, FrontierError> {
-        let Some((to, used)) = self.dust.rewrite(&entry.url) else {
-            return Ok(None);
-        };
-        let Some(to) = self.ctx.canon(&to) else {
-            return Ok(None);
-        };
-        let known = self.emitted.contains(to.as_str()) || self.frontier.seen(&to)?;
-        if to == entry.url || !known {
-            return Ok(None);
-        }
-        self.frontier
-            .failed(&entry.url, ErrorKind::Duplicate, None)?;
-        summary.count(ErrorKind::Duplicate);
-        let rules: Vec<String> = used.iter().map(dust::Rewrite::describe).collect();
-        let message = format!(
-            "a variant of {} (learned rule: {}), already fetched or queued",
-            canon::shown(&canon::redact(&to)),
-            rules.join(", ")
-        );
-        tracing::debug!(url = %entry.url, "{message}");
-        Ok(Some(Failure {
-            url: canon::redact(&entry.url),
-            kind: ErrorKind::Duplicate,
-            status: None,
-            message,
-            at: now_rfc3339(),
-            requested: None,
-        }))
+    /// The host `key` has room for a task and its turn is (nearly) due.
+    fn host_ready(&self, key: &str, now: Instant) -> bool {
+        host_ready(&self.busy, &self.ctx.fetcher, key, now)
     }
 
-    /// What the page's canonical link teaches of its host's URLs.
-    fn learn(&mut self, doc: &Document) -> Result<(), FrontierError> {
-        let canon = |s: &str| Url::parse(s).ok().and_then(|u| self.ctx.canon(&u));
-        let (Some(url), Some(canonical)) = (
-            canon(&doc.url),
-            doc.canonical_url.as_deref().and_then(canon),
-        ) else {
-            return Ok(());
-        };
-        let changed = self.dust.observe(&url, &canonical);
-        if changed.is_empty() {
-            return Ok(());
+    /// Starts the task of `entry`, with what the frontier knows of it.
+    fn start(&mut self, tasks: &mut Tasks, entry: Entry) -> Result<(), FrontierError> {
+        if entry.kind == EntryKind::Page {
+            self.pages_started += 1;
         }
-        self.frontier.save_dust(&changed)
+        let known = self.frontier.known(&entry.url)?;
+        *self.busy.entry(host_key(&entry.url)).or_default() += 1;
+        let validators = match (&known, entry.kind) {
+            (Some(k), EntryKind::Page) if !self.cfg.emit_all && !k.tombstoned() => Validators {
+                etag: k.etag.clone(),
+                last_modified: k.last_modified.clone(),
+            },
+            _ => Validators::default(),
+        };
+        let job = Job {
+            entry: entry.clone(),
+            known,
+        };
+        let task = tasks.set.spawn(work(self.ctx.clone(), job, validators));
+        tasks.running.insert(task.id(), entry);
+        Ok(())
     }
 
     /// When the first waiting host with room for a task is ready.
     fn next_ready(&self) -> Option<Instant> {
+        let held = self.held.iter().map(|e| host_key(&e.url));
         self.frontier
             .waiting_hosts()
-            .iter()
+            .into_iter()
+            .chain(held)
             .filter(|k| self.busy(k) < self.ctx.fetcher.connections(k))
-            .filter_map(|k| self.ctx.fetcher.ready_at(k))
+            .filter_map(|k| self.ctx.fetcher.ready_at(&k))
             .min()
             .map(|t| t.max(Instant::now() + Duration::from_millis(1)))
     }
@@ -438,6 +408,7 @@ impl Crawler {
         progress: &Progress,
     ) -> Result<bool, FrontierError> {
         let key = host_key(&job.entry.url);
+        self.probes.remove(job.entry.url.as_str());
         let host = job.entry.url.host_str().map(str::to_string);
         if let Some(n) = self.busy.get_mut(&key) {
             *n = n.saturating_sub(1);
@@ -744,6 +715,13 @@ fn joined(
             Some((Job { entry, known: None }, Done::Failed(err)))
         }
     }
+}
+
+/// The host `key` has room for a task (`busy`: tasks in flight per host)
+/// and its turn is (nearly) due.
+fn host_ready(busy: &HashMap<String, usize>, fetcher: &Fetcher, key: &str, now: Instant) -> bool {
+    busy.get(key).copied().unwrap_or(0) < fetcher.connections(key)
+        && fetcher.ready_at(key).is_none_or(|t| t <= now + READY_SLACK)
 }
 
 /// A page that is no more: 404 Not Found or 410 Gone.

@@ -185,6 +185,13 @@ impl Host {
                 s = slots.clone().acquire_owned() => s.ok()?,
                 _ = cancel.cancelled() => return None,
             };
+            // With several connections per host, the answer that pauses the
+            // host (a 429) may be in, and its task woken, but not yet run:
+            // a burst of new requests on a busy runtime would go ahead of
+            // it and land inside the Retry-After. Yielding once lets the
+            // runtime read the I/O ready and run the tasks woken before
+            // this one, so the pause is seen below.
+            tokio::task::yield_now().await;
             let gave_up = self.gave_up.notified();
             let wake = {
                 let mut st = self.state.lock().expect("host state");

@@ -174,6 +174,8 @@ struct Log {
     /// handed back), and the most there ever were at once.
     open: HashMap<String, usize>,
     peak: HashMap<String, usize>,
+    /// When each request's reply was handed back (by index of `hits`).
+    replied: Vec<Option<Duration>>,
 }
 
 /// One request being answered: counted open until dropped (the reply is
@@ -181,6 +183,7 @@ struct Log {
 struct Open {
     shared: Arc<Shared>,
     host: String,
+    index: usize,
 }
 
 impl Drop for Open {
@@ -188,6 +191,10 @@ impl Drop for Open {
         let mut log = self.shared.log.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(n) = log.open.get_mut(&self.host) {
             *n = n.saturating_sub(1);
+        }
+        let at = self.shared.start.elapsed();
+        if let Some(r) = log.replied.get_mut(self.index) {
+            *r = Some(at);
         }
     }
 }
@@ -267,6 +274,12 @@ impl Server {
         self.hits().into_iter().filter(|h| h.host == host).collect()
     }
 
+    /// When the reply to each request of [`hits`](Self::hits) was handed
+    /// back (`None`: still being answered, or the client went away).
+    pub fn replied_at(&self) -> Vec<Option<Duration>> {
+        self.shared.log.lock().unwrap().replied.clone()
+    }
+
     /// The most requests of `host` the server was answering at once.
     pub fn peak_in_flight(&self, host: &str) -> usize {
         let log = self.shared.log.lock().unwrap();
@@ -330,16 +343,20 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         };
         *n += 1;
         log.hits.push(hit.clone());
+        log.replied.push(None);
+        let index = log.hits.len() - 1;
         let open = log.open.entry(hit.host.clone()).or_insert(0);
         *open += 1;
         let now = *open;
         let peak = log.peak.entry(hit.host.clone()).or_insert(0);
         *peak = (*peak).max(now);
-        hit
+        (hit, index)
     };
+    let (hit, index) = hit;
     let _open = Open {
         shared: shared.clone(),
         host: hit.host.clone(),
+        index,
     };
     let reply = (shared.handler)(&hit);
     if let Some(d) = reply.delay {
