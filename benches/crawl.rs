@@ -369,11 +369,7 @@ fn figures(o: &Outcome, w: Web) -> Figures {
     }
     for h in &o.hits {
         if let Some(ps) = pauses.get(&h.host) {
-            let inside: Vec<_> = ps.iter().filter(|(a, b)| h.at > *a && h.at < *b).collect();
-                    h.host, h.path, h.at, inside[0]
-                );
-            }
-            f.during_retry_after += inside.len();
+            f.during_retry_after += ps.iter().filter(|(a, b)| h.at > *a && h.at < *b).count();
         }
     }
     for host in w.names() {
