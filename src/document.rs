@@ -39,6 +39,10 @@ pub struct Document {
     /// the cascade's winner, for a person checking a record.
     #[serde(default)]
     pub provenance: BTreeMap<String, String>,
+    /// Where the page's bytes were read from: a saved file or a WARC record;
+    /// `None` for a page fetched over HTTP (then `fetch` says how).
+    #[serde(default)]
+    pub input: Option<Origin>,
     pub fetch: Option<Fetch>,
     pub content_hash: String,
 }
@@ -54,6 +58,20 @@ pub struct Park {
     pub name: Option<String>,
     pub id: Option<String>,
     pub url: Option<String>,
+}
+
+/// The input a record was read from (`input` in the record). A canonical
+/// link replaces the record's `url`, so without this a record of a saved
+/// file or of a WARC could not be traced back to its bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Origin {
+    /// A WARC record: the WARC's path as given, and the record's offset as
+    /// warcio and CDX indexes give it (its gzip member's in a `.warc.gz`).
+    Warc { warc: String, offset: u64 },
+    /// A saved file: its path as given (or found under a directory given);
+    /// `-` for standard input.
+    File { file: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

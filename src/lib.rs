@@ -6,18 +6,23 @@
 //! The pipeline, one module per stage, one plain type between stages:
 //!
 //! ```text
-//! Input ─decode→ Decoded ─clean→ Document ─output→ JSON Lines
+//! Input ─decode→ Decoded ─clean→ Document ─format→ JSON Lines, es-bulk, …
 //!   (crawl fetches Inputs; clean reads saved files into the same stages)
 //! ```
 //!
 //! - [`rules`]: site rules (`rules/*.toml`), compiled once at start-up;
 //! - [`clean`]: decode, parse, regions, linearize, boilerplate, blocks — pure
 //!   and synchronous; its module header lists the stages in order;
+//! - [`dom`]: the DOM helpers every stage shares (node sets, text of an
+//!   element, ancestry); it imports nothing of the crate, so `clean`,
+//!   `extract` and `rules` all sit above it;
 //! - [`extract`]: metadata cascades (title, dates, header line, park, …);
 //! - [`document`]: the record (`SCHEMA.md`), its id and content hash;
 //! - [`repeated`]: cross-page boilerplate (`repeated-block`): per-host block
 //!   statistics over many records, and the filter they drive;
 //! - [`output`]: the JSON Lines writer that owns stdout or the output file;
+//! - [`format`]: records in the shape a downstream takes (`--format`: JSON
+//!   Lines, search-engine bulk files, Markdown or HTML pages), streaming;
 //! - [`fetch`]: one HTTP client, per-host politeness, robots.txt, retries,
 //!   redirects, body limit, address safety;
 //! - [`crawl`]: frontier, canonical URLs, scope, links, sitemaps, shutdown —
@@ -30,15 +35,21 @@
 //! - [`eval`]: the extraction-quality metric the extract benchmark scores with;
 //! - `fuzz` (hidden): the fuzz harness the CI test and `examples/fuzz.rs` share;
 //! - [`cli`]: one file per subcommand; `main.rs` only maps errors to exit codes.
+//!
+//! Where each kind of change goes (a boilerplate pattern, a date format, a
+//! site rule, a field label, an output field, a crawl flag, an error kind),
+//! with the fixture and test that show it: `docs/contributing.md`.
 
 pub mod bulk;
 pub mod clean;
 pub mod cli;
 pub mod crawl;
 pub mod document;
+pub mod dom;
 pub mod eval;
 pub mod extract;
 pub mod fetch;
+pub mod format;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod isolate;

@@ -481,4 +481,4 @@ impl<T> Gate<T> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

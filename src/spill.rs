@@ -159,6 +159,9 @@ pub fn rewrite(rec: &Spilled, stats: &Stats, removed: &mut Removed) -> io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::repeated::block_keys;
+    // The pages and statistics `repeated`'s own tests judge.
+    use crate::repeated::tests::{FOOTER, doc, p, site, stats_of};
 
     #[test]
     fn frames_read_back_in_order() {
@@ -199,5 +202,37 @@ mod tests {
             assert_eq!(&got, want);
         }
         assert!(!r.next_into(&mut got).unwrap());
+    }
+
+    /// `clean`'s second pass: a record that loses blocks is rewritten; one that
+    /// keeps them all is not parsed (its line may be anything).
+    #[test]
+    fn the_second_pass_rewrites_only_records_that_lose_blocks() {
+        let pages = site("www.park-a.example.cn");
+        let s = stats_of(&pages);
+        let frame = |d: &Document| Spilled {
+            host: d.site.host.clone(),
+            blocks: block_keys(&d.blocks),
+            more_content: false,
+            line: line_of(d).unwrap(),
+        };
+        let mut removed = Removed::default();
+        let line = rewrite(&frame(&pages[3]), &s, &mut removed)
+            .unwrap()
+            .unwrap();
+        let mut want = pages[3].clone();
+        s.filter(&mut want);
+        assert_eq!(line, line_of(&want).unwrap());
+        assert_eq!(removed.blocks, 2);
+
+        let lone = doc("www.park-a.example.cn", vec![p("独有的一段"), p(FOOTER)]);
+        let mut f = frame(&lone);
+        f.blocks.truncate(1);
+        f.line = b"not even JSON\n".to_vec();
+        assert_eq!(rewrite(&f, &s, &mut removed).unwrap(), None);
+        // A frame that disagrees with its line is an error, not a guess.
+        let mut f = frame(&lone);
+        f.blocks.insert(0, f.blocks[1]);
+        assert!(rewrite(&f, &s, &mut removed).is_err());
     }
 }

@@ -57,14 +57,41 @@ pub struct Built {
 const CAPTION_MAX: usize = 40;
 /// A heading is short.
 const HEADING_MAX: usize = 40;
+/// Characters that end (or continue) a sentence: a line ending in one is
+/// body text, never a caption or a heading.
+const SENTENCE_ENDS: [char; 13] = [
+    '。', '！', '？', '!', '?', '；', ';', '…', '：', ':', '，', ',', '、',
+];
+
+/// Why a line of text is not body text (what [`strip`] decided).
+#[derive(Debug, PartialEq)]
+enum Strip {
+    /// Removed and counted under this name.
+    Counted(&'static str),
+    /// A header line, counted as `header-line`; its facts (if it parsed) go
+    /// to the record's header.
+    Header(Option<Header>),
+    /// A placeholder image name: counted once per image.
+    Placeholder,
+    /// A named boilerplate pattern of the rule (or the site's name), with
+    /// its named groups.
+    Pattern(String, Vec<(String, String)>),
+    /// A `label:value` line of a profile page: a field.
+    Field(String, String),
+}
+
+/// The image block awaiting its caption, and whether its placeholder name
+/// was already counted.
+#[derive(Debug, Clone, Copy)]
+struct Awaiting {
+    block: usize,
+    placeholder_counted: bool,
+}
 
 pub fn build(units: &[Unit], cx: &Context) -> Built {
     let mut out = Built::default();
-    let count =
-        |out: &mut Built, name: &str| *out.removed.entry(name.to_string()).or_default() += 1;
-    // Index of the last image block while its caption may still follow, and
-    // whether its placeholder name was already counted.
-    let mut awaiting: Option<(usize, bool)> = None;
+    // The last image block while its caption may still follow.
+    let mut awaiting: Option<Awaiting> = None;
     // Lines that may be headings by position alone (checked at the end).
     let mut plain_short: Vec<usize> = Vec::new();
     let mut seen_text = 0usize;
@@ -77,145 +104,50 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
             Unit::Image {
                 src, alt, title, ..
             } => {
-                let is_ph =
-                    |v: &Option<String>| v.as_deref().is_some_and(|v| placeholder(cx.rule, v));
-                let had = is_ph(alt) || is_ph(title);
+                let (block, had) = image_block(cx, src, alt, title);
                 if had {
-                    count(&mut out, PLACEHOLDER);
+                    count(&mut out.removed, PLACEHOLDER);
                 }
-                let alt = alt.clone().filter(|_| !is_ph(alt));
-                let src = src
-                    .as_deref()
-                    .and_then(|s| resolve(cx.base, s))
-                    .map(|u| u.to_string());
-                out.blocks.push(Block::Image {
-                    src,
-                    alt,
-                    caption: None,
+                out.blocks.push(block);
+                awaiting = Some(Awaiting {
+                    block: out.blocks.len() - 1,
+                    placeholder_counted: had,
                 });
-                awaiting = Some((out.blocks.len() - 1, had));
                 continue;
             }
-            Unit::List { items, .. } => {
-                let items: Vec<String> = items
-                    .iter()
-                    .filter(|i| removal(cx, i).is_none())
-                    .cloned()
-                    .collect();
-                if !items.is_empty() {
-                    out.blocks.push(Block::List { items });
-                }
-                awaiting = None;
-                continue;
-            }
-            Unit::Table { rows, .. } => {
-                out.blocks.push(Block::Table { rows: rows.clone() });
-                awaiting = None;
-                continue;
-            }
-            Unit::Quote { text, .. } => {
-                out.blocks.push(Block::Quote { text: text.clone() });
+            other => {
+                out.blocks.extend(structured_block(cx, other));
                 awaiting = None;
                 continue;
             }
         };
-        let text = line.text.as_str();
-
-        if cx.title.is_some_and(|t| t == text) {
-            count(&mut out, "title");
-            continue;
-        }
-        // A line of the rule's header element is the header, whatever it says.
-        if cx.header_units.contains(&index) {
-            if let Some(h) = header::parse(text, &cx.rule.labels, &cx.rule.timezone) {
-                out.header.merge(h);
-            }
-            count(&mut out, "header-line");
-            continue;
-        }
-        // Several links and nothing else: a tab bar, a tag list, navigation.
-        let link_chars: usize = line.links.iter().map(|(t, _)| t.chars().count()).sum();
-        let own_chars = text.chars().filter(|c| !c.is_whitespace()).count();
-        if line.links.len() >= 3 && link_chars * 10 >= own_chars * 9 {
-            count(&mut out, "link-list");
-            continue;
-        }
-        if header::only_labels(text, &cx.rule.labels) {
-            count(&mut out, "header-line");
-            continue;
-        }
-        // A header line inside the content: only before the text begins.
-        if seen_text < 3
-            && text.chars().count() <= 160
-            && let Some(h) = header::parse(text, &cx.rule.labels, &cx.rule.timezone)
-            && (h.published_at.is_some() || h.facts() >= 2)
-        {
-            out.header.merge(h);
-            count(&mut out, "header-line");
-            continue;
-        }
-        if placeholder(cx.rule, text) {
-            // The name under an image that already showed it is one name.
-            match &mut awaiting {
-                Some((_, true)) => {}
-                Some((_, had)) => {
-                    *had = true;
-                    count(&mut out, PLACEHOLDER);
-                }
-                None => count(&mut out, PLACEHOLDER),
-            }
-            continue;
-        }
-        if let Some((name, caps)) = removal(cx, text) {
-            count(&mut out, &name);
-            absorb(&mut out.captures, caps, line, cx.base);
-            continue;
-        }
-        if cx.kind == Some(Kind::Park)
-            && let Some((label, value)) = crate::extract::fields::split_pair(text, 12)
-            && cx.rule.labels.field.contains(&label)
-        {
-            out.fields.push((label, value));
+        if let Some(strip) = strip(cx, index, line, seen_text) {
+            apply_strip(&mut out, strip, &mut awaiting, line, cx.base);
             continue;
         }
         seen_text += 1;
+        let text = line.text.as_str();
 
-        if let Some((img, _)) = awaiting.take()
+        if let Some(Awaiting { block, .. }) = awaiting.take()
             && is_caption(line)
-            && let Some(Block::Image { caption, .. }) = out.blocks.get_mut(img)
+            && let Some(Block::Image { caption, .. }) = out.blocks.get_mut(block)
         {
             *caption = Some(text.to_string());
             continue;
         }
-        // A caption by markup whose picture was not kept (a gallery slide, a
-        // video, a second credit line): it stays a figure's caption, never
-        // body text.
-        if line.figcaption && line.heading.is_none() {
-            match out.blocks.last_mut() {
-                Some(Block::Image {
-                    caption: Some(c), ..
-                }) => {
-                    c.push(' ');
-                    c.push_str(text);
-                }
-                _ => out.blocks.push(Block::Image {
-                    src: None,
-                    alt: None,
-                    caption: Some(text.to_string()),
-                }),
-            }
+        if is_orphan_caption(line) {
+            attach_orphan_caption(&mut out.blocks, text);
             continue;
         }
-        let linked: usize = line.links.iter().map(|(t, _)| t.chars().count()).sum();
-        if linked * 10 >= text.chars().count() * 9 {
+        if is_link_line(line) {
             link_lines.push(out.blocks.len());
         }
-        if line.heading.is_some() || (line.strong && is_short_title(text)) {
+        if is_marked_heading(line) {
             out.blocks.push(Block::Heading {
                 text: text.to_string(),
             });
         } else {
-            if is_short_title(text) && !line.centered {
+            if may_be_heading_by_position(line) {
                 plain_short.push(out.blocks.len());
             }
             out.blocks.push(Block::Paragraph {
@@ -225,27 +157,192 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
     }
 
     promote_headings(&mut out.blocks, &plain_short);
-    // Two or more link lines in a row: a list of other pages ("You may
-    // also like"), however it is marked up. One link line is a reference.
+    for i in link_runs(&link_lines).into_iter().rev() {
+        out.blocks.remove(i);
+        count(&mut out.removed, "link-list");
+    }
+    let dropped = drop_trailing_headings(&mut out.blocks);
+    for _ in 0..dropped {
+        count(&mut out.removed, "empty-heading");
+    }
+    out
+}
+
+fn count(removed: &mut BTreeMap<String, u64>, name: &str) {
+    *removed.entry(name.to_string()).or_default() += 1;
+}
+
+/// An image unit's block, and whether its `alt` or `title` was a placeholder
+/// name (dropped from `alt`: a file name says nothing to a reader).
+fn image_block(
+    cx: &Context,
+    src: &Option<String>,
+    alt: &Option<String>,
+    title: &Option<String>,
+) -> (Block, bool) {
+    let is_ph = |v: &Option<String>| v.as_deref().is_some_and(|v| placeholder(cx.rule, v));
+    let had = is_ph(alt) || is_ph(title);
+    let alt = alt.clone().filter(|_| !is_ph(alt));
+    let src = src
+        .as_deref()
+        .and_then(|s| resolve(cx.base, s))
+        .map(|u| u.to_string());
+    let block = Block::Image {
+        src,
+        alt,
+        caption: None,
+    };
+    (block, had)
+}
+
+/// A list, table or quote unit's block; a list loses its boilerplate items
+/// and is no block once none is left.
+fn structured_block(cx: &Context, unit: &Unit) -> Option<Block> {
+    match unit {
+        Unit::List { items, .. } => {
+            let items: Vec<String> = items
+                .iter()
+                .filter(|i| removal(cx, i).is_none())
+                .cloned()
+                .collect();
+            (!items.is_empty()).then_some(Block::List { items })
+        }
+        Unit::Table { rows, .. } => Some(Block::Table { rows: rows.clone() }),
+        Unit::Quote { text, .. } => Some(Block::Quote { text: text.clone() }),
+        Unit::Line(_) | Unit::Image { .. } => None,
+    }
+}
+
+/// Boilerplate policy: whether a line is something other than body text,
+/// and what. The order matters (first match wins): a repeat of the headline;
+/// a line of the rule's header element, whatever it says; a run of several
+/// links and nothing else (tab bar, tag list, navigation); a line of header
+/// labels only; a header line near the top (before the third line of text,
+/// at most 160 characters, with a date or two facts: a dateline, never a
+/// sentence that happens to hold a date); a placeholder image name; a named
+/// pattern of the rule; on profile pages, a `label:value` line with a known
+/// label.
+fn strip(cx: &Context, index: usize, line: &Line, seen_text: usize) -> Option<Strip> {
+    let text = line.text.as_str();
+    if cx.title.is_some_and(|t| t == text) {
+        return Some(Strip::Counted("title"));
+    }
+    if cx.header_units.contains(&index) {
+        let h = header::parse(text, &cx.rule.labels, &cx.rule.timezone);
+        return Some(Strip::Header(h));
+    }
+    if is_link_list(line) {
+        return Some(Strip::Counted("link-list"));
+    }
+    if header::only_labels(text, &cx.rule.labels) {
+        return Some(Strip::Header(None));
+    }
+    if let Some(h) = dateline(cx.rule, text, seen_text) {
+        return Some(Strip::Header(Some(h)));
+    }
+    if placeholder(cx.rule, text) {
+        return Some(Strip::Placeholder);
+    }
+    if let Some((name, caps)) = removal(cx, text) {
+        return Some(Strip::Pattern(name, caps));
+    }
+    if cx.kind == Some(Kind::Park)
+        && let Some((label, value)) = crate::extract::fields::split_pair(text, 12)
+        && cx.rule.labels.field.contains(&label)
+    {
+        return Some(Strip::Field(label, value));
+    }
+    None
+}
+
+/// Records what [`strip`] decided: counts, header facts, captures, fields.
+fn apply_strip(
+    out: &mut Built,
+    strip: Strip,
+    awaiting: &mut Option<Awaiting>,
+    line: &Line,
+    base: Option<&Url>,
+) {
+    match strip {
+        Strip::Counted(name) => count(&mut out.removed, name),
+        Strip::Header(h) => {
+            if let Some(h) = h {
+                out.header.merge(h);
+            }
+            count(&mut out.removed, "header-line");
+        }
+        // The name under an image that already showed it is one name.
+        Strip::Placeholder => match awaiting {
+            Some(Awaiting {
+                placeholder_counted: true,
+                ..
+            }) => {}
+            Some(a) => {
+                a.placeholder_counted = true;
+                count(&mut out.removed, PLACEHOLDER);
+            }
+            None => count(&mut out.removed, PLACEHOLDER),
+        },
+        Strip::Pattern(name, caps) => {
+            count(&mut out.removed, &name);
+            absorb(&mut out.captures, caps, line, base);
+        }
+        Strip::Field(label, value) => out.fields.push((label, value)),
+    }
+}
+
+/// Link-list policy: three or more links and (almost) nothing else — at
+/// least 90% of the line's visible characters are link text — is a tab bar,
+/// a tag list or navigation, not content.
+fn is_link_list(line: &Line) -> bool {
+    let link_chars: usize = line.links.iter().map(|(t, _)| t.chars().count()).sum();
+    let own_chars = line.text.chars().filter(|c| !c.is_whitespace()).count();
+    line.links.len() >= 3 && link_chars * 10 >= own_chars * 9
+}
+
+/// Dateline policy: a header line inside the content (date, byline, views)
+/// counts only before the text begins (fewer than three lines of text seen),
+/// only if short (≤ 160 characters: a sentence mentioning a date is body),
+/// and only if it gives a date or at least two facts.
+fn dateline(rule: &Rule, text: &str, seen_text: usize) -> Option<Header> {
+    if seen_text >= 3 || text.chars().count() > 160 {
+        return None;
+    }
+    header::parse(text, &rule.labels, &rule.timezone)
+        .filter(|h| h.published_at.is_some() || h.facts() >= 2)
+}
+
+/// Link-line policy: a line that is (at least 90%) one link's text. Alone
+/// it is a reference; in a run, see [`link_runs`].
+fn is_link_line(line: &Line) -> bool {
+    let linked: usize = line.links.iter().map(|(t, _)| t.chars().count()).sum();
+    linked * 10 >= line.text.chars().count() * 9
+}
+
+/// Two or more link lines in a row (block indices `a`, `a + 1`, …) are a list
+/// of other pages ("You may also like"), however it is marked up: these
+/// indices, ascending.
+fn link_runs(link_lines: &[usize]) -> Vec<usize> {
     let mut drop: Vec<usize> = Vec::new();
     for run in link_lines.chunk_by(|a, b| a + 1 == *b) {
         if run.len() >= 2 {
             drop.extend_from_slice(run);
         }
     }
-    for &i in drop.iter().rev() {
-        out.blocks.remove(i);
-        count(&mut out, "link-list");
-    }
-    // A heading with nothing after it introduced what was removed (a
-    // 联系方式 whose lines became fields).
-    while matches!(out.blocks.last(), Some(Block::Heading { .. })) {
-        out.blocks.pop();
-        count(&mut out, "empty-heading");
-    }
-    out
+    drop
 }
 
+/// A heading with nothing after it introduced what was removed (a 联系方式
+/// whose lines became fields): drops such headings from the end, and says
+/// how many.
+fn drop_trailing_headings(blocks: &mut Vec<Block>) -> usize {
+    let mut n = 0;
+    while matches!(blocks.last(), Some(Block::Heading { .. })) {
+        blocks.pop();
+        n += 1;
+    }
+    n
+}
 /// The named boilerplate pattern `text` matches, with its captures.
 fn removal(cx: &Context, text: &str) -> Option<(String, Vec<(String, String)>)> {
     if cx.site_names.contains(&text) {
@@ -305,11 +402,14 @@ fn absorb(c: &mut Captures, caps: Vec<(String, String)>, line: &Line, base: Opti
 }
 
 fn ends_sentence(text: &str) -> bool {
-    text.ends_with([
-        '。', '！', '？', '!', '?', '；', ';', '…', '：', ':', '，', ',', '、',
-    ])
+    text.ends_with(SENTENCE_ENDS)
 }
 
+/// Caption policy: the first line of text after an image (removed lines in
+/// between do not count) is its caption if marked so (`<figcaption>`), or if
+/// it reads like one: short (≤ [`CAPTION_MAX`] characters), not a sentence,
+/// not a heading (`<h1>`…`<h6>`, or bold unless centered — a centered bold
+/// line under a picture is its title).
 fn is_caption(line: &Line) -> bool {
     if line.figcaption {
         return true;
@@ -321,6 +421,45 @@ fn is_caption(line: &Line) -> bool {
         && line.heading.is_none()
 }
 
+/// Caption policy: a `<figcaption>` line whose picture was not kept (a
+/// gallery slide, a video, a second credit line) stays a figure's caption,
+/// never body text — unless it is also a heading by markup.
+fn is_orphan_caption(line: &Line) -> bool {
+    line.figcaption && line.heading.is_none()
+}
+
+/// An orphan caption continues the caption of the image just before it, or
+/// becomes a figure without a picture.
+fn attach_orphan_caption(blocks: &mut Vec<Block>, text: &str) {
+    match blocks.last_mut() {
+        Some(Block::Image {
+            caption: Some(c), ..
+        }) => {
+            c.push(' ');
+            c.push_str(text);
+        }
+        _ => blocks.push(Block::Image {
+            src: None,
+            alt: None,
+            caption: Some(text.to_string()),
+        }),
+    }
+}
+
+/// Heading policy, by markup: a line inside `<h1>`…`<h6>`, or a wholly bold
+/// line that is short and not a sentence.
+fn is_marked_heading(line: &Line) -> bool {
+    line.heading.is_some() || (line.strong && is_short_title(&line.text))
+}
+
+/// Heading policy, by position: a short plain line that is not centered (a
+/// centered one is a caption or a signature) may be a heading; whether it is
+/// depends on its neighbours ([`promote_headings`]).
+fn may_be_heading_by_position(line: &Line) -> bool {
+    is_short_title(&line.text) && !line.centered
+}
+
+/// Between 2 and [`HEADING_MAX`] characters, and not a sentence.
 fn is_short_title(text: &str) -> bool {
     let n = text.chars().count();
     (2..=HEADING_MAX).contains(&n) && !ends_sentence(text)
@@ -354,5 +493,215 @@ fn promote_headings(blocks: &mut [Block], candidates: &[usize]) {
             let text = text.clone();
             blocks[i] = Block::Heading { text };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+    use std::collections::HashSet;
+
+    fn line(text: &str) -> Line {
+        Line {
+            text: text.to_string(),
+            strong: false,
+            heading: None,
+            centered: false,
+            figcaption: false,
+            links: Vec::new(),
+            node: ego_tree::Tree::new(()).root().id(),
+        }
+    }
+
+    fn para(text: &str) -> Block {
+        Block::Paragraph {
+            text: text.to_string(),
+        }
+    }
+
+    fn heading(text: &str) -> Block {
+        Block::Heading {
+            text: text.to_string(),
+        }
+    }
+
+    fn linked(text: &str, links: &[&str]) -> Line {
+        Line {
+            links: links
+                .iter()
+                .map(|t| (t.to_string(), "/x".to_string()))
+                .collect(),
+            ..line(text)
+        }
+    }
+
+    #[test]
+    fn a_caption_is_short_plain_and_not_a_sentence() {
+        assert!(is_caption(&line("园区鸟瞰图")));
+        assert!(!is_caption(&line("园区鸟瞰图。")));
+        assert!(!is_caption(&line(&"长".repeat(CAPTION_MAX + 1))));
+        let bold = Line {
+            strong: true,
+            ..line("园区鸟瞰图")
+        };
+        assert!(!is_caption(&bold));
+        assert!(is_caption(&Line {
+            centered: true,
+            ..bold
+        }));
+        let h = Line {
+            heading: Some(2),
+            ..line("园区鸟瞰图")
+        };
+        assert!(!is_caption(&h));
+        let fig = Line {
+            figcaption: true,
+            ..line(&"长句子，".repeat(20))
+        };
+        assert!(is_caption(&fig));
+    }
+
+    #[test]
+    fn an_orphan_caption_extends_the_last_caption_or_stands_as_a_figure() {
+        assert!(is_orphan_caption(&Line {
+            figcaption: true,
+            ..line("图二")
+        }));
+        assert!(!is_orphan_caption(&Line {
+            figcaption: true,
+            heading: Some(3),
+            ..line("图二")
+        }));
+        let mut blocks = vec![para("正文")];
+        attach_orphan_caption(&mut blocks, "图一");
+        attach_orphan_caption(&mut blocks, "摄影：张三");
+        assert_eq!(
+            blocks,
+            vec![
+                para("正文"),
+                Block::Image {
+                    src: None,
+                    alt: None,
+                    caption: Some("图一 摄影：张三".to_string()),
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn headings_by_markup_and_by_position() {
+        assert!(is_marked_heading(&Line {
+            heading: Some(1),
+            ..line("很长的一句话，写在标题标签里。")
+        }));
+        assert!(is_marked_heading(&Line {
+            strong: true,
+            ..line("政策解读")
+        }));
+        assert!(!is_marked_heading(&Line {
+            strong: true,
+            ..line("加粗的一句话。")
+        }));
+        assert!(may_be_heading_by_position(&line("政策解读")));
+        assert!(!may_be_heading_by_position(&line("一")));
+        assert!(!may_be_heading_by_position(&Line {
+            centered: true,
+            ..line("政策解读")
+        }));
+    }
+
+    #[test]
+    fn a_short_line_between_paragraphs_or_a_numbered_title_is_promoted() {
+        let body = "这是一段足够长的正文，它说明了本节的具体内容和要求，共三十个字以上。";
+        let mut blocks = vec![
+            para(body),
+            para("总体要求"),
+            para(body),
+            para("一、工作目标"),
+            para("上海市某某局"),
+            para("2024年1月2日"),
+            para(body),
+        ];
+        promote_headings(&mut blocks, &[1, 3, 4, 5]);
+        assert_eq!(
+            blocks,
+            vec![
+                para(body),
+                heading("总体要求"),
+                para(body),
+                heading("一、工作目标"),
+                para("上海市某某局"),
+                para("2024年1月2日"),
+                para(body),
+            ]
+        );
+        assert!(numbered_heading("（二）保障措施"));
+        assert!(numbered_heading("第三章 附则"));
+        assert!(!numbered_heading("二〇二四年"));
+    }
+
+    #[test]
+    fn link_lists_and_runs_of_link_lines() {
+        assert!(is_link_list(&linked(
+            "首页 新闻 政策",
+            &["首页", "新闻", "政策"]
+        )));
+        assert!(!is_link_list(&linked("首页 新闻", &["首页", "新闻"])));
+        assert!(!is_link_list(&linked(
+            "首页 新闻 政策 以及一段不是链接的文字",
+            &["首页", "新闻", "政策"]
+        )));
+        assert!(is_link_line(&linked(
+            "相关阅读：某园区",
+            &["相关阅读：某园区"]
+        )));
+        assert!(!is_link_line(&linked("详见某园区的公告", &["公告"])));
+        assert_eq!(link_runs(&[1, 3, 4, 5, 8, 10, 11]), vec![3, 4, 5, 10, 11]);
+        assert_eq!(link_runs(&[2]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn trailing_headings_go_and_are_counted() {
+        let mut blocks = vec![
+            heading("概况"),
+            para("正文"),
+            heading("联系方式"),
+            heading("地址"),
+        ];
+        assert_eq!(drop_trailing_headings(&mut blocks), 2);
+        assert_eq!(blocks, vec![heading("概况"), para("正文")]);
+    }
+
+    #[test]
+    fn boilerplate_policy_in_order() {
+        let rules = RuleSet::builtin().unwrap();
+        let rule = rules.get("generic").unwrap();
+        let header_units: HashSet<usize> = [5].into_iter().collect();
+        let cx = Context {
+            rule,
+            title: Some("园区简介"),
+            site_names: &["某某园区网"],
+            base: None,
+            kind: None,
+            header_units: &header_units,
+        };
+        let strip_of = |text: &str, index, seen| strip(&cx, index, &line(text), seen);
+        assert_eq!(strip_of("园区简介", 0, 0), Some(Strip::Counted("title")));
+        assert!(matches!(strip_of("任何文字", 5, 9), Some(Strip::Header(_))));
+        assert_eq!(
+            strip_of("某某园区网", 0, 0),
+            Some(Strip::Pattern("site-name".to_string(), Vec::new()))
+        );
+        assert_eq!(
+            strip_of("微信图片_20220101.jpg", 0, 0),
+            Some(Strip::Placeholder)
+        );
+        assert_eq!(strip_of("园区位于城市东部，交通便利。", 0, 0), None);
+        // A dateline counts only before the text begins.
+        let date = "发布时间：2024-01-02";
+        assert!(matches!(strip_of(date, 0, 0), Some(Strip::Header(Some(_)))));
+        assert!(dateline(rule, date, 2).is_some());
+        assert!(dateline(rule, date, 3).is_none());
     }
 }

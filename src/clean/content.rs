@@ -22,13 +22,13 @@
 //! CJK characters count twice toward lengths: a Chinese sentence says in 20
 //! characters what an English one says in 50.
 
-use crate::clean::dom::NodeSet;
+use crate::dom::NodeSet;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 
-use super::dom::{is_block, is_cjk};
+use crate::dom::{is_block, is_cjk};
 
 mod names;
 use names::{Attrs, Chrome, NameCache, chrome, class_weight};
@@ -199,157 +199,20 @@ fn measure(t: &str) -> (f64, u32, Option<char>) {
 /// chrome; `hints` are elements a generic content selector matched (they
 /// get a bonus, not the decision).
 pub fn find(html: &Html, root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> Content {
-    let (infos, pruned) = measure_tree(root, dropped, hints);
-    let mut infos = infos;
+    let (mut infos, pruned) = measure_tree(root, dropped, hints);
     if infos.is_empty() {
         return Content::default();
     }
-
-    // Score: each paragraph feeds its ancestors.
-    let mut candidates: Vec<usize> = Vec::new();
-    for i in 0..infos.len() {
-        let own = infos[i].own;
-        if infos[i].excluded
-            || own < 25.0
-            || !matches!(
-                infos[i].tag,
-                Tag::P
-                    | Tag::Div
-                    | Tag::Td
-                    | Tag::Pre
-                    | Tag::Blockquote
-                    | Tag::ListLike
-                    | Tag::Other
-                    | Tag::Article
-            )
-        {
-            continue;
-        }
-        // A paragraph of links is a menu, not text.
-        if infos[i].own_links / own > 0.5 {
-            continue;
-        }
-        let s = 1.0 + f64::from(infos[i].own_commas) + (own / 100.0).floor().min(3.0);
-        // The paragraph element itself counts as level 0 when it is a
-        // container-ish block (text directly in a div or td).
-        let mut level = 0;
-        let mut cur = if matches!(infos[i].tag, Tag::P | Tag::ListLike | Tag::Other) {
-            infos[i].parent
-        } else {
-            Some(i)
-        };
-        while let Some(a) = cur {
-            if level > 4 {
-                break;
-            }
-            let div = match level {
-                0 => 1.0,
-                1 => 2.0,
-                l => f64::from(l) * 3.0,
-            };
-            let info = &mut infos[a];
-            if info.score.is_none() {
-                // A name says little about a block with hardly any text.
-                let weight = if info.weight > 0.0 {
-                    info.weight * (info.text / 500.0).min(1.0)
-                } else {
-                    info.weight
-                };
-                info.score = Some(info.tag.base() + weight);
-                candidates.push(a);
-            }
-            *info.score.as_mut().expect("set above") += s / div;
-            level += 1;
-            cur = info.parent;
-        }
-    }
-    if candidates.is_empty() {
+    let candidates = score_paragraphs(&mut infos);
+    let ranked = rank(&infos, &candidates);
+    let Some(&(best_score, best)) = ranked.first().filter(|(s, _)| *s >= MIN_BEST_SCORE) else {
         return Content {
             pruned,
             ..Content::default()
         };
-    }
-    let final_score = |infos: &[Info], i: usize| {
-        let info = &infos[i];
-        let density = if info.text > 0.0 {
-            info.links / info.text
-        } else {
-            0.0
-        };
-        info.score.unwrap_or(0.0) * (1.0 - density)
     };
-    let mut ranked: Vec<(f64, usize)> = candidates
-        .iter()
-        .map(|&i| (final_score(&infos, i), i))
-        .collect();
-    // Ties go to the earlier element (indices follow document order).
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let (best_score, mut top) = ranked[0];
-    // One real paragraph scores above 1; below that there is no main text
-    // (a home page of links), and no block is better than chrome.
-    if best_score < 1.5 {
-        return Content {
-            pruned,
-            ..Content::default()
-        };
-    }
-
-    // Several near-best candidates under one ancestor: the body is split in
-    // sections, and the ancestor holds them all.
-    let near: Vec<usize> = ranked[1..]
-        .iter()
-        .take(5)
-        .filter(|(s, _)| *s >= best_score * 0.75)
-        .map(|(_, i)| *i)
-        .collect();
-    if near.len() >= 3 {
-        let mut anc = infos[top].parent;
-        while let Some(a) = anc {
-            if infos[a].tag == Tag::Body {
-                break;
-            }
-            let holds = near.iter().filter(|&&n| is_ancestor(&infos, a, n)).count();
-            if holds >= 3 {
-                top = a;
-                break;
-            }
-            anc = infos[a].parent;
-        }
-    }
-    // Siblings that belong with the top candidate.
-    let top_score = final_score(&infos, top).max(best_score);
-    let threshold = (top_score * 0.2).max(10.0);
-    let mut roots = vec![top];
-    if let Some(parent) = infos[top].parent {
-        let top_class = html
-            .tree
-            .get(infos[top].id)
-            .and_then(ElementRef::wrap)
-            .and_then(|e| e.value().attr("class").map(str::to_string));
-        for (j, info) in infos.iter().enumerate() {
-            if j == top || info.parent != Some(parent) || info.excluded {
-                continue;
-            }
-            let el = html.tree.get(info.id).and_then(ElementRef::wrap);
-            let same_class = top_class.is_some()
-                && el.and_then(|e| e.value().attr("class")) == top_class.as_deref();
-            let bonus = if same_class { top_score * 0.2 } else { 0.0 };
-            let density = if info.text > 0.0 {
-                info.links / info.text
-            } else {
-                0.0
-            };
-            let joins = final_score(&infos, j) + bonus >= threshold
-                || (info.own > 0.0
-                    && matches!(info.tag, Tag::P | Tag::Blockquote | Tag::Pre | Tag::Div)
-                    && ((info.text > 80.0 && density < 0.25)
-                        || (info.text > 0.0 && density == 0.0 && info.own_ends_sentence)));
-            if joins {
-                roots.push(j);
-            }
-        }
-    }
-    roots.sort_unstable();
+    let top = section_ancestor(&infos, &ranked, best).unwrap_or(best);
+    let roots = with_siblings(html, &infos, top, best_score);
 
     // Trim link-heavy blocks inside the content.
     let mut pruned = pruned;
@@ -362,6 +225,187 @@ pub fn find(html: &Html, root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -
         roots: roots.iter().map(|&i| infos[i].id).collect(),
         pruned,
     }
+}
+
+/// One real paragraph scores above 1; below this there is no main text (a
+/// home page of links), and no block is better than chrome.
+const MIN_BEST_SCORE: f64 = 1.5;
+/// A paragraph has at least this much own inline text (CJK doubled).
+const PARAGRAPH_MIN: f64 = 25.0;
+
+/// Paragraph policy: the points a block gives its ancestors, or None if it
+/// is no paragraph — left out, too short (< [`PARAGRAPH_MIN`]), not a
+/// text-bearing tag, or a paragraph of links (a menu, not text). One point,
+/// one per comma, one per 100 characters up to three.
+fn paragraph_points(info: &Info) -> Option<f64> {
+    let own = info.own;
+    let text_tag = matches!(
+        info.tag,
+        Tag::P
+            | Tag::Div
+            | Tag::Td
+            | Tag::Pre
+            | Tag::Blockquote
+            | Tag::ListLike
+            | Tag::Other
+            | Tag::Article
+    );
+    if info.excluded || own < PARAGRAPH_MIN || !text_tag || info.own_links / own > 0.5 {
+        return None;
+    }
+    Some(1.0 + f64::from(info.own_commas) + (own / 100.0).floor().min(3.0))
+}
+
+/// How much less an ancestor `level` steps up gets: all, half, then a
+/// third of the level each.
+fn level_divisor(level: u32) -> f64 {
+    match level {
+        0 => 1.0,
+        1 => 2.0,
+        l => f64::from(l) * 3.0,
+    }
+}
+
+/// A candidate's starting score: its tag, and its class/id hint — a name
+/// says little about a block with hardly any text, so a positive hint
+/// counts in full only from 500 characters.
+fn start_score(info: &Info) -> f64 {
+    let weight = if info.weight > 0.0 {
+        info.weight * (info.text / 500.0).min(1.0)
+    } else {
+        info.weight
+    };
+    info.tag.base() + weight
+}
+
+/// Score: each paragraph feeds its ancestors (up to five levels). Returns
+/// the candidates, in the order they were first scored.
+fn score_paragraphs(infos: &mut [Info]) -> Vec<usize> {
+    let mut candidates: Vec<usize> = Vec::new();
+    for i in 0..infos.len() {
+        let Some(s) = paragraph_points(&infos[i]) else {
+            continue;
+        };
+        // The paragraph element itself counts as level 0 when it is a
+        // container-ish block (text directly in a div or td).
+        let mut level = 0;
+        let mut cur = if matches!(infos[i].tag, Tag::P | Tag::ListLike | Tag::Other) {
+            infos[i].parent
+        } else {
+            Some(i)
+        };
+        while let Some(a) = cur {
+            if level > 4 {
+                break;
+            }
+            let info = &mut infos[a];
+            if info.score.is_none() {
+                info.score = Some(start_score(info));
+                candidates.push(a);
+            }
+            *info.score.as_mut().expect("set above") += s / level_divisor(level);
+            level += 1;
+            cur = info.parent;
+        }
+    }
+    candidates
+}
+
+/// The share of a subtree's text inside links.
+fn link_density(info: &Info) -> f64 {
+    if info.text > 0.0 {
+        info.links / info.text
+    } else {
+        0.0
+    }
+}
+
+/// A candidate's score scaled by its link density.
+fn final_score(info: &Info) -> f64 {
+    info.score.unwrap_or(0.0) * (1.0 - link_density(info))
+}
+
+/// Candidates by final score, best first; ties go to the earlier element
+/// (indices follow document order).
+fn rank(infos: &[Info], candidates: &[usize]) -> Vec<(f64, usize)> {
+    let mut ranked: Vec<(f64, usize)> = candidates
+        .iter()
+        .map(|&i| (final_score(&infos[i]), i))
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranked
+}
+
+/// Sections policy: when three or more of the next five candidates score
+/// within 75% of the best, the body is split in sections, and the nearest
+/// ancestor of the best (below `<body>`) that holds three of them holds
+/// them all.
+fn section_ancestor(infos: &[Info], ranked: &[(f64, usize)], best: usize) -> Option<usize> {
+    let best_score = ranked.first()?.0;
+    let near: Vec<usize> = ranked[1..]
+        .iter()
+        .take(5)
+        .filter(|(s, _)| *s >= best_score * 0.75)
+        .map(|(_, i)| *i)
+        .collect();
+    if near.len() < 3 {
+        return None;
+    }
+    let mut anc = infos[best].parent;
+    while let Some(a) = anc {
+        if infos[a].tag == Tag::Body {
+            return None;
+        }
+        let holds = near.iter().filter(|&&n| is_ancestor(infos, a, n)).count();
+        if holds >= 3 {
+            return Some(a);
+        }
+        anc = infos[a].parent;
+    }
+    None
+}
+
+/// Siblings policy: the top candidate and the siblings that belong with it,
+/// in document order. A sibling joins if it scores at least a fifth of the
+/// top (at least 10; a sibling of the same class gets a bonus of a fifth),
+/// or reads as prose: a paragraph-like block with own text that is long and
+/// few links, or link-free and ending a sentence (a body split by an inline
+/// advert or figure).
+fn with_siblings(html: &Html, infos: &[Info], top: usize, best_score: f64) -> Vec<usize> {
+    let top_score = final_score(&infos[top]).max(best_score);
+    let threshold = (top_score * 0.2).max(10.0);
+    let mut roots = vec![top];
+    if let Some(parent) = infos[top].parent {
+        let class_of = |info: &Info| {
+            html.tree
+                .get(info.id)
+                .and_then(ElementRef::wrap)
+                .and_then(|e| e.value().attr("class"))
+        };
+        let top_class = class_of(&infos[top]).map(str::to_string);
+        for (j, info) in infos.iter().enumerate() {
+            if j == top || info.parent != Some(parent) || info.excluded {
+                continue;
+            }
+            let same_class = top_class.is_some() && class_of(info) == top_class.as_deref();
+            let bonus = if same_class { top_score * 0.2 } else { 0.0 };
+            if final_score(info) + bonus >= threshold || reads_as_prose(info) {
+                roots.push(j);
+            }
+        }
+    }
+    roots.sort_unstable();
+    roots
+}
+
+/// A paragraph-like block with own text that is long with few links, or
+/// link-free and ending a sentence.
+fn reads_as_prose(info: &Info) -> bool {
+    let density = link_density(info);
+    info.own > 0.0
+        && matches!(info.tag, Tag::P | Tag::Blockquote | Tag::Pre | Tag::Div)
+        && ((info.text > 80.0 && density < 0.25)
+            || (info.text > 0.0 && density == 0.0 && info.own_ends_sentence))
 }
 
 /// Is `a` an ancestor of (or equal to) `n`? Indices are in document order,
@@ -441,8 +485,7 @@ impl Spans {
 fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<Info>, NodeSet) {
     let mut infos: Vec<Info> = Vec::new();
     let mut pruned = NodeSet::default();
-    // Open elements: (info index, is block, is link).
-    let mut stack: Vec<(usize, bool, bool)> = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
     let mut skipping: Option<NodeId> = None;
     let mut in_link = 0usize;
     let mut names = NameCache::default();
@@ -469,57 +512,21 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
                             continue;
                         }
                         let name = e.name();
-                        let idx = infos.len();
-                        infos.push(Info {
-                            id: n.id(),
-                            parent: stack.last().map(|s| s.0),
-                            tag: Tag::of(name),
-                            weight: class_weight(words, hints.contains(&n.id())),
-                            soft: kind == Chrome::Soft,
-                            excluded: false,
-                            self_text: 0.0,
-                            self_links: 0.0,
-                            text: 0.0,
-                            links: 0.0,
-                            own: 0.0,
-                            own_links: 0.0,
-                            own_commas: 0,
-                            own_ends_sentence: false,
-                            prose: 0.0,
-                            score: None,
-                        });
+                        let parent = stack.last().map(|s| s.info);
+                        let weight = class_weight(words, hints.contains(&n.id()));
+                        let soft = kind == Chrome::Soft;
+                        infos.push(Info::new(n.id(), parent, Tag::of(name), weight, soft));
                         let link = name == "a";
                         if link {
                             in_link += 1;
                         }
-                        stack.push((idx, is_block(name), link));
+                        stack.push(Open {
+                            info: infos.len() - 1,
+                            block: is_block(name),
+                            link,
+                        });
                     }
-                    Node::Text(t) => {
-                        let (len, commas, last) = measure(t);
-                        if len == 0.0 {
-                            continue;
-                        }
-                        let linked = in_link > 0;
-                        // Own text goes to the nearest block ancestor.
-                        if let Some(&(b, _, _)) = stack.iter().rev().find(|s| s.1) {
-                            let info = &mut infos[b];
-                            info.own += len;
-                            info.own_commas += commas;
-                            if linked {
-                                info.own_links += len;
-                            }
-                            if let Some(c) = last {
-                                info.own_ends_sentence =
-                                    matches!(c, '.' | '。' | '!' | '?' | '！' | '？' | '"' | '”');
-                            }
-                        }
-                        if let Some(&(i, _, _)) = stack.last() {
-                            infos[i].self_text += len;
-                            if linked {
-                                infos[i].self_links += len;
-                            }
-                        }
-                    }
+                    Node::Text(t) => add_text(&mut infos, &stack, in_link > 0, t),
                     _ => {}
                 }
             }
@@ -531,7 +538,7 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
                 if skipping.is_some() || !matches!(n.value(), Node::Element(_)) {
                     continue;
                 }
-                if let Some((_, _, true)) = stack.pop() {
+                if let Some(Open { link: true, .. }) = stack.pop() {
                     in_link -= 1;
                 }
             }
@@ -540,13 +547,84 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
     if infos.is_empty() {
         return (infos, pruned);
     }
+    exclude_soft_chrome(root, &mut infos, &mut pruned);
+    (infos, pruned)
+}
 
-    // Totals with everything, to judge soft chrome by its share of the page.
-    totals(&mut infos);
+/// An element open during the measuring walk.
+struct Open {
+    /// Its index among the infos.
+    info: usize,
+    /// A block element: inline text inside it is its own text.
+    block: bool,
+    /// A link: text inside it is link text.
+    link: bool,
+}
+
+impl Info {
+    /// An element's info before any text is measured.
+    fn new(id: NodeId, parent: Option<usize>, tag: Tag, weight: f64, soft: bool) -> Info {
+        Info {
+            id,
+            parent,
+            tag,
+            weight,
+            soft,
+            excluded: false,
+            self_text: 0.0,
+            self_links: 0.0,
+            text: 0.0,
+            links: 0.0,
+            own: 0.0,
+            own_links: 0.0,
+            own_commas: 0,
+            own_ends_sentence: false,
+            prose: 0.0,
+            score: None,
+        }
+    }
+}
+
+/// Characters that end a sentence (a closing quote after one included).
+const SENTENCE_END: &[char] = &['.', '。', '!', '?', '！', '？', '"', '”'];
+
+/// Counts a text node: as own text of the nearest open block, and as text
+/// of the innermost open element (`linked`: inside a link).
+fn add_text(infos: &mut [Info], stack: &[Open], linked: bool, t: &str) {
+    let (len, commas, last) = measure(t);
+    if len == 0.0 {
+        return;
+    }
+    if let Some(open) = stack.iter().rev().find(|s| s.block) {
+        let info = &mut infos[open.info];
+        info.own += len;
+        info.own_commas += commas;
+        if linked {
+            info.own_links += len;
+        }
+        if let Some(c) = last {
+            info.own_ends_sentence = SENTENCE_END.contains(&c);
+        }
+    }
+    if let Some(open) = stack.last() {
+        infos[open.info].self_text += len;
+        if linked {
+            infos[open.info].self_links += len;
+        }
+    }
+}
+
+/// Soft-chrome policy: chrome by tag or name (nav, aside, a "sidebar"
+/// class …) is left out, with everything inside it, unless it holds half
+/// the page's text or more — then it is the page. A form holding prose is
+/// never left out: ASP.NET pages wrap the whole page, article included, in
+/// a form. Totals are taken with everything first, then again without
+/// what was left out.
+fn exclude_soft_chrome(root: ElementRef, infos: &mut [Info], pruned: &mut NodeSet) {
+    totals(infos);
     let page = infos[0].text;
     for i in 0..infos.len() {
         let parent_out = infos[i].parent.is_some_and(|p| infos[p].excluded);
-        // ASP.NET pages wrap the whole page, article included, in a form.
         let form_with_prose = infos[i].tag == Tag::ListLike
             && infos[i].prose >= 160.0
             && html_name(root, infos[i].id) == Some("form");
@@ -556,8 +634,7 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
             pruned.insert(infos[i].id);
         }
     }
-    totals(&mut infos);
-    (infos, pruned)
+    totals(infos);
 }
 
 /// Subtree text and link text, bottom-up (children follow their parent in
@@ -655,5 +732,113 @@ mod tests {
         let one_by_one: Vec<bool> = all.iter().map(|&n| content.holds(&html, n)).collect();
         assert_eq!(content.holds_each(&html, all.iter().copied()), one_by_one);
         assert!(one_by_one.iter().any(|&h| h) && one_by_one.iter().any(|&h| !h));
+    }
+
+    fn info(tag: Tag, own: f64, own_links: f64, commas: u32) -> Info {
+        let id = ego_tree::Tree::new(()).root().id();
+        Info {
+            own,
+            own_links,
+            own_commas: commas,
+            text: own,
+            links: own_links,
+            ..Info::new(id, None, tag, 0.0, false)
+        }
+    }
+
+    fn body_of(html: &Html) -> ElementRef<'_> {
+        html.tree
+            .nodes()
+            .filter_map(ElementRef::wrap)
+            .find(|e| e.value().name() == "body")
+            .unwrap()
+    }
+
+    #[test]
+    fn a_paragraph_is_long_enough_text_of_a_text_tag_not_of_links() {
+        assert_eq!(paragraph_points(&info(Tag::P, 24.0, 0.0, 0)), None);
+        assert_eq!(paragraph_points(&info(Tag::P, 25.0, 0.0, 2)), Some(3.0));
+        // One point per 100 characters, three at most.
+        assert_eq!(paragraph_points(&info(Tag::Div, 950.0, 0.0, 0)), Some(4.0));
+        assert_eq!(paragraph_points(&info(Tag::Heading, 100.0, 0.0, 0)), None);
+        assert_eq!(paragraph_points(&info(Tag::P, 100.0, 51.0, 0)), None);
+        let out = Info {
+            excluded: true,
+            ..info(Tag::P, 100.0, 0.0, 0)
+        };
+        assert_eq!(paragraph_points(&out), None);
+        assert_eq!([0, 1, 2, 3].map(level_divisor), [1.0, 2.0, 6.0, 9.0]);
+    }
+
+    #[test]
+    fn a_name_counts_in_full_only_on_a_block_with_text() {
+        let mut i = info(Tag::Div, 0.0, 0.0, 0);
+        i.weight = 25.0;
+        i.text = 250.0;
+        assert_eq!(start_score(&i), 5.0 + 12.5);
+        i.text = 1000.0;
+        assert_eq!(start_score(&i), 30.0);
+        i.weight = -25.0;
+        i.text = 10.0;
+        assert_eq!(start_score(&i), -20.0);
+        i.score = Some(10.0);
+        i.links = 250.0;
+        i.text = 1000.0;
+        assert_eq!(final_score(&i), 7.5);
+        // Ties go to the earlier element.
+        let mut a = info(Tag::Div, 0.0, 0.0, 0);
+        a.score = Some(3.0);
+        let infos = vec![a.clone(), a.clone(), a];
+        assert_eq!(rank(&infos, &[2, 0, 1]), vec![(3.0, 0), (3.0, 1), (3.0, 2)]);
+    }
+
+    #[test]
+    fn prose_siblings_join_the_top_candidate() {
+        let mut long = info(Tag::P, 90.0, 10.0, 0);
+        assert!(reads_as_prose(&long));
+        long.links = 30.0;
+        assert!(!reads_as_prose(&long));
+        let mut short = info(Tag::P, 10.0, 0.0, 0);
+        assert!(!reads_as_prose(&short));
+        short.own_ends_sentence = true;
+        assert!(reads_as_prose(&short));
+        assert!(!reads_as_prose(&info(Tag::List, 200.0, 0.0, 0)));
+    }
+
+    #[test]
+    fn near_best_sections_lift_the_top_to_their_common_ancestor() {
+        // Each inner div outscores #all (which gets a sixth of each
+        // paragraph, two levels up); four of them near-best lift it.
+        let para = "这是一段正文，内容很长，说明了园区的情况，".repeat(5);
+        let page = format!(
+            "<body><div id=all>{}</div><div>{para}</div></body>",
+            format!("<div class=s><div><p>{para}</p></div></div>").repeat(4)
+        );
+        let html = Html::parse_document(&page);
+        let c = find(
+            &html,
+            body_of(&html),
+            &NodeSet::default(),
+            &NodeSet::default(),
+        );
+        let top = html.tree.get(c.top.unwrap()).and_then(ElementRef::wrap);
+        assert_eq!(top.and_then(|e| e.value().id()), Some("all"));
+    }
+
+    #[test]
+    fn soft_chrome_is_left_out_unless_it_is_most_of_the_page() {
+        let para = "这是一段正文，内容很长，说明了园区的情况。".repeat(5);
+        let page = format!("<body><nav id=n>{para}</nav><div>{para}{para}</div></body>");
+        let html = Html::parse_document(&page);
+        let (infos, pruned) =
+            measure_tree(body_of(&html), &NodeSet::default(), &NodeSet::default());
+        let nav = infos.iter().find(|i| i.soft).unwrap();
+        assert!(nav.excluded && pruned.contains(&nav.id));
+        assert_eq!(infos[0].text, 2.0 * nav.own);
+        let page = format!("<body><nav>{para}{para}</nav><div>{para}</div></body>");
+        let html = Html::parse_document(&page);
+        let (infos, pruned) =
+            measure_tree(body_of(&html), &NodeSet::default(), &NodeSet::default());
+        assert!(infos.iter().all(|i| !i.excluded) && pruned.is_empty());
     }
 }

@@ -174,7 +174,7 @@ fn prefer_gbk(guess: &'static Encoding, bytes: &[u8]) -> &'static Encoding {
     for c in text.chars().filter(|c| !c.is_ascii()) {
         match c {
             '\u{FFFD}' => bad += 1,
-            c if crate::clean::dom::is_cjk(c) => han += 1,
+            c if crate::dom::is_cjk(c) => han += 1,
             _ => other += 1,
         }
     }

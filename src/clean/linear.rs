@@ -3,13 +3,13 @@
 //! (boilerplate, captions, headings) is made on this list, not on the DOM, so
 //! that the same rules hold whatever markup a CMS wraps its lines in.
 
-use crate::clean::dom::NodeSet;
+use crate::dom::NodeSet;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Node};
 
-use super::dom::{is_block, is_never_text, normalize_ws, style_hides, text_of};
+use crate::dom::{is_block, is_never_text, normalize_ws, rows_of, style_hides, text_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unit {
@@ -156,87 +156,13 @@ pub fn linearize(root: ElementRef, skip: &NodeSet, end: Option<NodeId>) -> Vec<U
                 let (ctx, block) = *stack.last().expect("stack holds the root");
                 match n.value() {
                     Node::Text(t) => b.text(t, ctx, block),
-                    Node::Element(e) => {
-                        let name = e.name();
+                    Node::Element(_) => {
                         let el = ElementRef::wrap(n).expect("element node");
-                        // One pass over the attributes: each `attr()` is a
-                        // search of its own, and this runs for every element.
-                        let (mut style, mut align, mut class, mut href, mut hidden) =
-                            (None, None, None, None, false);
-                        for (k, v) in e.attrs() {
-                            match k {
-                                "style" => style = Some(v),
-                                "align" => align = Some(v),
-                                "class" => class = Some(v),
-                                "href" => href = Some(v),
-                                "hidden" => hidden = true,
-                                _ => {}
-                            }
+                        match b.open(el, n.id() == root.id(), ctx, block) {
+                            Opened::Skip => skipping = Some(n.id()),
+                            Opened::Void => {}
+                            Opened::Walk(inner) => stack.push(inner),
                         }
-                        if n.id() != root.id()
-                            && (b.skip.contains(&n.id())
-                                || is_never_text(name)
-                                || hidden
-                                || style.is_some_and(style_hides))
-                        {
-                            skipping = Some(n.id());
-                            continue;
-                        }
-                        if name == "img" {
-                            b.flush();
-                            if let Some(u) = image(el) {
-                                b.units.push(u);
-                            }
-                            continue; // void element: its Close follows
-                        }
-                        let block_el = is_block(name);
-                        if block_el {
-                            b.flush();
-                        }
-                        if n.id() != root.id()
-                            && let Some(unit) = structured(el, name, b.skip)
-                        {
-                            b.units.push(unit);
-                            skipping = Some(n.id());
-                            continue;
-                        }
-                        if name == "a"
-                            && let Some(href) = href
-                        {
-                            b.links.push((text_of(el, b.skip), href.to_string()));
-                        }
-                        let mut c = ctx;
-                        c.strong |= matches!(name, "strong" | "b")
-                            || style.is_some_and(|s| {
-                                s.contains("font-weight:bold")
-                                    || s.contains("font-weight: bold")
-                                    || s.contains("font-weight:700")
-                            });
-                        if let Some(level) = name
-                            .strip_prefix('h')
-                            .and_then(|d| d.parse::<u8>().ok())
-                            .filter(|l| (1..=6).contains(l))
-                        {
-                            c.heading = Some(level);
-                        }
-                        if block_el {
-                            c.centered = name == "center"
-                                || align.is_some_and(|a| a.eq_ignore_ascii_case("center"))
-                                || style.is_some_and(|s| {
-                                    s.replace(' ', "")
-                                        .to_ascii_lowercase()
-                                        .contains("text-align:center")
-                                })
-                                || (ctx.centered && !matches!(name, "p" | "div" | "td"));
-                        } else if name == "center" {
-                            c.centered = true;
-                        }
-                        // A caption by markup: <figcaption>, any text inside a
-                        // <figure>, or an element named for captions/credits.
-                        c.figcaption |= matches!(name, "figcaption" | "figure")
-                            || (!matches!(name, "body" | "html" | "main" | "article")
-                                && class.is_some_and(names_caption));
-                        stack.push((c, if block_el { n.id() } else { block }));
                     }
                     _ => {}
                 }
@@ -263,6 +189,146 @@ pub fn linearize(root: ElementRef, skip: &NodeSet, end: Option<NodeId>) -> Vec<U
     b.units
 }
 
+/// What opening an element means for the walk.
+enum Opened {
+    /// Its subtree is skipped (hidden, never text, or taken whole as a unit).
+    Skip,
+    /// A void element already handled (`<img>`): its Close follows at once.
+    Void,
+    /// Walk inside it with this context and block.
+    Walk((Ctx, NodeId)),
+}
+
+impl Builder<'_> {
+    /// Opens an element inside context `ctx` and block `block`.
+    fn open(&mut self, el: ElementRef, is_root: bool, ctx: Ctx, block: NodeId) -> Opened {
+        let name = el.value().name();
+        let a = Attrs::of(el.value());
+        if !is_root && (self.skip.contains(&el.id()) || is_never_text(name) || a.hides()) {
+            return Opened::Skip;
+        }
+        if name == "img" {
+            self.flush();
+            if let Some(u) = image(el) {
+                self.units.push(u);
+            }
+            return Opened::Void;
+        }
+        let block_el = is_block(name);
+        if block_el {
+            self.flush();
+        }
+        if !is_root && let Some(unit) = structured(el, name, self.skip) {
+            self.units.push(unit);
+            return Opened::Skip;
+        }
+        if name == "a"
+            && let Some(href) = a.href
+        {
+            self.links.push((text_of(el, self.skip), href.to_string()));
+        }
+        let inner = inner_ctx(ctx, name, &a, block_el);
+        Opened::Walk((inner, if block_el { el.id() } else { block }))
+    }
+}
+
+/// The attributes the walk looks at, read in one pass: each `attr()` is a
+/// search of its own, and this runs for every element.
+#[derive(Debug, Default, Clone, Copy)]
+struct Attrs<'a> {
+    style: Option<&'a str>,
+    align: Option<&'a str>,
+    class: Option<&'a str>,
+    href: Option<&'a str>,
+    hidden: bool,
+}
+
+impl<'a> Attrs<'a> {
+    fn of(e: &'a scraper::node::Element) -> Self {
+        let mut a = Attrs::default();
+        for (k, v) in e.attrs() {
+            match k {
+                "style" => a.style = Some(v),
+                "align" => a.align = Some(v),
+                "class" => a.class = Some(v),
+                "href" => a.href = Some(v),
+                "hidden" => a.hidden = true,
+                _ => {}
+            }
+        }
+        a
+    }
+
+    /// `hidden`, or a style that hides the element: no reader sees it.
+    fn hides(&self) -> bool {
+        self.hidden || self.style.is_some_and(style_hides)
+    }
+}
+
+/// Inline styles that make text bold.
+const BOLD_STYLES: &[&str] = &["font-weight:bold", "font-weight: bold", "font-weight:700"];
+
+/// What an element's markup says about the lines inside it, given the
+/// context `ctx` it opens in: bold, heading level, centered, caption.
+fn inner_ctx(ctx: Ctx, name: &str, a: &Attrs, block_el: bool) -> Ctx {
+    let mut c = ctx;
+    c.strong |= is_bold(name, a.style);
+    if let Some(level) = heading_level(name) {
+        c.heading = Some(level);
+    }
+    if block_el {
+        // Centering is inherited by blocks inside a centered block, but a
+        // new paragraph, div or cell says for itself.
+        c.centered = centers(name, a) || (ctx.centered && !matches!(name, "p" | "div" | "td"));
+    } else if name == "center" {
+        c.centered = true;
+    }
+    c.figcaption |= marks_caption(name, a.class);
+    c
+}
+
+/// `<strong>`, `<b>`, or a bold inline style.
+fn is_bold(name: &str, style: Option<&str>) -> bool {
+    matches!(name, "strong" | "b")
+        || style.is_some_and(|s| BOLD_STYLES.iter().any(|b| s.contains(b)))
+}
+
+/// The level of `<h1>`…`<h6>`.
+fn heading_level(name: &str) -> Option<u8> {
+    name.strip_prefix('h')
+        .and_then(|d| d.parse::<u8>().ok())
+        .filter(|l| (1..=6).contains(l))
+}
+
+/// `<center>`, `align=center`, or `text-align:center` in the style.
+fn centers(name: &str, a: &Attrs) -> bool {
+    name == "center"
+        || a.align.is_some_and(|v| v.eq_ignore_ascii_case("center"))
+        || a.style.is_some_and(|s| {
+            s.replace(' ', "")
+                .to_ascii_lowercase()
+                .contains("text-align:center")
+        })
+}
+
+/// A caption by markup: `<figcaption>`, any text inside a `<figure>`, or an
+/// element named for captions/credits (not the page's outer elements, whose
+/// classes are themes and feature flags).
+fn marks_caption(name: &str, class: Option<&str>) -> bool {
+    matches!(name, "figcaption" | "figure")
+        || (!matches!(name, "body" | "html" | "main" | "article")
+            && class.is_some_and(names_caption))
+}
+
+/// Class name endings that say caption or credit.
+const CAPTION_CLASS_ENDS: &[&str] = &[
+    "caption",
+    "caption-text",
+    "caption_text",
+    "credit",
+    "credits",
+];
+
 /// A class that says caption or credit (`wp-caption-text`, `newsCaption`,
 /// `photo-credit`).
 fn names_caption(class: &str) -> bool {
@@ -270,15 +336,7 @@ fn names_caption(class: &str) -> bool {
     // feature flag, not a caption.
     class.split_whitespace().any(|c| {
         let c = c.to_ascii_lowercase();
-        [
-            "caption",
-            "caption-text",
-            "caption_text",
-            "credit",
-            "credits",
-        ]
-        .iter()
-        .any(|end| c.ends_with(end))
+        CAPTION_CLASS_ENDS.iter().any(|end| c.ends_with(end))
     })
 }
 
@@ -394,21 +452,6 @@ fn structured(el: ElementRef, name: &str, skip: &NodeSet) -> Option<Unit> {
     }
 }
 
-/// The rows of a table (through thead/tbody/tfoot), not of nested tables.
-pub fn rows_of(table: ElementRef) -> Vec<ElementRef> {
-    let mut rows = Vec::new();
-    for c in table.child_elements() {
-        match c.value().name() {
-            "tr" => rows.push(c),
-            "thead" | "tbody" | "tfoot" => {
-                rows.extend(c.child_elements().filter(|r| r.value().name() == "tr"))
-            }
-            _ => {}
-        }
-    }
-    rows
-}
-
 /// Content that makes a list, table or quote a layout container: images,
 /// nested tables, paragraphs, headings, or long runs of text.
 fn has_layout_content(el: ElementRef) -> bool {
@@ -496,5 +539,50 @@ mod tests {
         );
         let u = lines(&html);
         assert!(matches!(&u[0], Unit::Line(l) if l.text == "深处"));
+    }
+
+    #[test]
+    fn markup_says_bold_heading_centered_caption() {
+        assert!(is_bold("b", None) && is_bold("span", Some("color:red;font-weight:700")));
+        assert!(!is_bold("span", Some("font-weight:400")));
+        assert_eq!(heading_level("h3"), Some(3));
+        assert_eq!(heading_level("h7"), None);
+        assert_eq!(heading_level("hr"), None);
+        let centered = Attrs {
+            style: Some("TEXT-ALIGN: center"),
+            ..Attrs::default()
+        };
+        assert!(centers("p", &centered));
+        assert!(centers("center", &Attrs::default()));
+        assert!(centers(
+            "div",
+            &Attrs {
+                align: Some("CENTER"),
+                ..Attrs::default()
+            }
+        ));
+        assert!(!centers("div", &Attrs::default()));
+        assert!(marks_caption("figure", None));
+        assert!(marks_caption("p", Some("wp-caption-text")));
+        assert!(!marks_caption("body", Some("page-caption")));
+        assert!(!names_caption("f_caption_muted_videos_on"));
+        let hidden = Attrs {
+            style: Some("display:none"),
+            ..Attrs::default()
+        };
+        assert!(hidden.hides());
+        assert!(!Attrs::default().hides());
+    }
+
+    #[test]
+    fn a_new_paragraph_says_for_itself_whether_it_is_centered() {
+        let outer = inner_ctx(Ctx::default(), "center", &Attrs::default(), true);
+        assert!(outer.centered);
+        assert!(inner_ctx(outer, "section", &Attrs::default(), true).centered);
+        assert!(!inner_ctx(outer, "p", &Attrs::default(), true).centered);
+        assert!(inner_ctx(outer, "span", &Attrs::default(), false).centered);
+        let h = inner_ctx(Ctx::default(), "h2", &Attrs::default(), true);
+        assert_eq!(h.heading, Some(2));
+        assert!(!h.strong);
     }
 }

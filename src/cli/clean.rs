@@ -20,13 +20,15 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use super::{RuleArgs, report};
+use super::{FormatArgs, RuleArgs, report};
 use crate::bulk::{self, Flow};
 use crate::clean::decode::FetchMeta;
 use crate::clean::{self, decode};
+use crate::document::{Document, Origin};
 use crate::exit;
+use crate::format::RecordWriter;
 use crate::isolate;
-use crate::output::{JsonlWriter, is_broken_pipe, line_of};
+use crate::output::{is_broken_pipe, line_of};
 use crate::repeated::{self, Removed, RepeatedConfig, Stats};
 use crate::rules::RuleSet;
 use crate::spill::{self, SpillWriter, Spilled};
@@ -62,6 +64,8 @@ pub struct CleanArgs {
     pub keep_repeated: bool,
     #[command(flatten)]
     pub rules: RuleArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 /// One input to read: a file, stdin, or a WARC of many pages.
@@ -74,9 +78,16 @@ pub enum Source {
 
 /// One unit of work for the cleaning threads: a page, or an input that could
 /// not be read (reported in its place in the output order).
+// A page is most jobs, and at most `4 × jobs` are in flight: boxing it
+// would cost an allocation per page to shrink the rare failure.
+#[allow(clippy::large_enum_variant)]
 pub enum Job {
-    Page(decode::Input),
-    Failed { name: String, error: String },
+    /// A page, and where it was read from (the record's `input`).
+    Page(decode::Input, Origin),
+    Failed {
+        name: String,
+        error: String,
+    },
 }
 
 /// Turns sources into jobs, lazily: a WARC is read record by record as the
@@ -108,13 +119,16 @@ impl<'a> Reader<'a> {
                         .and_then(|a| Url::from_file_path(a).ok()),
                     _ => None,
                 };
-                Job::Page(decode::Input {
-                    name,
-                    bytes,
-                    url: self.url.clone().or(file_url),
-                    content_type: self.content_type.clone(),
-                    fetch: None,
-                })
+                Job::Page(
+                    decode::Input {
+                        name: name.clone(),
+                        bytes,
+                        url: self.url.clone().or(file_url),
+                        content_type: self.content_type.clone(),
+                        fetch: None,
+                    },
+                    Origin::File { file: name },
+                )
             }
             Err(error) => Job::Failed { name, error },
         };
@@ -187,13 +201,20 @@ fn warc_jobs<'a>(
                 etag: http.header("ETag").map(str::to_string),
                 last_modified: http.header("Last-Modified").map(str::to_string),
             };
-            return Some(Job::Page(decode::Input {
-                name,
-                bytes: http.body,
-                url: Some(url),
-                content_type,
-                fetch: Some(fetch),
-            }));
+            let origin = Origin::Warc {
+                warc: file.clone(),
+                offset: rec.offset,
+            };
+            return Some(Job::Page(
+                decode::Input {
+                    name,
+                    bytes: http.body,
+                    url: Some(url),
+                    content_type,
+                    fetch: Some(fetch),
+                },
+                origin,
+            ));
         }
         None
     })
@@ -243,7 +264,12 @@ pub fn run(args: CleanArgs) -> i32 {
         return exit::CANNOT_START;
     }
 
-    let mut out = match JsonlWriter::create(args.output.as_deref()) {
+    let opts = args.format.options();
+    if let Err(e) = opts.check(args.output.as_deref(), false) {
+        report("--format", &e);
+        return exit::CANNOT_START;
+    }
+    let mut out = match RecordWriter::create(opts, args.output.as_deref()) {
         Ok(w) => w,
         Err(e) => {
             report(
@@ -300,13 +326,17 @@ pub fn run(args: CleanArgs) -> i32 {
         jobs,
         jobs * 4,
         |job| match job {
-            Job::Page(input) => {
+            Job::Page(input, origin) => {
                 let name = input.name.clone();
                 // One page's panic is its own error line; the run goes on.
                 let result = isolate::page(|| {
                     decode::decode(input)
                         .map_err(|e| e.to_string())
                         .and_then(|d| clean::clean(&d, &rules).map_err(|e| e.to_string()))
+                        .map(|doc| Document {
+                            input: Some(origin),
+                            ..doc
+                        })
                         .and_then(|doc| spilled(&doc, keyed).map_err(|e| e.to_string()))
                 })
                 .unwrap_or_else(|p| Err(p.to_string()));
@@ -430,7 +460,7 @@ fn second_pass(
     spill: SpillWriter,
     stats: &Stats,
     removed: &mut Removed,
-    out: &mut JsonlWriter,
+    out: &mut RecordWriter,
 ) -> Result<(), Pass2Error> {
     let mut input = spill.into_reader().map_err(Pass2Error::Spill)?;
     let mut rec = Spilled::default();

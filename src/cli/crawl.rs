@@ -11,7 +11,7 @@ use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 use url::Url;
 
-use super::{job, report};
+use super::{FormatArgs, job, report};
 use crate::crawl::canon::shown;
 use crate::crawl::frontier::{Frontier, MemoryFrontier};
 use crate::crawl::report::{Progress, Summary};
@@ -19,6 +19,7 @@ use crate::crawl::sink::Ledger;
 use crate::crawl::{CrawlConfig, Crawler, Stop, shutdown, sink};
 use crate::exit;
 use crate::fetch::{DEFAULT_USER_AGENT, FetchConfig, Fetcher, MAX_URL_LEN, now_rfc3339};
+use crate::format::{Options, RecordWriter};
 use crate::output::JsonlWriter;
 use crate::repeated::{RepeatedConfig, Stats};
 use crate::rules::RuleSet;
@@ -137,6 +138,11 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
+    /// `--format`, `--index`, `--deletes` (a job file's lines of these keys
+    /// are read apart: `job::load`).
+    #[command(flatten)]
+    #[serde(skip)]
+    pub format: FormatArgs,
 }
 
 fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
@@ -201,7 +207,7 @@ struct Prepared {
     crawl: CrawlConfig,
     fetch: FetchConfig,
     rules: Arc<RuleSet>,
-    records: JsonlWriter,
+    records: RecordWriter,
     errors: Option<JsonlWriter>,
     archive: Option<sink::Archive>,
     state: Option<StateRun>,
@@ -352,8 +358,13 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
 
     // The state comes before any output file is touched: a second run on a
     // locked state must leave the first run's files alone.
+    let opts = args.format.options();
+    opts.check(args.output.as_deref(), args.state.is_some())
+        .map_err(|m| bad("--format", &m))?;
+    // A directory of pages has no tail to repair: its files are whole.
+    let stream = args.output.as_deref().filter(|_| !opts.format.is_dir());
     let store = match &args.state {
-        Some(path) => Some(open_state(path, args.output.as_deref())?),
+        Some(path) => Some(open_state(path, stream)?),
         None => None,
     };
     let resume = store.is_some();
@@ -374,7 +385,11 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
             )
         })
     };
-    let records = open(args.output.as_deref(), "stdout")?;
+    let records = match args.output.as_deref().filter(|_| opts.format.is_dir()) {
+        Some(dir) => records_dir(opts, dir)?,
+        None => RecordWriter::stream(opts, open(stream, "stdout")?, stream)
+            .map_err(|e| Refused::new("--format", e))?,
+    };
     let errors = match args.errors.as_deref() {
         Some(p) => Some(open(Some(p), "--errors")?),
         None => None,
@@ -415,6 +430,10 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
         state,
         repeated,
     })
+}
+
+fn records_dir(opts: Options, dir: &Path) -> Result<RecordWriter, Refused> {
+    RecordWriter::dir(opts, dir).map_err(|e| Refused::new(dir.display(), e))
 }
 
 /// Opens the state (taking its lock) and repairs the output a killed run

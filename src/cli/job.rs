@@ -1,7 +1,8 @@
 //! `crawl --config FILE`: a job file (TOML) holding any crawl flag, so that a
 //! scheduled job's command line stays short. Its keys are the long flags'
 //! names (`max-depth = 3`), but `seeds` for the URLs and `sitemaps` for
-//! `--sitemap`. Precedence, written once here: defaults < job file < flags.
+//! `--sitemap`; `format`, `index` and `deletes` are the output's
+//! (`FormatArgs`, shared with `clean`). Precedence, written once here: defaults < job file < flags.
 //! Relative paths in the file are relative to the file's directory, so that
 //! cron and systemd can run it from anywhere.
 
@@ -14,16 +15,9 @@ use super::crawl::CrawlArgs;
 pub fn load(path: &Path) -> Result<CrawlArgs, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
-    let mut job: CrawlArgs = toml::from_str(&text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        let msg = e.message().trim().replace('\n', " ");
-        match line {
-            Some(l) => format!("{name}: line {l}: {msg}"),
-            None => format!("{name}: {msg}"),
-        }
-    })?;
+    let (crawl, format) = split_format_keys(&text);
+    let mut job: CrawlArgs = toml::from_str(&crawl).map_err(|e| toml_error(&name, &crawl, e))?;
+    job.format = toml::from_str(&format).map_err(|e| toml_error(&name, &format, e))?;
     let dir = path.parent().unwrap_or(Path::new(""));
     let rel = |p: &mut Option<PathBuf>| {
         if let Some(x) = p
@@ -37,7 +31,48 @@ pub fn load(path: &Path) -> Result<CrawlArgs, String> {
     rel(&mut job.warc);
     rel(&mut job.state);
     rel(&mut job.rules);
+    rel(&mut job.format.deletes);
     Ok(job)
+}
+
+/// One line naming the file, the line and what is wrong.
+fn toml_error(name: &str, text: &str, e: toml::de::Error) -> String {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let msg = e.message().trim().replace('\n', " ");
+    match line {
+        Some(l) => format!("{name}: line {l}: {msg}"),
+        None => format!("{name}: {msg}"),
+    }
+}
+
+/// The job file's `format`, `index` and `deletes` lines apart from the
+/// rest: they are `FormatArgs`, which `clean` shares, not `CrawlArgs`. Each
+/// text keeps every line of the file, blank where the other has it, so that
+/// an error names the file's own line.
+fn split_format_keys(text: &str) -> (String, String) {
+    let is_format_key = |line: &str| {
+        let l = line.trim_start();
+        ["format", "index", "deletes"].iter().any(|k| {
+            let rest = l
+                .strip_prefix(k)
+                .or_else(|| l.strip_prefix(&format!("\"{k}\"")));
+            rest.is_some_and(|r| r.trim_start().starts_with('='))
+        })
+    };
+    let (mut crawl, mut format) = (String::new(), String::new());
+    for line in text.split_inclusive('\n') {
+        let blank = if line.ends_with('\n') { "\n" } else { "" };
+        if is_format_key(line) {
+            format.push_str(line);
+            crawl.push_str(blank);
+        } else {
+            crawl.push_str(line);
+            format.push_str(blank);
+        }
+    }
+    (crawl, format)
 }
 
 /// The flags given, over the job file: a flag given wins; a list given
@@ -74,6 +109,7 @@ pub fn merge(flags: CrawlArgs, file: CrawlArgs) -> CrawlArgs {
         emit: flags.emit.or(file.emit),
         keep_repeated: flags.keep_repeated || file.keep_repeated,
         config: flags.config,
+        format: flags.format.or(file.format),
     }
 }
 
@@ -145,5 +181,38 @@ mod tests {
         assert!(!err.contains('\n'));
         std::fs::write(&path, "rate = \"fast\"\n").unwrap();
         assert!(load(&path).unwrap_err().contains("line 1"));
+    }
+
+    #[test]
+    fn job_files_set_the_output_format_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.toml");
+        let job = "seeds = [\n  \"http://a.test/format = x\",\n]\nformat = \"es-bulk\"\n\
+                   \"index\" = \"parks\"\noutput = \"o.ndjson\"\ndeletes = \"d\"\n";
+        std::fs::write(&path, job).unwrap();
+        let job = load(&path).unwrap();
+        assert_eq!(job.urls, ["http://a.test/format = x"]);
+        assert_eq!(job.format.format, Some(crate::format::Format::EsBulk));
+        assert_eq!(job.format.index.as_deref(), Some("parks"));
+        assert_eq!(job.format.deletes, Some(dir.path().join("d")));
+        assert_eq!(job.output, Some(dir.path().join("o.ndjson")));
+        let flags = CrawlArgs {
+            format: super::super::FormatArgs {
+                index: Some("other".into()),
+                ..Default::default()
+            },
+            ..CrawlArgs::default()
+        };
+        let m = merge(flags, job);
+        assert_eq!(m.format.format, Some(crate::format::Format::EsBulk));
+        assert_eq!(m.format.index.as_deref(), Some("other"));
+
+        std::fs::write(&path, "seeds = []\n\nformat = \"xml\"\n").unwrap();
+        let err = load(&path).unwrap_err();
+        assert!(
+            err.starts_with(&format!("{}: line 3: ", path.display())),
+            "{err}"
+        );
+        assert!(err.contains("xml"), "{err}");
     }
 }

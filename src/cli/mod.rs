@@ -45,6 +45,43 @@ pub struct RuleArgs {
     pub rules: Option<PathBuf>,
 }
 
+/// How `clean` and `crawl` write their records (`crate::format`).
+#[derive(Debug, Clone, Default, clap::Args, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FormatArgs {
+    /// jsonl (the records), es-bulk, typesense, meili (search engines'
+    /// bulk files), markdown, html (a directory, one file per record)
+    /// [default: jsonl].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::format::Format>,
+    /// es-bulk: the index every action names (`_index`).
+    #[arg(long, value_name = "NAME")]
+    pub index: Option<String>,
+    /// typesense, meili: the file deletes go to, one id a line
+    /// [default: the output's path with `.deletes` added].
+    #[arg(long, value_name = "FILE")]
+    pub deletes: Option<PathBuf>,
+}
+
+impl FormatArgs {
+    pub fn options(&self) -> crate::format::Options {
+        crate::format::Options {
+            format: self.format.unwrap_or_default(),
+            index: self.index.clone(),
+            deletes: self.deletes.clone(),
+        }
+    }
+
+    /// The flags given, over a job file's.
+    pub fn or(self, file: FormatArgs) -> FormatArgs {
+        FormatArgs {
+            format: self.format.or(file.format),
+            index: self.index.or(file.index),
+            deletes: self.deletes.or(file.deletes),
+        }
+    }
+}
+
 /// Prints a one-line error naming what failed.
 pub fn report(what: &str, err: &dyn std::fmt::Display) {
     eprintln!("parkcrawl: {what}: {err}");

@@ -30,6 +30,7 @@ use url::Url;
 use crate::crawl::frontier::{FrontierError, Visit};
 use crate::document::{Document, Tombstone};
 use crate::fetch::ErrorKind;
+use crate::format::RecordWriter;
 use crate::output::{JsonlWriter, is_broken_pipe};
 use crate::repeated::{Gate, HostStats, Removed, Stats};
 use crate::warc::{OwnedExchange, WarcWriter};
@@ -119,7 +120,7 @@ pub struct Written {
 /// `repeated`: the block statistics to start from, `None` to keep repeated
 /// blocks (`--keep-repeated`).
 pub fn spawn(
-    records: JsonlWriter,
+    records: RecordWriter,
     errors: Option<JsonlWriter>,
     archive: Option<Archive>,
     ledger: Option<Box<dyn Ledger>>,
@@ -165,7 +166,7 @@ pub fn spawn(
 
 /// The writer thread's state.
 struct Writer {
-    records: JsonlWriter,
+    records: RecordWriter,
     errors: Option<JsonlWriter>,
     archive: Option<Archive>,
     ledger: Option<Box<dyn Ledger>>,

@@ -1,13 +1,13 @@
 //! Labelled facts (park profiles): `<th>label</th><td>value</td>` rows,
 //! label/value cell pairs, `<dl>` terms, and `label:value` lines.
 
-use crate::clean::dom::NodeSet;
+use crate::dom::NodeSet;
 
 use scraper::ElementRef;
 use serde_json::Map;
 
-use crate::clean::dom::text_of;
-use crate::clean::linear::rows_of;
+use crate::dom::rows_of;
+use crate::dom::text_of;
 
 /// Pairs read from one element chosen by a `fields` selector.
 pub fn from_element(el: ElementRef, skip: &NodeSet) -> Vec<(String, String)> {

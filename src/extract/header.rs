@@ -203,7 +203,7 @@ pub fn only_labels(line: &str, labels: &Labels) -> bool {
 
 /// Trims separators and brackets around a header value.
 fn tidy(s: &str) -> String {
-    let t = crate::clean::dom::normalize_ws(s);
+    let t = crate::dom::normalize_ws(s);
     t.trim_matches(|c: char| {
         c.is_whitespace()
             || matches!(

@@ -1,6 +1,6 @@
 //! Entries of a listing page (`district` kind): `{title, url, summary, date}`.
 
-use crate::clean::dom::NodeSet;
+use crate::dom::NodeSet;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 use url::Url;
 
-use crate::clean::element;
+use crate::dom::element;
 use crate::rules::index::{Hits, List};
 
 use super::{date, meta::resolve};
-use crate::clean::dom::{text_of, within};
+use crate::dom::{text_of, within};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
@@ -139,7 +139,7 @@ fn is_entry(el: ElementRef, dropped: &NodeSet) -> bool {
     // The link's own block (inside the entry) holds nothing else.
     let mut cur = a.parent().and_then(ElementRef::wrap);
     while let Some(b) = cur {
-        if b.id() == el.id() || crate::clean::dom::is_block(b.value().name()) {
+        if b.id() == el.id() || crate::dom::is_block(b.value().name()) {
             return text_of(b, dropped).chars().count() <= n + 12 && b.id() != el.id();
         }
         cur = b.parent().and_then(ElementRef::wrap);
@@ -182,7 +182,7 @@ fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Op
         rest.replace_range(f.start..f.end, " ");
     }
     let rest = rest.replacen(&text_of(a, skip), " ", 1);
-    let summary = crate::clean::dom::normalize_ws(&rest).trim().to_string();
+    let summary = crate::dom::normalize_ws(&rest).trim().to_string();
     Some(Item {
         url: a
             .value()

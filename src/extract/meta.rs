@@ -7,7 +7,7 @@ use scraper::{ElementRef, Html, Node};
 use serde_json::Value;
 use url::Url;
 
-use crate::clean::dom::normalize_ws;
+use crate::dom::normalize_ws;
 
 #[derive(Debug, Default, Clone)]
 pub struct PageMeta {

@@ -2,15 +2,15 @@
 //! that agrees with `<title>` → `<title>` without its site suffix. Never the
 //! site name or a logo `<h1>`.
 
-use crate::clean::dom::NodeSet;
+use crate::dom::NodeSet;
 
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
 use std::sync::LazyLock;
 
 use super::meta::PageMeta;
-use crate::clean::dom::{text_of, within};
-use crate::clean::element;
+use crate::dom::element;
+use crate::dom::{text_of, within};
 use crate::rules::index::{Hits, List};
 
 /// Which step of the cascade gave the title.

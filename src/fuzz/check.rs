@@ -133,6 +133,28 @@ pub fn record(line: &[u8], forced: bool) -> Result<(), Failure> {
 }
 
 /// RFC 3339 with an offset within ±14:00, as SCHEMA promises `published_at`.
+/// Every `--format` renders the record (a panic there is caught as one),
+/// and what a page said never becomes markup: the HTML page has no
+/// `<script` and no `javascript:` link, as its template has neither.
+pub fn formats(doc: &crate::document::Document) -> Result<(), Failure> {
+    use crate::format::{page, search};
+    let mut buf = Vec::new();
+    search::es_index(doc, Some("fuzz"), &mut buf)
+        .and_then(|()| search::typesense(doc, &mut buf))
+        .and_then(|()| search::meili(doc, &mut buf))
+        .map_err(|e| bad(format!("search document: {e}")))?;
+    let _ = page::markdown(doc);
+    let html = page::html(doc).to_ascii_lowercase();
+    for markup in ["<script", "href=\"javascript:", "src=\"javascript:"] {
+        if html.contains(markup) {
+            return Err(bad(format!(
+                "--format html: page text became markup ({markup})"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn rfc3339(s: &str) -> Result<(), Failure> {
     static FORM: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$")

@@ -244,10 +244,10 @@ impl Harness {
             Ok(l) => l,
             Err(e) => return Verdict::Failed(Failure::new(FailureKind::BadRecord, e.to_string())),
         };
-        match check::record(&line, forced) {
-            Ok(()) => Verdict::Ok,
-            Err(f) => Verdict::Failed(f),
+        if let Err(f) = check::record(&line, forced).and_then(|()| check::formats(&doc)) {
+            return Verdict::Failed(f);
         }
+        Verdict::Ok
     }
 
     fn robots(&self, case: &Case) -> Verdict {

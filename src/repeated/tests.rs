@@ -2,7 +2,7 @@ use super::*;
 use crate::document::{Site, text_of_blocks};
 use crate::rules::Kind;
 
-fn p(t: &str) -> Block {
+pub(crate) fn p(t: &str) -> Block {
     Block::Paragraph { text: t.into() }
 }
 
@@ -18,7 +18,7 @@ fn img(src: &str, caption: Option<&str>) -> Block {
     }
 }
 
-fn doc(host: &str, blocks: Vec<Block>) -> Document {
+pub(crate) fn doc(host: &str, blocks: Vec<Block>) -> Document {
     let text = text_of_blocks(&blocks);
     Document {
         schema_version: document::SCHEMA_VERSION,
@@ -46,17 +46,18 @@ fn doc(host: &str, blocks: Vec<Block>) -> Document {
         text,
         removed: BTreeMap::from([("ui-text".to_string(), 2)]),
         provenance: BTreeMap::new(),
+        input: None,
         fetch: None,
     }
 }
 
-const FOOTER: &str = "版权所有:某某经济开发区管委会 地址:某某路1号";
+pub(crate) const FOOTER: &str = "版权所有:某某经济开发区管委会 地址:某某路1号";
 const FOLLOW: &str = "扫一扫关注";
 
 /// The eight pages of one host the tests share: a footer and a follow line
 /// on all, a shared heading with different text beneath on all, an own
 /// body each, and page 3 repeating its own paragraph.
-fn site(host: &str) -> Vec<Document> {
+pub(crate) fn site(host: &str) -> Vec<Document> {
     (0..8)
         .map(|i| {
             let mut blocks = vec![
@@ -73,7 +74,7 @@ fn site(host: &str) -> Vec<Document> {
         .collect()
 }
 
-fn stats_of(docs: &[Document]) -> Stats {
+pub(crate) fn stats_of(docs: &[Document]) -> Stats {
     let mut s = Stats::new(RepeatedConfig::default());
     for d in docs {
         s.observe_doc(d);
@@ -440,37 +441,4 @@ fn the_decision_needs_only_the_keys() {
     assert_eq!(s.drops(Some("www.park-a.example.cn"), &b, false), None);
     assert_eq!(s.drops(None, &b, false), None);
     assert_eq!(s.drops(Some("other.cn"), &b, false), None);
-}
-
-/// `clean`'s second pass: a record that loses blocks is rewritten; one that
-/// keeps them all is not parsed (its line may be anything).
-#[test]
-fn the_second_pass_rewrites_only_records_that_lose_blocks() {
-    use crate::spill::{Spilled, rewrite};
-    let pages = site("www.park-a.example.cn");
-    let s = stats_of(&pages);
-    let frame = |d: &Document| Spilled {
-        host: d.site.host.clone(),
-        blocks: block_keys(&d.blocks),
-        more_content: false,
-        line: crate::output::line_of(d).unwrap(),
-    };
-    let mut removed = Removed::default();
-    let line = rewrite(&frame(&pages[3]), &s, &mut removed)
-        .unwrap()
-        .unwrap();
-    let mut want = pages[3].clone();
-    s.filter(&mut want);
-    assert_eq!(line, crate::output::line_of(&want).unwrap());
-    assert_eq!(removed.blocks, 2);
-
-    let lone = doc("www.park-a.example.cn", vec![p("独有的一段"), p(FOOTER)]);
-    let mut f = frame(&lone);
-    f.blocks.truncate(1);
-    f.line = b"not even JSON\n".to_vec();
-    assert_eq!(rewrite(&f, &s, &mut removed).unwrap(), None);
-    // A frame that disagrees with its line is an error, not a guess.
-    let mut f = frame(&lone);
-    f.blocks.insert(0, f.blocks[1]);
-    assert!(rewrite(&f, &s, &mut removed).is_err());
 }

@@ -9,7 +9,10 @@ use regex::Regex;
 use scraper::Selector;
 use url::Url;
 
-use super::raw::{RawLabels, RawRule};
+use super::raw::{
+    RawBoilerplate, RawCrawl, RawDistrict, RawKinds, RawLabels, RawMatch, RawPark, RawRule,
+    RawSelectors,
+};
 use super::{Boilerplate, CrawlRule, District, GENERIC_ID, Kind, Labels, Rule, RuleSet, Selectors};
 
 /// A rule that cannot be used. Always names the file, and the key when the
@@ -122,42 +125,84 @@ fn parse(file: &str, text: &str) -> Result<RawRule, RuleError> {
 }
 
 /// Compiles one rule; `base` is the generic rule it extends (None for the
-/// generic rule itself).
+/// generic rule itself). One function per section of a rule file, in the
+/// order the faults are reported.
 fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleError> {
     let c = Ctx { file };
-    if raw.id.trim().is_empty() || raw.id.chars().any(char::is_whitespace) {
+    check_id(&c, &raw.id)?;
+    let timezone = timezone(&c, raw.timezone.as_deref(), base)?;
+    let kinds = kinds(&c, &raw.kinds)?;
+    let selectors = selectors(&c, &raw.selectors, base)?;
+    let boilerplate = boilerplate(&c, &raw.boilerplate, base)?;
+    let labels = c.labels(&raw.labels, base.map(|b| &b.labels))?;
+    let park_url = park_url(&c, raw.park.as_ref(), base)?;
+    let districts = districts(&raw.district, base);
+    let crawl = crawl(&c, &raw.crawl, base)?;
+    let hosts = hosts(&c, &raw.matching, base)?;
+    Ok(Rule {
+        id: raw.id,
+        file: file.to_string(),
+        name: raw.name,
+        timezone,
+        hosts,
+        signatures: raw.matching.signatures,
+        kinds,
+        selectors,
+        boilerplate,
+        labels,
+        park_url,
+        district_finder: super::DistrictFinder::new(&districts),
+        districts,
+        crawl,
+    })
+}
+
+/// `id`: one word, since it names the rule in records and on the command line.
+fn check_id(c: &Ctx, id: &str) -> Result<(), RuleError> {
+    if id.trim().is_empty() || id.chars().any(char::is_whitespace) {
         return Err(c.invalid("id", "must be a non-empty word (e.g. the site's host)"));
     }
-    let timezone = match (&raw.timezone, base) {
+    Ok(())
+}
+
+/// `timezone`: the site's own wins, else the generic rule's, else UTC.
+fn timezone(c: &Ctx, name: Option<&str>, base: Option<&Rule>) -> Result<TimeZone, RuleError> {
+    Ok(match (name, base) {
         (Some(name), _) => TimeZone::get(name)
             .map_err(|e| c.invalid("timezone", &format!("unknown time zone `{name}`: {e}")))?,
         (None, Some(b)) => b.timezone.clone(),
         (None, None) => TimeZone::UTC,
-    };
+    })
+}
 
+/// `[kinds]`: URL patterns per kind of page, in the order kinds are tried.
+fn kinds(c: &Ctx, raw: &RawKinds) -> Result<Vec<(Kind, Regex)>, RuleError> {
     let mut kinds = Vec::new();
     for (kind, key, pats) in [
-        (Kind::Article, "kinds.article", &raw.kinds.article),
-        (Kind::Park, "kinds.park", &raw.kinds.park),
-        (Kind::District, "kinds.district", &raw.kinds.district),
-        (Kind::Page, "kinds.page", &raw.kinds.page),
+        (Kind::Article, "kinds.article", &raw.article),
+        (Kind::Park, "kinds.park", &raw.park),
+        (Kind::District, "kinds.district", &raw.district),
+        (Kind::Page, "kinds.page", &raw.page),
     ] {
         for re in c.regexes(key, pats)? {
             kinds.push((kind, re));
         }
     }
+    Ok(kinds)
+}
 
-    let s = &raw.selectors;
-    let inherit = |mine: Vec<Selector>, theirs: Option<&Vec<Selector>>| {
-        let mut v = mine;
-        if let Some(t) = theirs {
-            v.extend(t.iter().cloned());
-        }
-        v
-    };
+/// `[selectors]`: the site's own first, then the generic ones; the index
+/// over all of them is built once here.
+fn selectors(c: &Ctx, s: &RawSelectors, base: Option<&Rule>) -> Result<Selectors, RuleError> {
     let bs = base.map(|b| &b.selectors);
+    let inherit = |mut mine: Vec<Selector>, theirs: Option<&Vec<Selector>>| {
+        if let Some(t) = theirs {
+            mine.extend(t.iter().cloned());
+        }
+        mine
+    };
     let own_content = c.selectors("selectors.content", &s.content)?;
-    let selectors = Selectors {
+    let mut selectors = Selectors {
         // The generic rule's own selectors are hints like any generic one.
         own_content: if base.is_some() { own_content.len() } else { 0 },
         content: inherit(own_content, bs.map(|b| &b.content)),
@@ -180,7 +225,6 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
         ),
         ..Selectors::default()
     };
-    let mut selectors = selectors;
     selectors.index = super::index::SelectorIndex::new([
         &selectors.content,
         &selectors.title,
@@ -189,22 +233,30 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
         &selectors.fields,
         &selectors.items,
     ]);
+    Ok(selectors)
+}
 
+/// The named groups a boilerplate pattern may capture (what a removed line
+/// may tell the record).
+const CAPTURE_GROUPS: [&str; 4] = ["park_name", "park_url", "source", "author"];
+
+/// `[[boilerplate]]`: the site's patterns first, then the generic ones.
+fn boilerplate(
+    c: &Ctx,
+    raw: &[RawBoilerplate],
+    base: Option<&Rule>,
+) -> Result<Vec<Boilerplate>, RuleError> {
     let mut boilerplate = Vec::new();
-    for (i, b) in raw.boilerplate.iter().enumerate() {
+    for (i, b) in raw.iter().enumerate() {
         let key = format!("boilerplate[{i}].pattern");
         if b.name.trim().is_empty() {
             return Err(c.invalid(&format!("boilerplate[{i}].name"), "must not be empty"));
         }
         let regex = c.regex(&key, &b.pattern)?;
         for group in regex.capture_names().flatten() {
-            if !["park_name", "park_url", "source", "author"].contains(&group) {
-                return Err(c.invalid(
-                    &key,
-                    &format!(
-                        "unknown group `{group}` (known: park_name, park_url, source, author)"
-                    ),
-                ));
+            if !CAPTURE_GROUPS.contains(&group) {
+                let known = CAPTURE_GROUPS.join(", ");
+                return Err(c.invalid(&key, &format!("unknown group `{group}` (known: {known})")));
             }
         }
         boilerplate.push(Boilerplate {
@@ -218,10 +270,17 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
             regex: p.regex.clone(),
         }));
     }
+    Ok(boilerplate)
+}
 
-    let labels = c.labels(&raw.labels, base.map(|b| &b.labels))?;
-
-    let park_url = match (&raw.park, base) {
+/// `[park] url`: the pattern of a park page's URL, with its `id` group; the
+/// site's own wins, else the generic rule's.
+fn park_url(
+    c: &Ctx,
+    raw: Option<&RawPark>,
+    base: Option<&Rule>,
+) -> Result<Option<Regex>, RuleError> {
+    let park_url = match (raw, base) {
         (Some(p), _) => Some(c.regex("park.url", &p.url)?),
         (None, Some(b)) => b.park_url.clone(),
         (None, None) => None,
@@ -231,9 +290,12 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
     {
         return Err(c.invalid("park.url", "needs a named group `id` (the park's id)"));
     }
+    Ok(park_url)
+}
 
+/// `[[district]]`: the site's districts, then the generic ones.
+fn districts(raw: &[RawDistrict], base: Option<&Rule>) -> Vec<District> {
     let mut districts: Vec<District> = raw
-        .district
         .iter()
         .map(|d| District {
             name: d.name.clone(),
@@ -243,10 +305,14 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
     if let Some(b) = base {
         districts.extend(b.districts.iter().cloned());
     }
+    districts
+}
 
+/// `[crawl]`: seeds, follow/avoid patterns, rate and per_host are the site's own;
+/// parameters to strip are the union with the generic rule's.
+fn crawl(c: &Ctx, raw: &RawCrawl, base: Option<&Rule>) -> Result<CrawlRule, RuleError> {
     let mut crawl = CrawlRule {
         seeds: raw
-            .crawl
             .seeds
             .iter()
             .enumerate()
@@ -254,11 +320,11 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
                 Url::parse(s).map_err(|e| c.invalid(&format!("crawl.seeds[{i}]"), &e.to_string()))
             })
             .collect::<Result<_, _>>()?,
-        follow: c.regexes("crawl.follow", &raw.crawl.follow)?,
-        avoid: c.regexes("crawl.avoid", &raw.crawl.avoid)?,
-        rate: raw.crawl.rate,
-        per_host: raw.crawl.per_host,
-        strip_params: raw.crawl.strip_params.clone(),
+        follow: c.regexes("crawl.follow", &raw.follow)?,
+        avoid: c.regexes("crawl.avoid", &raw.avoid)?,
+        rate: raw.rate,
+        per_host: raw.per_host,
+        strip_params: raw.strip_params.clone(),
     };
     if let Some(r) = crawl.rate
         && !(r.is_finite() && r > 0.0)
@@ -276,36 +342,24 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
             .strip_params
             .extend(b.crawl.strip_params.iter().cloned());
     }
+    Ok(crawl)
+}
 
+/// `[match] hosts`, normalized (lower case, no trailing dot); a site rule
+/// needs hosts or signatures, or it can never apply.
+fn hosts(c: &Ctx, raw: &RawMatch, base: Option<&Rule>) -> Result<Vec<String>, RuleError> {
     let hosts = raw
-        .matching
         .hosts
         .iter()
         .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
         .collect::<Vec<_>>();
-    if base.is_some() && hosts.is_empty() && raw.matching.signatures.is_empty() {
+    if base.is_some() && hosts.is_empty() && raw.signatures.is_empty() {
         return Err(c.invalid(
             "match",
             "a site rule needs `match.hosts` or `match.signatures`, or it can never apply",
         ));
     }
-
-    Ok(Rule {
-        id: raw.id,
-        file: file.to_string(),
-        name: raw.name,
-        timezone,
-        hosts,
-        signatures: raw.matching.signatures,
-        kinds,
-        selectors,
-        boilerplate,
-        labels,
-        park_url,
-        district_finder: super::DistrictFinder::new(&districts),
-        districts,
-        crawl,
-    })
+    Ok(hosts)
 }
 
 struct Ctx<'a> {
@@ -511,5 +565,75 @@ mod tests {
         assert_eq!(r.boilerplate.len(), set.generic.boilerplate.len());
         assert!(r.matches_host("www.x.cn") && r.matches_host("x.cn") && !r.matches_host("xx.cn"));
         assert_eq!(r.timezone, set.generic.timezone);
+    }
+
+    #[test]
+    fn scalars_from_the_site_win_lists_are_the_union() {
+        let c = Ctx { file: "t.toml" };
+        let generic = with_site("id = \"x\"\n[match]\nhosts=[\"x\"]\n")
+            .unwrap()
+            .generic;
+        let tz = timezone(&c, Some("Asia/Shanghai"), Some(&generic)).unwrap();
+        assert_eq!(tz, TimeZone::get("Asia/Shanghai").unwrap());
+        assert_eq!(
+            timezone(&c, None, Some(&generic)).unwrap(),
+            generic.timezone
+        );
+        assert_eq!(timezone(&c, None, None).unwrap(), TimeZone::UTC);
+        let raw = RawCrawl {
+            strip_params: vec!["from".into()],
+            ..Default::default()
+        };
+        let crawl = crawl(&c, &raw, Some(&generic)).unwrap();
+        assert_eq!(crawl.strip_params[0], "from");
+        assert_eq!(
+            crawl.strip_params.len(),
+            1 + generic.crawl.strip_params.len()
+        );
+        let mine = [RawDistrict {
+            name: "某区".into(),
+            aliases: vec![],
+        }];
+        let d = districts(&mine, Some(&generic));
+        assert_eq!(d[0].name, "某区");
+        assert_eq!(d.len(), 1 + generic.districts.len());
+    }
+
+    #[test]
+    fn hosts_are_normalized_and_a_site_rule_must_match_something() {
+        let c = Ctx { file: "t.toml" };
+        let generic = with_site("id = \"x\"\n[match]\nhosts=[\"x\"]\n")
+            .unwrap()
+            .generic;
+        let raw = RawMatch {
+            hosts: vec![" WWW.Example.CN. ".into()],
+            signatures: vec![],
+        };
+        assert_eq!(hosts(&c, &raw, Some(&generic)).unwrap(), ["www.example.cn"]);
+        let none = RawMatch {
+            hosts: vec![],
+            signatures: vec![],
+        };
+        assert!(hosts(&c, &none, None).unwrap().is_empty());
+        let e = hosts(&c, &none, Some(&generic)).unwrap_err().to_string();
+        assert!(e.starts_with("t.toml: key `match`"), "{e}");
+    }
+
+    #[test]
+    fn park_url_needs_an_id_group() {
+        let c = Ctx { file: "t.toml" };
+        let p = RawPark {
+            url: r"/park/(?P<id>\d+)".into(),
+        };
+        assert!(park_url(&c, Some(&p), None).unwrap().is_some());
+        let p = RawPark {
+            url: r"/park/(\d+)".into(),
+        };
+        let e = park_url(&c, Some(&p), None).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.toml: key `park.url`: needs a named group `id`"),
+            "{e}"
+        );
+        assert!(park_url(&c, None, None).unwrap().is_none());
     }
 }

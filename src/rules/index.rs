@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 use scraper::selector::ToCss;
 use scraper::{ElementRef, Html, Selector};
 
-use crate::clean::dom::NodeSet;
+use crate::dom::NodeSet;
 
 /// The selector lists of a rule, in the order `Hits` keeps them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,31 +234,10 @@ fn split_top_level(s: &str, sep: u8) -> Vec<&str> {
 /// Anything unusual (escapes, namespaces) gives `Any`, which is always
 /// tested: a wrong key would lose matches, a missing one only costs time.
 fn subject_key(css: &str) -> Key {
-    let b = css.as_bytes();
     if css.contains(['\\', '|']) {
         return Key::Any;
     }
-    // Start of the subject compound: after the last top-level combinator.
-    let (mut depth, mut quote, mut start) = (0i32, None::<u8>, 0usize);
-    for (i, &c) in b.iter().enumerate() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                b'"' | b'\'' => quote = Some(c),
-                b'(' | b'[' => depth += 1,
-                b')' | b']' => depth -= 1,
-                b' ' | b'\t' | b'\n' | b'>' | b'+' | b'~' if depth == 0 => start = i + 1,
-                _ => {}
-            },
-        }
-    }
-    let compound = &css[start..];
-    let ident_len = |s: &str| {
-        s.char_indices()
-            .find(|(_, c)| !(c.is_alphanumeric() || *c == '-' || *c == '_' || !c.is_ascii()))
-            .map_or(s.len(), |(i, _)| i)
-    };
+    let compound = &css[subject_start(css)..];
     let (mut id, mut class, mut tag, mut attr) = (None, None, None, None);
     let n = ident_len(compound);
     if n > 0 {
@@ -281,26 +260,7 @@ fn subject_key(css: &str) -> Key {
                 rest = &rest[1 + n..];
             }
             '[' | ':' | '*' => {
-                // Skip an attribute test, a pseudo-class (with its argument)
-                // or the universal selector: none gives a key.
-                let skip = if c == '[' {
-                    let inner = rest[1..].trim_start();
-                    let n = ident_len(inner);
-                    if n > 0 {
-                        attr.get_or_insert(inner[..n].to_ascii_lowercase());
-                    }
-                    close_of(rest, b'[', b']')
-                } else if c == ':' {
-                    let n = 1 + rest[1..].find(|ch: char| ch != ':').unwrap_or(0);
-                    let n = n + ident_len(&rest[n..]);
-                    if rest[n..].starts_with('(') {
-                        n + close_of(&rest[n..], b'(', b')')
-                    } else {
-                        n
-                    }
-                } else {
-                    1
-                };
+                let skip = keyless_len(rest, c, &mut attr);
                 if skip == 0 {
                     return Key::Any;
                 }
@@ -316,6 +276,61 @@ fn subject_key(css: &str) -> Key {
         (None, None, Some(a), _) => Key::Attr(a),
         (None, None, None, Some(t)) => Key::Tag(t),
         _ => Key::Any,
+    }
+}
+
+/// Where the subject compound of a complex selector starts: after its last
+/// top-level combinator (quotes and brackets respected).
+fn subject_start(css: &str) -> usize {
+    let (mut depth, mut quote, mut start) = (0i32, None::<u8>, 0usize);
+    for (i, &c) in css.as_bytes().iter().enumerate() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                b'"' | b'\'' => quote = Some(c),
+                b'(' | b'[' => depth += 1,
+                b')' | b']' => depth -= 1,
+                b' ' | b'\t' | b'\n' | b'>' | b'+' | b'~' if depth == 0 => start = i + 1,
+                _ => {}
+            },
+        }
+    }
+    start
+}
+
+/// The length of an identifier at the start of `s` (CSS ident characters;
+/// any non-ASCII character counts).
+fn ident_len(s: &str) -> usize {
+    s.char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '-' || *c == '_' || !c.is_ascii()))
+        .map_or(s.len(), |(i, _)| i)
+}
+
+/// The length of a part of a compound that gives no key — an attribute
+/// test (whose name is kept in `attr`), a pseudo-class with its argument,
+/// or the universal selector — at the start of `rest`, which starts with
+/// `c`; 0 when it is not closed.
+fn keyless_len(rest: &str, c: char, attr: &mut Option<String>) -> usize {
+    match c {
+        '[' => {
+            let inner = rest[1..].trim_start();
+            let n = ident_len(inner);
+            if n > 0 {
+                attr.get_or_insert(inner[..n].to_ascii_lowercase());
+            }
+            close_of(rest, b'[', b']')
+        }
+        ':' => {
+            let n = 1 + rest[1..].find(|ch: char| ch != ':').unwrap_or(0);
+            let n = n + ident_len(&rest[n..]);
+            if rest[n..].starts_with('(') {
+                n + close_of(&rest[n..], b'(', b')')
+            } else {
+                n
+            }
+        }
+        _ => 1,
     }
 }
 

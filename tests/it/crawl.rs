@@ -581,6 +581,11 @@ fn the_fixture_site_crawls_to_the_records_clean_makes() {
         );
         got.as_object_mut().unwrap().remove("fetch");
         expected.as_object_mut().unwrap().remove("fetch");
+        // A fetched page has no input file: `fetch` says where it came from.
+        assert_eq!(got["input"], Value::Null, "{url}");
+        assert!(expected["input"]["file"].is_string(), "{expected}");
+        got.as_object_mut().unwrap().remove("input");
+        expected.as_object_mut().unwrap().remove("input");
         assert_eq!(got, expected, "{url}");
     }
     // Nothing outside the fixture set was asked for but robots.txt.
@@ -597,7 +602,8 @@ fn the_fixture_site_crawls_to_the_records_clean_makes() {
 }
 
 /// `crawl --warc`, then `clean` of that WARC: the same records as the crawl
-/// wrote, `fetch` included (the WARC keeps status, headers and date).
+/// wrote, `fetch` included (the WARC keeps status, headers and date), but
+/// `input`, which names the WARC record.
 #[test]
 fn a_crawl_archived_as_warc_cleans_to_the_same_records() {
     let (pages, server) = fixture_site();
@@ -632,7 +638,11 @@ fn a_crawl_archived_as_warc_cleans_to_the_same_records() {
     let cleaned = by_url(records(&out.stdout));
     assert_eq!(cleaned.len(), crawled.len());
     for (c, w) in crawled.iter().zip(&cleaned) {
-        assert_eq!(c, w, "{}", c["url"]);
+        let mut w = w.clone();
+        assert_eq!(w["input"]["warc"], warc.display().to_string(), "{w}");
+        assert!(w["input"]["offset"].is_u64(), "{w}");
+        w["input"] = serde_json::Value::Null;
+        assert_eq!(c, &w, "{}", c["url"]);
     }
 }
 

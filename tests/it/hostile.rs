@@ -175,9 +175,11 @@ fn case_of(rec: &Value) -> String {
 }
 
 /// The record without what the transport adds (a WARC's or a crawl's
-/// `fetch`), so that every way in compares with one expected record.
+/// `fetch`, the file's or WARC record's `input`), so that every way in
+/// compares with one expected record.
 fn without_fetch(mut v: Value) -> Value {
     v["fetch"] = Value::Null;
+    v["input"] = Value::Null;
     v
 }
 

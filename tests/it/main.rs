@@ -4,6 +4,7 @@
 mod clean;
 mod crawl;
 mod dust;
+mod format;
 mod fuzz;
 mod guard;
 mod hostile;
@@ -13,4 +14,5 @@ mod repeated;
 mod robots;
 mod state;
 mod support;
+mod typesense;
 mod warc;

@@ -129,8 +129,15 @@ pub fn expected(host: &str, i: usize, filtered: bool, fetch: Value) -> Value {
         "text": text,
         "removed": if filtered { json!({"repeated-block": 2}) } else { json!({}) },
         "provenance": {"lang": "text", "title": "title-tag"},
+        "input": null,
         "fetch": fetch,
     })
+}
+
+/// A record as `clean` gives it of the saved file `path`.
+fn from_file(mut rec: Value, path: &str) -> Value {
+    rec["input"] = json!({ "file": path });
+    rec
 }
 
 /// Pages of host A (`a-0.html` … `a-7.html`), then B (`b-0.html`, `b-1.html`).
@@ -180,7 +187,11 @@ fn clean_of_a_directory_drops_what_recurs_on_most_pages_of_a_host() {
     // (its text beneath is its own) and its paragraph repeated within
     // itself; the footer and the follow line are gone and counted.
     for (i, r) in recs[..8].iter().enumerate() {
-        assert_eq!(*r, expected(A, i, true, Value::Null), "page {i}");
+        let want = from_file(
+            expected(A, i, true, Value::Null),
+            &format!("{d}/a-{i}.html"),
+        );
+        assert_eq!(*r, want, "page {i}");
     }
     assert_eq!(
         recs[3]["text"],
@@ -193,7 +204,11 @@ fn clean_of_a_directory_drops_what_recurs_on_most_pages_of_a_host() {
     );
     // Host B has two pages: too few to judge, untouched.
     for (i, r) in recs[8..].iter().enumerate() {
-        assert_eq!(*r, expected(B, i, false, Value::Null), "page {i} of B");
+        let want = from_file(
+            expected(B, i, false, Value::Null),
+            &format!("{d}/b-{i}.html"),
+        );
+        assert_eq!(*r, want, "page {i} of B");
     }
 
     for i in 0..8 {

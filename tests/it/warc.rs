@@ -46,8 +46,10 @@ fn fixture_warc(path: &Path) -> Vec<support::Page> {
     pages
 }
 
+/// The record without what says how its bytes came (`fetch`, `input`).
 fn without_fetch(mut v: Value) -> Value {
     v.as_object_mut().unwrap().remove("fetch");
+    v.as_object_mut().unwrap().remove("input");
     v
 }
 
@@ -205,10 +207,37 @@ with open(sys.argv[1], 'rb') as f:
         let mut reader =
             parkcrawl::warc::WarcReader::new(std::fs::File::open(file).unwrap(), 1 << 30).unwrap();
         let mut ours = Vec::new();
+        let mut responses = Vec::new();
         while let Some(rec) = reader.next_record().unwrap() {
             ours.push(rec.offset);
+            if rec.warc_type == "response" {
+                responses.push(rec.offset);
+            }
         }
         assert_eq!(ours.len(), 1 + 2 * n);
         assert_eq!(ours, theirs, "{}", file.display());
+
+        assert_inputs_are(file, &responses);
     }
+}
+
+/// Each record of `clean WARC` names the WARC and its response record's
+/// offset, in order: `offsets`, as warcio gives them.
+fn assert_inputs_are(warc: &Path, offsets: &[u64]) {
+    let name = warc.display().to_string();
+    let out = run(&["clean".into(), name.clone(), "--keep-repeated".into()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let inputs: Vec<Value> = records(&out.stdout)
+        .into_iter()
+        .map(|r| r["input"].clone())
+        .collect();
+    let want: Vec<Value> = offsets
+        .iter()
+        .map(|o| serde_json::json!({"warc": name, "offset": o}))
+        .collect();
+    assert_eq!(inputs, want, "{name}");
 }

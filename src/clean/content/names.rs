@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use rustc_hash::FxHashMap;
 
-use crate::clean::dom::{is_never_text, style_hides};
+use crate::dom::{is_never_text, style_hides};
 
 /// Word stems (matched at the start of a class/id word) of page chrome: an
 /// element so named is pruned, unless its name also says content or it

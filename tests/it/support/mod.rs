@@ -101,17 +101,24 @@ pub fn portable(mut v: serde_json::Value) -> serde_json::Value {
         );
         v["id"] = serde_json::Value::String("<id of the file:// URL>".into());
     }
-    fn walk(v: &mut serde_json::Value, prefix: &str) {
+    // A saved file's `input` names it by the path it was given as.
+    let path = fixtures().display().to_string();
+    fn walk(v: &mut serde_json::Value, prefixes: &[(&str, &str)]) {
         match v {
-            serde_json::Value::String(s) if s.starts_with(prefix) => {
-                *s = s.replacen(prefix, "file:///FIXTURES", 1);
+            serde_json::Value::String(s) => {
+                if let Some((from, to)) = prefixes.iter().find(|(p, _)| s.starts_with(p)) {
+                    *s = s.replacen(from, to, 1);
+                }
             }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, prefix)),
-            serde_json::Value::Object(o) => o.values_mut().for_each(|x| walk(x, prefix)),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, prefixes)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| walk(x, prefixes)),
             _ => {}
         }
     }
-    walk(&mut v, &prefix);
+    walk(
+        &mut v,
+        &[(&prefix, "file:///FIXTURES"), (&path, "FIXTURES")],
+    );
     v
 }
 
@@ -119,8 +126,17 @@ pub fn portable(mut v: serde_json::Value) -> serde_json::Value {
 /// `PARKCRAWL_BLESS=1` the file is (re)written instead: review its diff.
 pub fn assert_matches_expected(actual: &serde_json::Value, expected: &Path) {
     let pretty = serde_json::to_string_pretty(actual).unwrap() + "\n";
+    assert_matches_text(&pretty, expected);
+}
+
+/// Compares a whole output with its expected file (a snapshot). With
+/// `PARKCRAWL_BLESS=1` the file is (re)written instead: review its diff.
+pub fn assert_matches_text(pretty: &str, expected: &Path) {
     if std::env::var_os("PARKCRAWL_BLESS").is_some() {
-        std::fs::write(expected, &pretty).unwrap();
+        if let Some(dir) = expected.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(expected, pretty).unwrap();
         return;
     }
     let want = std::fs::read_to_string(expected).unwrap_or_else(|_| {

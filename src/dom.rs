@@ -1,4 +1,6 @@
-//! DOM helpers shared by the clean and extract stages. Every walk here is
+//! DOM helpers shared by the clean and extract stages and the rules'
+//! selector index. A low module: it imports nothing of the crate, so every
+//! stage can use it without an import circle. Every walk here is
 //! iterative (ego-tree's `traverse`, parent links): pages nested thousands
 //! deep must not overflow the stack.
 
@@ -10,6 +12,26 @@ use scraper::{ElementRef, Html, Node, Selector};
 /// (built against hash flooding, which ids cannot do) is replaced by Fx:
 /// membership tests run for every line and ancestor of a page.
 pub type NodeSet = rustc_hash::FxHashSet<NodeId>;
+
+/// The element `id` names.
+pub fn element(html: &Html, id: NodeId) -> Option<ElementRef<'_>> {
+    html.tree.get(id).and_then(ElementRef::wrap)
+}
+
+/// The rows of a table (through thead/tbody/tfoot), not of nested tables.
+pub fn rows_of(table: ElementRef) -> Vec<ElementRef> {
+    let mut rows = Vec::new();
+    for c in table.child_elements() {
+        match c.value().name() {
+            "tr" => rows.push(c),
+            "thead" | "tbody" | "tfoot" => {
+                rows.extend(c.child_elements().filter(|r| r.value().name() == "tr"))
+            }
+            _ => {}
+        }
+    }
+    rows
+}
 
 /// Whether elements in `html` nest deeper than `limit`: the depth of the
 /// tree html5ever built, which is what selector matching and every walk
