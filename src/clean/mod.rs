@@ -63,16 +63,23 @@ pub enum CleanError {
 /// Cleans one decoded page with the rule that matches it: the stages of the
 /// module header, in order.
 pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
+    let parsed = parse(prefiltered(d, rules)?)?;
+    Ok(clean_parsed(d, rules, &parsed))
+}
+
+/// Stages 3–8 on a page parsed already (stage 2): for a caller that reads
+/// the tree too (the crawler takes its links from it), so that a page is
+/// scanned and parsed once.
+pub fn clean_parsed(d: &Decoded, rules: &RuleSet, parsed: &Parsed) -> Document {
     // Tests make a page's cleaning panic here (see `crate::isolate`).
     fail::fail_point!("clean");
-    let parsed = parse(prefiltered(d, rules)?)?;
     let html = &parsed.html;
     let page = select::select(html, d, rules);
     let regions = regions::find(html, &page);
     let lines = lines::of(html, &page, &regions);
     let blocks = build_blocks(&page, &regions, lines);
     let meta = metadata::read(html, &page, regions, &blocks);
-    Ok(assemble(d, &page, blocks, meta))
+    assemble(d, &page, blocks, meta)
 }
 
 /// Stage 2a: the page's markup with what no stage reads cut out (comments,

@@ -11,7 +11,10 @@
 //! 3. a task fetches (`crate::fetch`: robots, politeness, retries,
 //!    redirects vetted by [`scope`] and the claimed set; conditionally when
 //!    the page's validators are known), then decodes, cleans and finds links
-//!    ([`links`]) on the blocking pool — or parses a [`sitemap`];
+//!    on the blocking pool — or parses a [`sitemap`]. Links come from the
+//!    tree the cleaner parsed (`clean::parse`, after its pre-parse scan):
+//!    one scan and one parse per page, read by `clean::clean_parsed` and
+//!    [`links::of_tree`];
 //! 4. the loop dedups records by canonical URL, queues in-scope links one
 //!    level deeper (counting those [`links`] dropped), queues a sitemap's
 //!    pages and child sitemaps within the [`sitemap`] limits (`bounds.rs`),
@@ -858,11 +861,13 @@ pub fn page(f: Fetched, rules: &RuleSet) -> Result<(Document, links::Found), Str
         }),
     };
     let decoded = decode::decode(input).map_err(|e| e.to_string())?;
-    let doc = clean::clean(&decoded, rules).map_err(|e| e.to_string())?;
-    // Links are read from the markup the cleaner parsed: the pre-parse scan
-    // bounds attributes and names there, which a parse of the raw page
-    // would not (220,000 attributes on one tag cost html5ever quadratic
-    // time). It keeps `<a>`, `<area>`, `<base>` and `<meta>` as they are.
-    let found = links::links(&clean::prefilter::strip(&decoded.html), &url);
+    // One scan and one parse serve both: links are read from the tree the
+    // cleaner parsed, after the pre-parse scan that bounds attributes and
+    // names (220,000 attributes on one tag cost html5ever quadratic time).
+    // The scan keeps `<a>`, `<area>`, `<base>` and `<meta>` as they are.
+    let prefiltered = clean::prefiltered(&decoded, rules).map_err(|e| e.to_string())?;
+    let parsed = clean::parse(prefiltered).map_err(|e| e.to_string())?;
+    let doc = clean::clean_parsed(&decoded, rules, &parsed);
+    let found = links::of_tree(&parsed.html, &url);
     Ok((doc, found))
 }
