@@ -136,7 +136,7 @@ fn article_body(template: &str, host: &str, k: usize, pages: usize) -> String {
         .filter(|c| *c < pages)
         .map(|c| format!("<a href=\"/news/{c}\">第{c}篇</a>"))
         .collect();
-    if k % 4 == 0 && k > 0 {
+    if k.is_multiple_of(4) && k > 0 {
         links.push_str(&format!("<a href=\"/news/{k}?src=share\">分享</a>"));
     }
     if k % 4 == 2 && k > 1 {
