@@ -173,6 +173,9 @@ pub struct Learned {
 #[derive(Debug, Default)]
 pub struct Dust {
     hosts: HashMap<String, Vec<Learned>>,
+    /// Rules confirmed or retracted so far (a change count, so that a
+    /// caller can tell whether anything changed since it last looked).
+    changes: u64,
 }
 
 /// The host name rules are kept under.
@@ -254,7 +257,13 @@ impl Dust {
                 changed.push(r.clone());
             }
         }
+        self.changes += changed.len() as u64;
         changed
+    }
+
+    /// How many times a rule was confirmed or retracted so far.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// `url` under its host's confirmed rules, with the rules that changed

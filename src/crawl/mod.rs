@@ -179,6 +179,8 @@ pub struct Crawler {
     held: std::collections::VecDeque<Entry>,
     /// URLs fetched as probes, in flight → their host keys.
     probes: HashMap<String, String>,
+    /// `dust.changes()` when the held pages were last looked at.
+    held_at: u64,
 }
 
 impl Crawler {
@@ -203,6 +205,7 @@ impl Crawler {
             dust: dust::Dust::default(),
             held: Default::default(),
             probes: HashMap::new(),
+            held_at: 0,
             ctx: Arc::new(Ctx {
                 fetcher,
                 rules,

@@ -124,14 +124,24 @@ impl Crawler {
     ) -> Result<Vec<Failure>, FrontierError> {
         let mut skipped = Vec::new();
         let now = tokio::time::Instant::now();
+        // Nothing to look at again for a host whose probe is still out,
+        // unless a rule changed since: a slow probe must not make every
+        // turn of the loop query the frontier for each page held.
+        let changed = self.dust.changes() != self.held_at;
+        self.held_at = self.dust.changes();
         for entry in std::mem::take(&mut self.held) {
+            let key = host_key(&entry.url);
+            if !changed && self.probes.values().any(|k| *k == key) {
+                self.held.push_back(entry);
+                continue;
+            }
             if let Some(skip) = self.variant(&entry, summary)? {
                 skipped.push(skip);
                 continue;
             }
             let room = self.budget_left()
                 && tasks.set.len() < self.cfg.max_tasks
-                && self.host_ready(&host_key(&entry.url), now);
+                && self.host_ready(&key, now);
             if !room {
                 self.held.push_back(entry);
             } else if !self.hold_as_probe(&entry)? {

@@ -229,3 +229,63 @@ fn crawl_args(server: &Server, args: &[String]) -> crate::crawl::Run {
         std::time::Duration::from_secs(60),
     )
 }
+
+/// With 8 requests in flight per host, the variants found while a rule is
+/// being learned go one at a time, each confirming it further, until it is
+/// confirmed: three variants are fetched, the other ten are not, however
+/// many requests the host could have in flight.
+#[test]
+fn variants_found_while_learning_go_one_at_a_time() {
+    static LINKS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let mut l: Vec<String> = (2..=13).map(|n| format!("/a/{n}")).collect();
+        l.extend((2..=13).map(|n| format!("/a/{n}/")));
+        l
+    });
+    let server = Server::start_with(2, |hit: &Hit| {
+        let links: Vec<&str> = LINKS.iter().map(String::as_str).collect();
+        match hit.path.as_str() {
+            "/robots.txt" => Reply::status(404),
+            "/" => article("首页", Some("/"), &["/a/1/"]),
+            "/a/1/" => article("文章1", Some("/a/1"), &links),
+            p => match p.strip_prefix("/a/") {
+                Some(n) => {
+                    let n = n.trim_end_matches('/');
+                    let title = format!("文章{n}");
+                    // Variants answer slowly: without holding them back,
+                    // all would be asked for before the first answered.
+                    let slow = if p.ends_with('/') { 300 } else { 0 };
+                    article(&title, Some(&format!("/a/{n}")), &[])
+                        .delayed(std::time::Duration::from_millis(slow))
+                }
+                None => Reply::status(404),
+            },
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let errors = dir.path().join("errors.jsonl");
+    let run = crawl(
+        &server,
+        &["a.test"],
+        &[
+            "http://a.test/",
+            "--rate",
+            "0",
+            "--per-host",
+            "8",
+            "--errors",
+            errors.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut variants: Vec<String> = paths(&server)
+        .into_iter()
+        .filter(|p| p.starts_with("/a/") && p.ends_with('/'))
+        .collect();
+    variants.sort();
+    assert_eq!(variants, ["/a/1/", "/a/2/", "/a/3/"]);
+    let skipped = errors_file(&errors);
+    assert_eq!(skipped.len(), 10, "{skipped:?}");
+    assert!(skipped.iter().all(|e| e["kind"] == "duplicate"));
+    // Every article is written once.
+    assert_eq!(run.urls().len(), 14, "{:?}", run.urls());
+}
