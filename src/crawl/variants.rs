@@ -39,8 +39,7 @@ impl Crawler {
         let Some(to) = self.ctx.canon(&to) else {
             return Ok(None);
         };
-        let known = self.emitted.contains(to.as_str()) || self.frontier.seen(&to)?;
-        if to == entry.url || !known {
+        if to == entry.url || !self.met(&to)? {
             return Ok(None);
         }
         self.frontier
