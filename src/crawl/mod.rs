@@ -7,7 +7,10 @@
 //!    (hosts in turn), at most `max_tasks` at once, each a task (the
 //!    fetcher caps the requests actually in flight: a task waiting for its
 //!    host's turn, robots.txt or a backoff holds no request slot), with
-//!    what the frontier knows of the page from earlier runs;
+//!    what the frontier knows of the page from earlier runs; a page that
+//!    a learned duplicate rule ([`dust`]) names a variant of a URL already
+//!    met is skipped, and one that would only probe a rule not yet
+//!    confirmed waits while its host's probe is out (`variants.rs`);
 //! 3. a task fetches (`crate::fetch`: robots, politeness, retries,
 //!    redirects vetted by [`scope`] and the claimed set; conditionally when
 //!    the page's validators are known), then decodes, cleans and finds links
@@ -15,7 +18,8 @@
 //!    tree the cleaner parsed (`clean::parse`, after its pre-parse scan):
 //!    one scan and one parse per page, read by `clean::clean_parsed` and
 //!    [`links::of_tree`];
-//! 4. the loop dedups records by canonical URL, queues in-scope links one
+//! 4. the loop learns from the page's canonical link ([`dust`]), dedups
+//!    records by canonical URL, queues in-scope links one
 //!    level deeper (counting those [`links`] dropped), queues a sitemap's
 //!    pages and child sitemaps within the [`sitemap`] limits (`bounds.rs`),
 //!    and decides what to emit: a record for a new or changed page (sent to

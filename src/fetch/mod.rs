@@ -1,6 +1,7 @@
 //! Stage 0, fetch: URL → [`Fetched`] bytes, politely. One reqwest `Client`
-//! for the run; per host ([`host`]) a rate limiter, one connection, pauses
-//! and backoff; robots.txt ([`robots`]) read and cached before any other
+//! for the run; per host ([`host`]) a rate limiter, its connections (one
+//! by default, `--per-host N`: the rate and pauses bind them together),
+//! pauses and backoff; robots.txt ([`robots`]) read and cached before any other
 //! request to the host; [`safety`] checks on every address.
 //!
 //! One fetch, in order, for every hop of a redirect chain:
