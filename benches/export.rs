@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use parkcrawl::clean::{self, decode};
-use parkcrawl::document::{Document, Tombstone};
+use parkcrawl::document::{Document, LineType, Tombstone};
 use parkcrawl::format::{Format, Options, RecordWriter};
 use parkcrawl::rules::RuleSet;
 
@@ -73,6 +73,7 @@ fn child(format: &str, n: u64, dir: &Path) {
         if i % 100 == 99 {
             // A page of the run before, gone now.
             let t = Tombstone {
+                line_type: LineType::Tombstone,
                 schema_version: 1,
                 id: format!("{:016x}", i - 50),
                 url: doc.url.clone(),

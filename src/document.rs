@@ -13,8 +13,23 @@ use crate::rules::Kind;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The `type` key first on every line of the stream: records and
+/// tombstones share it, and a reader should not have to tell them apart by
+/// which keys are present. An added key (schema_version stays 1); a line
+/// read back without it is a record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineType {
+    #[default]
+    Record,
+    Tombstone,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Document {
+    /// Always [`LineType::Record`].
+    #[serde(rename = "type", default)]
+    pub line_type: LineType,
     pub schema_version: u32,
     pub id: String,
     pub url: String,
@@ -112,6 +127,9 @@ pub enum Block {
 /// A page that a recrawl found gone (404 / 410).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tombstone {
+    /// Always [`LineType::Tombstone`].
+    #[serde(rename = "type")]
+    pub line_type: LineType,
     pub schema_version: u32,
     pub id: String,
     pub url: String,

@@ -157,17 +157,15 @@ pub fn style_hides(s: &str) -> bool {
 /// full-width space (U+3000) and no-break space that Chinese CMSs use for
 /// indentation and spacing. A line break between two CJK characters is
 /// dropped (CSS Text 3 segment-break rule): it is source formatting, and a
-/// space there would split a word.
+/// space there would split a word. Invisible characters (see
+/// [`is_invisible`]) are dropped, not turned into spaces.
 pub fn normalize_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending: Option<bool> = None; // Some(had_newline_only)
     let mut last: Option<char> = None;
-    for c in s.chars() {
-        let ws = c.is_whitespace()
-            || matches!(
-                c,
-                '\u{00a0}' | '\u{3000}' | '\u{200b}' | '\u{feff}' | '\u{2028}' | '\u{2029}'
-            );
+    for c in s.chars().filter(|&c| !is_invisible(c)) {
+        let ws =
+            c.is_whitespace() || matches!(c, '\u{00a0}' | '\u{3000}' | '\u{2028}' | '\u{2029}');
         if ws {
             let newline = c == '\n' || c == '\r';
             pending = Some(match pending {
@@ -188,6 +186,19 @@ pub fn normalize_ws(s: &str) -> String {
         last = Some(c);
     }
     out
+}
+
+/// Characters a reader never sees and that split words for search: the
+/// soft hyphen (U+00AD, a hyphenation hint inside `Gemeinde&shy;rat`), the
+/// zero-width space, non-joiner and joiner (U+200B–U+200D), the word joiner
+/// (U+2060) and the BOM / zero-width no-break space (U+FEFF) that editors
+/// leave at the start of pasted text. They are dropped from the text: a
+/// space in their place would break the word they sit in.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
+    )
 }
 
 /// Chinese, Japanese and Korean characters and their full-width punctuation.
@@ -225,6 +236,30 @@ pub fn is_within(html: &Html, node: NodeId, ancestor: NodeId) -> bool {
     false
 }
 
+/// A heading's permalink: `<a href="#sharing-over-http">¶</a>`, the glyph
+/// documentation generators and blogs put after a heading so it can be
+/// linked. It is a control, not text: "Sharing over HTTP¶" is no heading.
+pub fn is_permalink(n: ego_tree::NodeRef<Node>) -> bool {
+    let Node::Element(e) = n.value() else {
+        return false;
+    };
+    if e.name() != "a" || !e.attr("href").is_some_and(|h| h.starts_with('#')) {
+        return false;
+    }
+    let mut glyphs = 0;
+    for d in n.descendants() {
+        if let Node::Text(t) = d.value() {
+            for c in t.chars().filter(|c| !c.is_whitespace()) {
+                glyphs += 1;
+                if glyphs > 2 || !matches!(c, '¶' | '§' | '#' | '🔗' | '⚓' | '∞' | '¤') {
+                    return false;
+                }
+            }
+        }
+    }
+    glyphs > 0
+}
+
 /// Visible text of an element, whitespace-normalised, skipping `skip`
 /// subtrees, hidden elements and non-text elements. Block boundaries become
 /// spaces (so "a</p><p>b" does not fuse into "ab").
@@ -242,7 +277,10 @@ pub fn text_of(el: ElementRef, skip: &NodeSet) -> String {
                     Node::Element(e) => {
                         let name = e.name();
                         if n.id() != el.id()
-                            && (skip.contains(&n.id()) || is_never_text(name) || is_hidden(e))
+                            && (skip.contains(&n.id())
+                                || is_never_text(name)
+                                || is_hidden(e)
+                                || is_permalink(n))
                         {
                             skipping = Some(n.id());
                         } else if is_block(name) || name == "img" {
@@ -304,6 +342,35 @@ mod tests {
         );
         assert_eq!(normalize_ws("Hello\nworld"), "Hello world");
         assert_eq!(normalize_ws("园区 \n 面积"), "园区 面积");
+    }
+
+    #[test]
+    fn invisible_characters_are_dropped_not_spaced() {
+        assert_eq!(
+            normalize_ws("\u{feff}Gemeinde\u{ad}zusammen\u{ad}legung am\u{200b} Dienstag"),
+            "Gemeindezusammenlegung am Dienstag"
+        );
+        assert_eq!(
+            normalize_ws("Amts\u{2060}leitung Bürger\u{200c}meister halten.\u{200d}"),
+            "Amtsleitung Bürgermeister halten."
+        );
+        // Between CJK characters nothing is left, not even a space.
+        assert_eq!(normalize_ws("园\u{200b}区"), "园区");
+        assert_eq!(normalize_ws("\u{ad}\u{200b}"), "");
+    }
+
+    #[test]
+    fn permalink_glyphs_are_not_text() {
+        let html = Html::parse_fragment(
+            "<h2>Sharing over HTTP<a class=headerlink href='#sharing-over-http'>¶</a></h2>\
+             <p>See <a href='#notes'>#</a> and <a href='#notes'>the notes</a> or <a href='/x'>¶</a></p>",
+        );
+        let texts: Vec<String> = html
+            .root_element()
+            .child_elements()
+            .map(|e| text_of(e, &NodeSet::default()))
+            .collect();
+        assert_eq!(texts, ["Sharing over HTTP", "See and the notes or ¶"]);
     }
 
     #[test]

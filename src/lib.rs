@@ -70,4 +70,10 @@ pub mod exit {
     pub const CANNOT_START: i32 = 2;
     /// `crawl --state FILE`: another run holds that state's lock.
     pub const LOCKED: i32 = 3;
+    /// `crawl`: stopped before its frontier ran dry, by SIGINT / SIGTERM or
+    /// by `--max-pages`. One code for both, since a scheduled job does the
+    /// same for either (run again to go on; with `--state` it resumes), and
+    /// it stays apart from 130 / 143, which say the process was killed
+    /// before it could write its summary.
+    pub const STOPPED: i32 = 4;
 }

@@ -12,17 +12,20 @@
 //!    paragraphs. A last pass promotes short stand-alone lines between
 //!    paragraphs (and `一、` numbered lines) to headings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use url::Url;
 
 use super::linear::{Line, Unit};
+use super::promo;
 use crate::document::Block;
 use crate::extract::header::{self, Header};
 use crate::extract::meta::resolve;
 use crate::rules::{Kind, Rule};
 
 pub const PLACEHOLDER: &str = "placeholder-image-name";
+/// The name promo lines are counted under, by pattern or by what they link.
+pub const PROMO: &str = "promo-link";
 
 pub struct Context<'a> {
     pub rule: &'a Rule,
@@ -32,6 +35,8 @@ pub struct Context<'a> {
     pub kind: Option<Kind>,
     /// Indices of units inside the rule's header elements.
     pub header_units: &'a std::collections::HashSet<usize>,
+    /// The page, for policies that look at how units nest (promo boxes).
+    pub html: Option<&'a scraper::Html>,
 }
 
 /// What the lines removed as boilerplate said.
@@ -78,6 +83,8 @@ enum Strip {
     Pattern(String, Vec<(String, String)>),
     /// A `label:value` line of a profile page: a field.
     Field(String, String),
+    /// A promo line by what it links (`promo.rs`): the park and its name.
+    Promo(promo::ParkLink, Option<String>),
 }
 
 /// The image block awaiting its caption, and whether its placeholder name
@@ -97,22 +104,18 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
     let mut seen_text = 0usize;
     // Blocks made of one link and nothing else (teasers of other pages).
     let mut link_lines: Vec<usize> = Vec::new();
+    let site = SiteStyle::of(units, cx);
 
     for (index, unit) in units.iter().enumerate() {
+        if site.skips(index, &mut out.removed) {
+            continue;
+        }
         let line = match unit {
             Unit::Line(l) => l,
             Unit::Image {
                 src, alt, title, ..
             } => {
-                let (block, had) = image_block(cx, src, alt, title);
-                if had {
-                    count(&mut out.removed, PLACEHOLDER);
-                }
-                out.blocks.push(block);
-                awaiting = Some(Awaiting {
-                    block: out.blocks.len() - 1,
-                    placeholder_counted: had,
-                });
+                awaiting = Some(push_image(&mut out, cx, src, alt, title));
                 continue;
             }
             other => {
@@ -121,7 +124,9 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
                 continue;
             }
         };
-        if let Some(strip) = strip(cx, index, line, seen_text) {
+        let after_image =
+            awaiting.is_some() || matches!(out.blocks.last(), Some(Block::Image { .. }));
+        if let Some(strip) = site.strip(cx, (index, line), seen_text, after_image) {
             apply_strip(&mut out, strip, &mut awaiting, line, cx.base);
             continue;
         }
@@ -166,6 +171,26 @@ pub fn build(units: &[Unit], cx: &Context) -> Built {
         count(&mut out.removed, "empty-heading");
     }
     out
+}
+
+/// Pushes an image unit's block (its placeholder name counted) and returns
+/// it as the block awaiting its caption.
+fn push_image(
+    out: &mut Built,
+    cx: &Context,
+    src: &Option<String>,
+    alt: &Option<String>,
+    title: &Option<String>,
+) -> Awaiting {
+    let (block, had) = image_block(cx, src, alt, title);
+    if had {
+        count(&mut out.removed, PLACEHOLDER);
+    }
+    out.blocks.push(block);
+    Awaiting {
+        block: out.blocks.len() - 1,
+        placeholder_counted: had,
+    }
 }
 
 fn count(removed: &mut BTreeMap<String, u64>, name: &str) {
@@ -288,6 +313,72 @@ fn apply_strip(
             absorb(&mut out.captures, caps, line, base);
         }
         Strip::Field(label, value) => out.fields.push((label, value)),
+        Strip::Promo(park, name) => {
+            count(&mut out.removed, PROMO);
+            keep_park(&mut out.captures, park, name);
+        }
+    }
+}
+
+/// What the site-style policies (`promo.rs`) found on the whole content
+/// before the pass: parks that promo lines repeat, and the units of promo
+/// boxes and of park pages' chrome sections, with their names.
+struct SiteStyle {
+    repeated: HashSet<String>,
+    sections: HashMap<usize, &'static str>,
+}
+
+impl SiteStyle {
+    fn of(units: &[Unit], cx: &Context) -> SiteStyle {
+        let mut sections = promo::promo_boxes(units, cx.html);
+        if cx.kind == Some(Kind::Park) {
+            sections.extend(promo::park_page_sections(cx.rule, units, cx.base));
+        }
+        SiteStyle {
+            repeated: promo::repeated_parks(cx.rule, units, cx.base),
+            sections,
+        }
+    }
+
+    /// Whether unit `index` is part of a section that goes; a section is
+    /// counted once, at its first unit.
+    fn skips(&self, index: usize, removed: &mut BTreeMap<String, u64>) -> bool {
+        let Some(name) = self.sections.get(&index) else {
+            return false;
+        };
+        if index == 0 || self.sections.get(&(index - 1)) != Some(name) {
+            count(removed, name);
+        }
+        true
+    }
+
+    /// [`strip`], then the promo policy: a line that advertises one of the
+    /// site's parks by what it links (see `promo::promo_park`).
+    fn strip(
+        &self,
+        cx: &Context,
+        (index, line): (usize, &Line),
+        seen_text: usize,
+        after_image: bool,
+    ) -> Option<Strip> {
+        strip(cx, index, line, seen_text).or_else(|| {
+            promo::promo_park(cx.rule, line, cx.base, after_image, &self.repeated)
+                .map(|(park, name)| Strip::Promo(park, name))
+        })
+    }
+}
+
+/// The first promo line's park is the page's park (as with `absorb`); a
+/// later line to the same page may give its name.
+fn keep_park(c: &mut Captures, park: promo::ParkLink, name: Option<String>) {
+    match &c.park_url {
+        None if c.park_name.is_none() => {
+            c.park_url = Some(park.url);
+            c.park_name = name;
+        }
+        None => c.park_url = Some(park.url),
+        Some(u) if *u == park.url && c.park_name.is_none() => c.park_name = name,
+        Some(_) => {}
     }
 }
 
@@ -685,6 +776,7 @@ mod tests {
             base: None,
             kind: None,
             header_units: &header_units,
+            html: None,
         };
         let strip_of = |text: &str, index, seen| strip(&cx, index, &line(text), seen);
         assert_eq!(strip_of("园区简介", 0, 0), Some(Strip::Counted("title")));

@@ -206,13 +206,13 @@ pub fn find(html: &Html, root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -
     let candidates = score_paragraphs(&mut infos);
     let ranked = rank(&infos, &candidates);
     let Some(&(best_score, best)) = ranked.first().filter(|(s, _)| *s >= MIN_BEST_SCORE) else {
-        return Content {
-            pruned,
-            ..Content::default()
-        };
+        return whole_page(&infos, pruned);
     };
     let top = section_ancestor(&infos, &ranked, best).unwrap_or(best);
-    let roots = with_siblings(html, &infos, top, best_score);
+    let top = widen(&infos, top);
+    let mut roots = with_siblings(html, &infos, top, best_score);
+    roots.extend(leads(html, &infos, roots[0]));
+    roots.sort_unstable();
 
     // Trim link-heavy blocks inside the content.
     let mut pruned = pruned;
@@ -408,6 +408,153 @@ fn reads_as_prose(info: &Info) -> bool {
             || (info.text > 0.0 && density == 0.0 && info.own_ends_sentence))
 }
 
+/// A body split over several containers (sections of a CMS's page
+/// builder, steps of a how-to, text blocks between figures and adverts):
+/// the best candidate holds one of them, and an ancestor holds the rest.
+/// Climbs while what an ancestor adds is more of the body: prose
+/// paragraphs amounting to a fifth of the body so far or more (half, if
+/// it is one paragraph), with little
+/// else (headings, captions, short list items: no more than the prose
+/// added) and few links
+/// (a list of other stories adds links, a comment thread is pruned).
+/// Wrappers that add next to nothing are climbed through but kept only if
+/// a step above them adds body.
+fn widen(infos: &[Info], top: usize) -> usize {
+    let prose = prose_below(infos);
+    let (mut cur, mut best) = (top, top);
+    for _ in 0..8 {
+        let Some(p) = infos[cur].parent else { break };
+        let (up, down) = (&infos[p], &infos[best]);
+        if up.tag == Tag::Body || up.excluded {
+            break;
+        }
+        let added = up.text - down.text;
+        let added_prose = prose[p].0 - prose[best].0;
+        // One paragraph more is a body only if it is a large part of it: a
+        // lone teaser by the headline is the lead's to take, not a reason
+        // to take the head with its byline and kicker.
+        let share = if prose[p].1 - prose[best].1 >= 2 {
+            0.2
+        } else {
+            0.5
+        };
+        let more_body = added_prose > 0.0
+            && added_prose >= prose[best].0 * share
+            && added - added_prose <= added_prose + 60.0
+            && up.links - down.links <= added * 0.2;
+        if more_body {
+            best = p;
+        } else if up.text - infos[cur].text > 60.0 {
+            break;
+        }
+        cur = p;
+    }
+    best
+}
+
+/// At most this many elements before the body are looked at for its lead.
+const LEAD_WALK: usize = 400;
+
+/// The lead: a teaser or intro paragraph just above the body's container,
+/// in the story's head beside the headline and byline (`p.standfirst`,
+/// `div.teaser`) where no score reaches it. Walks back from the content's
+/// first element, within the few ancestors that make up the story, taking
+/// paragraphs that read as prose (a full sentence, hardly any links, no
+/// byline or caption name) and passing over short lines (headline, byline,
+/// a picture's credit); a run of other text longer than a lead ends it.
+fn leads(html: &Html, infos: &[Info], first: usize) -> Vec<usize> {
+    let mut story = first;
+    for _ in 0..3 {
+        match infos[story].parent {
+            Some(p) if infos[p].tag != Tag::Body => story = p,
+            _ => break,
+        }
+    }
+    // The content's own ancestors come before it but are not before it.
+    let mut above = Vec::new();
+    let mut a = infos[first].parent;
+    while let Some(i) = a.filter(|&i| i > story) {
+        above.push(i);
+        a = infos[i].parent;
+    }
+    let (mut found, mut passed) = (Vec::new(), 0.0);
+    // A head is a few elements: markup soup before the body (thousands of
+    // empty wrappers) is not walked to its start.
+    for k in (story + 1..first).rev().take(LEAD_WALK) {
+        let x = &infos[k];
+        if x.excluded || above.contains(&k) {
+            continue;
+        }
+        // The headline above ends the head: a lead is what sits under it
+        // (a smaller heading names a box: a quote's speaker, an author).
+        if x.tag == Tag::Heading && x.text > 0.0 {
+            let name = html.tree.get(x.id).and_then(ElementRef::wrap);
+            let headline = name.is_some_and(|e| matches!(e.value().name(), "h1" | "h2"));
+            return if headline { found } else { Vec::new() };
+        }
+        let lead = matches!(x.tag, Tag::P | Tag::Div | Tag::Other)
+            && x.own >= 80.0
+            && x.own_links == 0.0
+            && x.own_ends_sentence
+            && x.weight >= 0.0;
+        if lead && !found.iter().any(|&f| is_ancestor(infos, f, k)) {
+            found.push(k);
+        } else {
+            passed += x.own;
+            if passed > 300.0 {
+                break;
+            }
+        }
+    }
+    // No headline in the story: what was found is not a head's lead.
+    Vec::new()
+}
+
+/// Per element, the length and number of the prose paragraphs in its subtree: blocks
+/// with 25 or more of their own characters, fewer than 30% of them in
+/// links, that end a sentence or run past 100, not left out as chrome. A deck
+/// under a headline, a byline or a kicker ends without a full stop.
+fn prose_below(infos: &[Info]) -> Vec<(f64, u32)> {
+    let mut prose: Vec<(f64, u32)> = infos
+        .iter()
+        .map(|x| {
+            let paragraph = !x.excluded
+                && x.own >= 25.0
+                && x.own_links < x.own * 0.3
+                && (x.own_ends_sentence || x.own >= 100.0);
+            if paragraph { (x.own, 1) } else { (0.0, 0) }
+        })
+        .collect();
+    for i in (1..infos.len()).rev() {
+        if let Some(p) = infos[i].parent {
+            prose[p].0 += prose[i].0;
+            prose[p].1 += prose[i].1;
+        }
+    }
+    prose
+}
+
+/// The content of a page with no paragraph to score: a one-page site (a
+/// heading, short lines, a list or two) is read whole, chrome left out and
+/// link-heavy blocks trimmed; a page that is mostly links (a home page of
+/// links, a menu) has no main text, and nothing is better than chrome.
+fn whole_page(infos: &[Info], pruned: NodeSet) -> Content {
+    let page = &infos[0];
+    if page.text <= 0.0 || page.links > page.text * 0.5 {
+        return Content {
+            pruned,
+            ..Content::default()
+        };
+    }
+    let mut pruned = pruned;
+    trim(infos, &Spans::of(infos), 0, &mut pruned);
+    Content {
+        top: Some(page.id),
+        roots: vec![page.id],
+        pruned,
+    }
+}
+
 /// Is `a` an ancestor of (or equal to) `n`? Indices are in document order,
 /// so the walk stops as soon as it passes `a`.
 fn is_ancestor(infos: &[Info], a: usize, n: usize) -> bool {
@@ -449,9 +596,24 @@ fn trim(infos: &[Info], spans: &Spans, root: usize, pruned: &mut NodeSet) {
     }
 }
 
+/// A list item that is a sentence of its own text with links in it (a
+/// newsletter's "We've landed <a>Bug 1553982</a>, which …"), not a link
+/// with a word or two around it: 40 or more characters outside links, and
+/// a sentence's end.
+fn is_sentence_item(info: &Info) -> bool {
+    info.own - info.own_links >= 40.0 && info.own_ends_sentence
+}
+
+/// A list of three or more items, at least half of them sentences: a body
+/// written as a list (a digest, release notes), however many links its
+/// sentences carry. Link density alone would trim it as a list of links.
+fn is_list_of_sentences((items, sentences): (u32, u32)) -> bool {
+    items >= 3 && sentences * 2 >= items
+}
+
 /// Where each element's subtree ends among the infos (which are in
 /// document order, so a subtree is the range `i..end[i]`), and whether it
-/// holds a long paragraph of prose. Found in one backward pass, so that
+/// holds a long paragraph of prose or a list of sentences. Found in one backward pass, so that
 /// questions about subtrees cost nothing per element: asked by walking
 /// each subtree, they cost size × depth, and a 2.7 MB tag soup took 40 s.
 struct Spans {
@@ -466,10 +628,18 @@ impl Spans {
             .iter()
             .map(|x| x.own >= 160.0 && x.own_links / x.own < 0.2)
             .collect();
+        // Per list: its items, and those that are sentences.
+        let mut items = vec![(0u32, 0u32); infos.len()];
         for i in (0..infos.len()).rev() {
+            // Children come after their parent: `items[i]` is complete.
+            long_paragraph[i] |= is_list_of_sentences(items[i]);
             if let Some(p) = infos[i].parent {
                 end[p] = end[p].max(end[i]);
                 long_paragraph[p] |= long_paragraph[i];
+                if infos[i].tag == Tag::ListLike {
+                    items[p].0 += 1;
+                    items[p].1 += u32::from(is_sentence_item(&infos[i]));
+                }
             }
         }
         Spans {
@@ -498,7 +668,7 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
                 match n.value() {
                     Node::Element(e) => {
                         let attrs = Attrs::of(e);
-                        let words = names.flags(&attrs);
+                        let words = names.flags_of(&attrs, n);
                         let kind = if n.id() == root.id() {
                             Chrome::No
                         } else if dropped.contains(&n.id()) {
@@ -516,7 +686,7 @@ fn measure_tree(root: ElementRef, dropped: &NodeSet, hints: &NodeSet) -> (Vec<In
                         let weight = class_weight(words, hints.contains(&n.id()));
                         let soft = kind == Chrome::Soft;
                         infos.push(Info::new(n.id(), parent, Tag::of(name), weight, soft));
-                        let link = name == "a";
+                        let link = name == "a" && is_link(n);
                         if link {
                             in_link += 1;
                         }
@@ -660,6 +830,25 @@ fn totals(infos: &mut [Info]) {
             infos[p].prose = infos[p].prose.max(m);
         }
     }
+}
+
+/// Is this `<a>` a link to another page? One without an address, or with a
+/// `javascript:` one, that wraps blocks (paragraphs, divs) is a script's
+/// click target around the text, not a link: counted as links, its
+/// paragraphs would read as a menu.
+fn is_link(a: ego_tree::NodeRef<Node>) -> bool {
+    let href = a.value().as_element().and_then(|e| e.attr("href"));
+    let scripted = href.is_none_or(|h| {
+        h.trim_start()
+            .get(..11)
+            .is_some_and(|s| s.eq_ignore_ascii_case("javascript:"))
+    });
+    !scripted
+        || !a.descendants().skip(1).any(|d| {
+            d.value()
+                .as_element()
+                .is_some_and(|e| matches!(e.name(), "p" | "div" | "li" | "table" | "section"))
+        })
 }
 
 fn html_name<'a>(root: ElementRef<'a>, id: NodeId) -> Option<&'a str> {
@@ -840,5 +1029,114 @@ mod tests {
         let (infos, pruned) =
             measure_tree(body_of(&html), &NodeSet::default(), &NodeSet::default());
         assert!(infos.iter().all(|i| !i.excluded) && pruned.is_empty());
+    }
+
+    #[test]
+    fn a_list_of_sentences_with_links_is_not_trimmed_as_links() {
+        let item = |i: usize| {
+            format!(
+                "<li><a href=/s{i}>The council voted on the harbour plan number {i}</a>, \
+                 and the vote was close, with two members against it.</li>"
+            )
+        };
+        let sentences: String = (0..4).map(item).collect();
+        let links: String = (0..4)
+            .map(|i| format!("<li><a href=/r{i}>Another story, number {i}</a></li>"))
+            .collect();
+        let page = format!(
+            "<body><div><p>A paragraph of the story that opens the digest.</p>\
+             <ol id=digest>{sentences}</ol><ul id=more>{links}</ul></div></body>"
+        );
+        let html = Html::parse_document(&page);
+        let (infos, _) = measure_tree(body_of(&html), &NodeSet::default(), &NodeSet::default());
+        let mut pruned = NodeSet::default();
+        trim(&infos, &Spans::of(&infos), 0, &mut pruned);
+        let id = |name: &str| {
+            html.tree
+                .nodes()
+                .find(|n| n.value().as_element().and_then(|e| e.id()) == Some(name))
+                .unwrap()
+                .id()
+        };
+        let digest = infos.iter().find(|x| x.id == id("digest")).unwrap();
+        assert!(
+            digest.links / digest.text > 0.35,
+            "the digest is link-dense"
+        );
+        assert!(!pruned.contains(&id("digest")));
+        assert!(pruned.contains(&id("more")));
+    }
+    fn find_in(page: &str) -> (Html, Vec<String>) {
+        let html = Html::parse_document(page);
+        let found = find(
+            &html,
+            body_of(&html),
+            &NodeSet::default(),
+            &NodeSet::default(),
+        );
+        let names = found
+            .roots
+            .iter()
+            .map(|&r| {
+                let e = ElementRef::wrap(html.tree.get(r).unwrap()).unwrap();
+                let v = e.value();
+                v.id()
+                    .or_else(|| v.attr("class"))
+                    .unwrap_or(v.name())
+                    .to_string()
+            })
+            .collect();
+        (html, names)
+    }
+
+    #[test]
+    fn a_body_split_over_containers_widens_to_the_one_that_holds_them() {
+        let para = |n: usize| {
+            format!(
+                "<p>The council met on Tuesday and voted on plan {n}, after a long debate about costs, routes and the homes along the river.</p>"
+            )
+        };
+        let block = |ps: std::ops::Range<usize>| {
+            let body: String = ps.map(para).collect();
+            format!("<div class=block><div class=inner>{body}</div></div>")
+        };
+        let page = format!(
+            "<body><div id=col><h1>Headline</h1><div id=story>{}<div class=ad>Advertisement</div>{}{}</div>\
+             <ul class=more><li><a href=/a>Other story one</a></li><li><a href=/b>Other story two</a></li></ul></div></body>",
+            block(0..5),
+            block(5..7),
+            block(7..8)
+        );
+        let (_, roots) = find_in(&page);
+        assert_eq!(roots, ["story"]);
+    }
+
+    #[test]
+    fn the_teaser_under_the_headline_leads_the_body() {
+        let body: String = (0..5)
+            .map(|n| format!("<p>Paragraph {n} of the story, long enough to be read as prose, with commas, clauses and a full stop.</p>"))
+            .collect();
+        let page = format!(
+            "<body><div class=piece><div class=head><h1>Headline</h1>\
+             <p id=teaser>Twenty minutes instead of an hour in traffic: from May an electric ferry will cross the lake every half hour.</p>\
+             <div class=meta>By A. Writer, 14 March</div></div>\
+             <div class=cols><div id=copy>{body}</div></div></div></body>"
+        );
+        let (_, roots) = find_in(&page);
+        assert_eq!(roots, ["teaser", "copy"]);
+        // Without a headline above it, a paragraph before the body is no lead.
+        let (_, roots) = find_in(&page.replace("<h1>Headline</h1>", ""));
+        assert_eq!(roots, ["copy"]);
+    }
+
+    #[test]
+    fn a_page_without_paragraphs_is_read_whole_unless_it_is_links() {
+        let (_, roots) =
+            find_in("<body><h1>Bakery</h1><ul><li>Open daily</li><li>Rye bread</li></ul></body>");
+        assert_eq!(roots, ["body"]);
+        let (_, roots) = find_in(
+            "<body><ul><li><a href=/a>Home</a></li><li><a href=/b>News</a></li><li>Contact</li></ul></body>",
+        );
+        assert!(roots.is_empty());
     }
 }

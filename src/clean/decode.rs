@@ -1,7 +1,10 @@
 //! Stage 1, decode: raw bytes → text. The charset cascade, first that speaks
 //! wins: BOM → HTTP `Content-Type` charset → `<meta charset>` / http-equiv →
 //! valid UTF-8 → detector (chardetng). Labels resolve per WHATWG, so gb2312
-//! and gbk decode as GBK. The step that won is kept as provenance.
+//! and gbk decode as GBK. The step that won is kept as provenance. A `<meta>`
+//! label over bytes that are valid UTF-8 and that the label would break up
+//! (a page re-saved as UTF-8 by a tool that kept its `gb2312` tag) loses to
+//! UTF-8: see [`meta_or_utf8`]. The header's label is not second-guessed.
 
 use encoding_rs::{Encoding, UTF_8};
 use regex::bytes::Regex;
@@ -38,8 +41,25 @@ pub enum CharsetSource {
     Bom,
     Header,
     Meta,
+    /// The `<meta>` label named another charset, but the bytes are UTF-8
+    /// and the label would have garbled them.
+    Utf8OverMeta,
     Utf8,
     Detector,
+}
+
+impl CharsetSource {
+    /// Its name in the record's `provenance` (only the override is recorded
+    /// there: the other steps are the documented cascade).
+    pub fn provenance(self, declared: Option<&str>) -> Option<String> {
+        match self {
+            CharsetSource::Utf8OverMeta => Some(format!(
+                "utf-8, not the meta tag's {}: the bytes are UTF-8",
+                declared.unwrap_or("charset")
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// A page as text.
@@ -52,6 +72,8 @@ pub struct Decoded {
     pub charset_source: CharsetSource,
     /// The bytes held sequences invalid in that charset (replaced by U+FFFD).
     pub malformed: bool,
+    /// The charset the page declared and that was overruled (`gbk`), if any.
+    pub overruled: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -82,7 +104,7 @@ pub fn decode(input: Input) -> Result<Decoded, DecodeError> {
     } else if let Some(enc) = input.content_type.as_deref().and_then(header_charset) {
         (enc, CharsetSource::Header)
     } else if let Some(enc) = meta_charset(&input.bytes) {
-        (enc, CharsetSource::Meta)
+        meta_or_utf8(enc, &input.bytes)
     } else if std::str::from_utf8(&input.bytes).is_ok() {
         (UTF_8, CharsetSource::Utf8)
     } else {
@@ -104,13 +126,44 @@ pub fn decode(input: Input) -> Result<Decoded, DecodeError> {
     };
     // decode() strips a BOM of any encoding and lets it win, as browsers do.
     let (text, used, malformed) = encoding.decode(&input.bytes);
+    let overruled = (source == CharsetSource::Utf8OverMeta)
+        .then(|| meta_charset(&input.bytes).map(|e| e.name().to_ascii_lowercase()))
+        .flatten();
     Ok(Decoded {
         html: text.into_owned(),
         charset: used.name().to_ascii_lowercase(),
         charset_source: source,
         malformed,
+        overruled,
         input,
     })
+}
+
+/// The meta tag's charset, unless the bytes are valid UTF-8 holding
+/// multi-byte characters that the declared charset would garble: read with
+/// it they turn into U+FFFD, or each UTF-8 character falls apart into more
+/// characters than it is (three bytes as one and a half GBK characters or
+/// three windows-1252 ones). Text in a legacy charset is almost never
+/// valid UTF-8 by chance, so such bytes were re-saved as UTF-8 by a tool
+/// that kept the old tag.
+fn meta_or_utf8(enc: &'static Encoding, bytes: &[u8]) -> (&'static Encoding, CharsetSource) {
+    if enc == UTF_8 {
+        return (enc, CharsetSource::Meta);
+    }
+    let Ok(utf8) = std::str::from_utf8(bytes) else {
+        return (enc, CharsetSource::Meta);
+    };
+    let multibyte = utf8.chars().filter(|c| !c.is_ascii()).count();
+    if multibyte == 0 {
+        return (enc, CharsetSource::Meta);
+    }
+    let (declared, malformed) = enc.decode_without_bom_handling(bytes);
+    let pieces = declared.chars().filter(|c| !c.is_ascii()).count();
+    if malformed || pieces > multibyte {
+        (UTF_8, CharsetSource::Utf8OverMeta)
+    } else {
+        (enc, CharsetSource::Meta)
+    }
 }
 
 /// The encoding named by a `Content-Type` header's charset parameter.
@@ -295,5 +348,44 @@ mod tests {
             DecodeError::Binary("PDF")
         );
         assert!(decode(input(b"<p>a\0b</p>", None)).is_err());
+    }
+
+    #[test]
+    fn utf8_bytes_under_a_legacy_meta_label_are_utf8() {
+        let page = "<meta http-equiv=Content-Type content=\"text/html; charset=gb2312\"><h1>女儿出嫁，郑板桥画了几笔兰花</h1>";
+        let d = decode(input(page.as_bytes(), Some("text/html"))).unwrap();
+        assert_eq!(
+            (d.charset.as_str(), d.charset_source, d.overruled.as_deref()),
+            ("utf-8", CharsetSource::Utf8OverMeta, Some("gbk"))
+        );
+        assert!(d.html.contains("郑板桥"));
+        let d = decode(input(
+            "<meta charset=windows-1252><p>café</p>".as_bytes(),
+            None,
+        ))
+        .unwrap();
+        assert_eq!(
+            (d.charset.as_str(), d.html.contains("café")),
+            ("utf-8", true)
+        );
+        // Real GBK bytes under the same tag stay GBK.
+        let (gbk, _, _) = encoding_rs::GBK.encode(page);
+        let d = decode(input(&gbk, None)).unwrap();
+        assert_eq!(
+            (d.charset.as_str(), d.charset_source),
+            ("gbk", CharsetSource::Meta)
+        );
+        // An ASCII page keeps its declared label.
+        let d = decode(input(b"<meta charset=gbk><p>park</p>", None)).unwrap();
+        assert_eq!(
+            (d.charset.as_str(), d.charset_source),
+            ("gbk", CharsetSource::Meta)
+        );
+        // The header's label is not second-guessed.
+        let d = decode(input(page.as_bytes(), Some("text/html; charset=gbk"))).unwrap();
+        assert_eq!(
+            (d.charset.as_str(), d.charset_source),
+            ("gbk", CharsetSource::Header)
+        );
     }
 }

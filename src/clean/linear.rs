@@ -9,7 +9,9 @@ use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Node};
 
-use crate::dom::{is_block, is_never_text, normalize_ws, rows_of, style_hides, text_of};
+use crate::dom::{
+    is_block, is_never_text, is_permalink, normalize_ws, rows_of, style_hides, text_of,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unit {
@@ -82,10 +84,42 @@ struct Builder<'a> {
     links: Vec<(String, String)>,
     line_ctx: Ctx,
     line_node: Option<NodeId>,
+    /// Where, in a line that began in a caption, the text outside the
+    /// caption begins (a byte offset in `buf`).
+    after_caption: Option<usize>,
 }
+
+/// Text after an inline caption that is at least this long (characters,
+/// whitespace not counted) is the paragraph's, not part of the caption.
+const PARAGRAPH_AFTER_CAPTION: usize = 60;
 
 impl Builder<'_> {
     fn flush(&mut self) {
+        if let Some(at) = self.after_caption.take()
+            && let Some(node) = self.line_node
+            && let Some(tail) = self.buf.get(at..)
+        {
+            // `<p><span class=caption>Photo: …</span> The story begins …`:
+            // the caption is a line, the paragraph another; read as one,
+            // the paragraph would go as a caption (or, opening with ©, as a
+            // footer). A short tail is the caption's credit.
+            let tail = normalize_ws(tail).trim().to_string();
+            if tail.chars().filter(|c| !c.is_whitespace()).count() >= PARAGRAPH_AFTER_CAPTION {
+                self.buf.truncate(at);
+                let links = std::mem::take(&mut self.links);
+                self.flush();
+                self.units.push(Unit::Line(Line {
+                    strong: false,
+                    heading: None,
+                    centered: false,
+                    figcaption: false,
+                    links,
+                    node,
+                    text: tail,
+                }));
+                return;
+            }
+        }
         let text = normalize_ws(&self.buf).trim().to_string();
         if !text.is_empty()
             && let Some(node) = self.line_node
@@ -116,6 +150,12 @@ impl Builder<'_> {
             }
             self.line_node = Some(block);
             self.line_ctx = ctx;
+        } else if self.line_ctx.figcaption
+            && !ctx.figcaption
+            && self.after_caption.is_none()
+            && !t.chars().all(char::is_whitespace)
+        {
+            self.after_caption = Some(self.buf.len());
         }
         let n = t
             .chars()
@@ -143,6 +183,7 @@ pub fn linearize(root: ElementRef, skip: &NodeSet, end: Option<NodeId>) -> Vec<U
         links: Vec::new(),
         line_ctx: Ctx::default(),
         line_node: None,
+        after_caption: None,
     };
     let mut stack: Vec<(Ctx, NodeId)> = vec![(Ctx::default(), root.id())];
     let mut skipping: Option<NodeId> = None;
@@ -204,7 +245,10 @@ impl Builder<'_> {
     fn open(&mut self, el: ElementRef, is_root: bool, ctx: Ctx, block: NodeId) -> Opened {
         let name = el.value().name();
         let a = Attrs::of(el.value());
-        if !is_root && (self.skip.contains(&el.id()) || is_never_text(name) || a.hides()) {
+        let permalink = a.href.is_some() && is_permalink(*el);
+        if !is_root
+            && (self.skip.contains(&el.id()) || is_never_text(name) || a.hides() || permalink)
+        {
             return Opened::Skip;
         }
         if name == "img" {

@@ -107,11 +107,36 @@ fn header_near_title(
             continue;
         };
         let marked = within(html, l.node, header_nodes);
-        if h.published_at.is_some() || h.facts() >= 2 || (marked && h.facts() >= 1) {
+        if counts_as_header(&h, marked, &l.text, &rule.labels) {
             head.merge(h);
         }
     }
     head
+}
+
+/// Whether a parsed line beside the headline is header: it has a date, or
+/// two facts, or one fact inside the rule's header element; a labelled
+/// source (`来源：新华网` on a line of its own after the date's), a
+/// year-less date or a bare view counter is header by itself.
+fn counts_as_header(h: &Header, marked: bool, text: &str, labels: &crate::rules::Labels) -> bool {
+    let own = h.source.is_some() || h.month_day.is_some();
+    h.published_at.is_some()
+        || h.facts() >= 2
+        || own
+        || (marked && h.facts() >= 1)
+        || counter_only(text, labels)
+}
+
+/// A line that is a view counter and nothing else (`人气：1,208`,
+/// `浏览 2,046 次`, `点击：88次 收藏`): beside the headline it is the page's
+/// counter, whichever label of the family it wears; a word or two of widget
+/// (收藏) may stand with it.
+fn counter_only(text: &str, labels: &crate::rules::Labels) -> bool {
+    let Some(m) = labels.views_count.find(text) else {
+        return false;
+    };
+    let rest = format!("{}{}", &text[..m.start()], &text[m.end()..]);
+    rest.chars().filter(|c| !c.is_whitespace()).count() <= 6
 }
 
 /// Elements chosen by the rule's header selectors (short ones only: a

@@ -11,6 +11,7 @@ use url::Url;
 
 use super::Blocks;
 use super::blocks::Captures;
+use super::linear::{self, Unit};
 use super::regions::{self, Regions};
 use super::select::Selected;
 use crate::document::Park;
@@ -49,13 +50,16 @@ pub fn read(html: &Html, page: &Selected, regions: Regions, blocks: &Blocks) -> 
         title,
         mut fields,
         mut items,
+        found,
+        skip,
         ..
     } = regions;
     extract::fields::insert_all(&mut fields, blocks.fields.clone());
     let tz = &page.rule.timezone;
     let machine_date = machine_date(html, &page.meta, content, &dropped, tz);
-    let published_at = visible_date(&blocks.head, &machine_date, &page.url, tz);
-    let (author, source) = byline(&blocks.head, &blocks.captures, &page.meta, &page.site_names);
+    let below = || date_below_content(html, found.roots.last().copied(), &skip, page.rule);
+    let published_at = visible_date(blocks, &machine_date, &page.url, tz, below);
+    let (author, source) = byline(blocks, &page.meta, &page.site_names);
     let title_text = title.as_ref().map(|t| t.text.clone());
     let kind = page.url_kind.unwrap_or_else(|| {
         let counts = Counts {
@@ -142,40 +146,98 @@ fn machine_date(
         .or_else(|| time_element(html, content, dropped, tz).map(|d| (d, "time-element")))
 }
 
-/// The date a reader sees (refined by the machine date), else the machine
-/// date, else a date in the URL.
+/// The date a reader sees: the header's (refined by the machine date), or
+/// its year-less date given a year by the page's own evidence; else the
+/// machine date; else a dateline opening the body, a date printed right
+/// below it (`below`, read only when asked), a date in the URL.
 fn visible_date(
-    head: &Header,
+    blocks: &Blocks,
     machine_date: &Option<Sourced>,
     url: &Url,
     tz: &jiff::tz::TimeZone,
+    below: impl FnOnce() -> Option<String>,
 ) -> Option<Sourced> {
+    let head = &blocks.head;
+    let machine = machine_date.as_ref().map(|(d, _)| d.as_str());
     head.published_at
         .clone()
-        .map(|visible| {
-            let machine = machine_date.as_ref().map(|(d, _)| d.as_str());
-            (extract::date::refine(visible, machine), "text")
-        })
+        .map(|visible| (extract::date::refine(visible, machine), "text"))
+        .or_else(|| extract::date::with_year(head.month_day?, machine, url.path(), tz))
         .or_else(|| machine_date.clone())
+        .or_else(|| {
+            let first = lead_lines(&blocks.blocks);
+            extract::date::dateline(&first, tz).map(|d| (d, "text-dateline"))
+        })
+        .or_else(|| below().map(|d| (d, "text-below-body")))
         .or_else(|| date_in_url(url, tz).map(|d| (d, "url")))
 }
 
+/// A date printed right below the body (`2024-05-08 11:42:03 举报` in an
+/// action bar): one of the first three lines after the content that is a
+/// date and little else (labels, widgets), never a related entry's `title +
+/// date`; and not when more such bare dates follow (a column of dates).
+/// The lines are those of the elements after the content's last root (its
+/// next siblings, or its parent's).
+fn date_below_content(
+    html: &Html,
+    last_root: Option<ego_tree::NodeId>,
+    skip: &NodeSet,
+    rule: &crate::rules::Rule,
+) -> Option<String> {
+    let mut at = html.tree.get(last_root?)?;
+    let mut lines: Vec<Unit> = Vec::new();
+    for _ in 0..3 {
+        for sib in at.next_siblings().filter_map(ElementRef::wrap).take(3) {
+            lines.extend(linear::linearize(sib, skip, None).into_iter().take(12));
+            if lines.len() >= 12 {
+                break;
+            }
+        }
+        if !lines.is_empty() {
+            break;
+        }
+        at = at.parent()?;
+    }
+    let bare = |u: &Unit| match u {
+        Unit::Line(l) if l.text.chars().count() <= 40 => {
+            let f = extract::date::find(&l.text, &rule.timezone)?;
+            let rest = l.text.chars().count() - l.text[f.start..f.end].chars().count();
+            let h = extract::header::parse(&l.text, &rule.labels, &rule.timezone)?;
+            (rest <= 12).then_some(h.published_at).flatten()
+        }
+        _ => None,
+    };
+    let (at, date) = lines
+        .iter()
+        .take(3)
+        .enumerate()
+        .find_map(|(i, u)| bare(u).map(|d| (i, d)))?;
+    let column = lines[at + 1..].iter().filter_map(bare).count() > 0;
+    (!column).then_some(date)
+}
+
 /// Author and source: the header line, else what boilerplate lines said,
-/// else the page's metadata. An author that is the site's own name is none.
+/// else a byline opening the body, else the page's metadata; each candidate
+/// validated (`extract::byline`): a step that names the site, an id or a UI
+/// word gives way to the next.
 fn byline(
-    head: &Header,
-    captures: &Captures,
+    blocks: &Blocks,
     meta: &PageMeta,
     site_names: &[String],
 ) -> (Option<Sourced>, Option<Sourced>) {
-    let author = head
-        .author
-        .clone()
-        .or_else(|| captures.author.clone())
-        .map(|a| (a, "text"))
-        .or_else(|| meta.jsonld.author.clone().map(|a| (a, "json-ld")))
-        .or_else(|| meta.author.clone().map(|a| (a, "meta")))
-        .filter(|a| !site_names.contains(&a.0));
+    let (head, captures) = (&blocks.head, &blocks.captures);
+    let lead = extract::byline::in_lead(&lead_lines(&blocks.blocks));
+    let names: Vec<&str> = site_names.iter().map(String::as_str).collect();
+    let author = extract::byline::choose(
+        &[
+            (head.author.as_deref(), "text"),
+            (captures.author.as_deref(), "text"),
+            (lead.as_deref(), "text"),
+            (meta.jsonld.author.as_deref(), "json-ld"),
+            (meta.author.as_deref(), "meta"),
+        ],
+        &names,
+    );
     let source = head
         .source
         .clone()
@@ -195,7 +257,8 @@ struct Counts {
 
 /// The kind of a page the URL does not name: a park page has fields, a
 /// park-like name and no date; a listing is mostly its entries; an article
-/// is dated and has some text; anything else is a page.
+/// is dated and has some text (a headline, a date and a body); anything
+/// else is a page.
 fn kind_of(page: &Selected, title: Option<&str>, n: &Counts, head: &Header, dated: bool) -> Kind {
     let park_like = title.is_some_and(extract::looks_like_park_name)
         || page.url.path().to_ascii_lowercase().contains("park");
@@ -203,7 +266,9 @@ fn kind_of(page: &Selected, title: Option<&str>, n: &Counts, head: &Header, date
         Kind::Park
     } else if n.items >= 5 && n.items_chars * 2 >= n.text_chars {
         Kind::District
-    } else if dated && n.text_chars >= 100 {
+    } else if dated && (n.text_chars >= 100 || (title.is_some() && n.text_chars >= 40)) {
+        // A headline, a date and a body, even a short one (a gallery's
+        // caption text, a brief notice), make an article.
         Kind::Article
     } else {
         Kind::Page
@@ -221,8 +286,9 @@ fn park_of(page: &Selected, kind: Kind, title: Option<&str>, captures: &Captures
                 .or_else(|| extract::park_id(rule, page.url.as_str())),
             url: Some(record_url),
         }),
-        _ => captures.park_name.as_ref().map(|name| Park {
-            name: Some(name.clone()),
+        // A promo line names its park, or only links it (`请点击这里`).
+        _ => (captures.park_name.is_some() || captures.park_url.is_some()).then(|| Park {
+            name: captures.park_name.clone(),
             id: captures
                 .park_url
                 .as_deref()
@@ -299,4 +365,17 @@ fn date_in_url(url: &Url, tz: &jiff::tz::TimeZone) -> Option<String> {
     });
     let c = RE.captures(url.path())?;
     extract::date::parse(&format!("{}-{}-{}", &c[1], &c[2], &c[3]), tz)
+}
+
+/// The first two text blocks of the body, where an opening byline stands.
+fn lead_lines(blocks: &[crate::document::Block]) -> Vec<&str> {
+    use crate::document::Block;
+    blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Paragraph { text } | Block::Heading { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .take(2)
+        .collect()
 }

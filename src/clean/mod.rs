@@ -28,10 +28,12 @@
 pub mod blocks;
 pub mod content;
 pub mod decode;
+pub mod empty;
 pub mod linear;
 pub mod lines;
 pub mod metadata;
 pub mod prefilter;
+pub mod promo;
 pub mod regions;
 pub mod select;
 
@@ -39,7 +41,7 @@ use std::collections::BTreeMap;
 
 use scraper::Html;
 
-use crate::document::{self, Block, Document, Fetch, Site};
+use crate::document::{self, Block, Document, Fetch, LineType, Site};
 use crate::extract::header::Header;
 use crate::rules::{Kind, RuleSet};
 pub use decode::Decoded;
@@ -77,9 +79,14 @@ pub fn clean_parsed(d: &Decoded, rules: &RuleSet, parsed: &Parsed) -> Document {
     let page = select::select(html, d, rules);
     let regions = regions::find(html, &page);
     let lines = lines::of(html, &page, &regions);
-    let blocks = build_blocks(&page, &regions, lines);
+    let blocks = build_blocks(html, &page, &regions, lines);
     let meta = metadata::read(html, &page, regions, &blocks);
-    assemble(d, &page, blocks, meta)
+    let mut doc = assemble(d, &page, blocks, meta);
+    if doc.text.is_empty() {
+        let why = empty::reason(&empty::shape(html), doc.items.len(), &doc.removed);
+        doc.provenance.insert("body".into(), why);
+    }
+    doc
 }
 
 /// Stage 2a: the page's markup with what no stage reads cut out (comments,
@@ -124,7 +131,7 @@ pub struct Blocks {
 }
 
 /// Stage 6: the content's lines → blocks (`blocks::build`).
-pub fn build_blocks(page: &Selected, regions: &Regions, lines: Lines) -> Blocks {
+pub fn build_blocks(html: &Html, page: &Selected, regions: &Regions, lines: Lines) -> Blocks {
     // Fields before the blocks are built: three of them make a park page
     // unless the URL says otherwise.
     let provisional_kind = page.url_kind.or_else(|| {
@@ -144,6 +151,7 @@ pub fn build_blocks(page: &Selected, regions: &Regions, lines: Lines) -> Blocks 
             base: Some(&page.base),
             kind: provisional_kind,
             header_units: &lines.header_units,
+            html: Some(html),
         },
     );
     let mut head = lines.head;
@@ -163,6 +171,7 @@ pub fn build_blocks(page: &Selected, regions: &Regions, lines: Lines) -> Blocks 
 pub fn assemble(d: &Decoded, page: &Selected, blocks: Blocks, meta: Metadata) -> Document {
     let record_url = page.record_url();
     Document {
+        line_type: LineType::Record,
         schema_version: document::SCHEMA_VERSION,
         id: document::page_id(&record_url),
         url: page.url.to_string(),
@@ -187,11 +196,20 @@ pub fn assemble(d: &Decoded, page: &Selected, blocks: Blocks, meta: Metadata) ->
         content_hash: document::content_hash(&blocks.text),
         text: blocks.text,
         removed: blocks.removed,
-        provenance: meta.provenance,
+        provenance: with_charset(meta.provenance, d),
         // Where the bytes came from is the reader's to say (`cli::clean`).
         input: None,
         fetch: fetch_of(d),
     }
+}
+
+/// The charset's step joins the provenance when it overruled the page's
+/// own declaration (UTF-8 bytes under a `gb2312` meta tag).
+fn with_charset(mut provenance: BTreeMap<String, String>, d: &Decoded) -> BTreeMap<String, String> {
+    if let Some(why) = d.charset_source.provenance(d.overruled.as_deref()) {
+        provenance.insert("charset".to_string(), why);
+    }
+    provenance
 }
 
 fn fetch_of(d: &Decoded) -> Option<Fetch> {

@@ -9,7 +9,7 @@ use scraper::{ElementRef, Html, Selector};
 
 use super::content;
 use super::select::Selected;
-use crate::dom::{NodeSet, element, text_of, within};
+use crate::dom::{NodeSet, element, is_within, text_of, within};
 use crate::extract::items::{self, Item};
 use crate::extract::title::{self, Title};
 use crate::extract::{self};
@@ -50,7 +50,8 @@ pub fn find<'h>(html: &'h Html, page: &Selected) -> Regions<'h> {
         .and_then(|id| html.tree.get(id))
         .and_then(ElementRef::wrap);
     let title = title::find(html, &hits, &page.meta, &page.site_names(), &dropped);
-    let (fields, mut skip) = fields_of(html, page.url_kind, &hits, &dropped, content);
+    let head = title.as_ref().and_then(|t| t.node);
+    let (fields, mut skip) = fields_of(html, page, &hits, &dropped, (content, head));
     let (items, item_nodes) = listing(html, page, &hits, &dropped, content);
     skip.extend(item_nodes);
     Regions {
@@ -101,15 +102,19 @@ fn find_content(
 
 /// Labelled fields of a park (or unknown) page: in the rule's field
 /// elements, else in label structures of the content (three pairs at
-/// least: fewer is a byline or a caption). Returns them with `dropped` plus
-/// the elements they were read from.
+/// least: fewer is a byline or a caption). On a park page (by its URL) the
+/// fact sheet may stand beside the body, under the headline: the search
+/// then covers the element holding both, and structures that label by
+/// position alone count there (see `fields::is_label_structure`). Returns
+/// them with `dropped` plus the elements they were read from.
 fn fields_of(
     html: &Html,
-    url_kind: Option<Kind>,
+    page: &Selected,
     hits: &Hits,
     dropped: &NodeSet,
-    content: Option<ElementRef>,
+    (content, head): (Option<ElementRef>, Option<NodeId>),
 ) -> (serde_json::Map<String, serde_json::Value>, NodeSet) {
+    let url_kind = page.url_kind;
     let mut fields = serde_json::Map::new();
     let mut skip = dropped.clone();
     if !matches!(url_kind, None | Some(Kind::Park)) {
@@ -134,8 +139,16 @@ fn fields_of(
     if fields.is_empty()
         && let Some(c) = content
     {
-        for el in c.descendants().filter_map(ElementRef::wrap) {
-            if !extract::fields::is_label_structure(el, dropped) || within(html, el.id(), &skip) {
+        let (scope, known): (ElementRef, &[String]) = if url_kind == Some(Kind::Park) {
+            (common_ancestor(html, c, head), &page.rule.labels.field)
+        } else {
+            (c, &[])
+        };
+        for el in scope.descendants().filter_map(ElementRef::wrap) {
+            if !extract::fields::is_label_structure(el, dropped, known)
+                || within(html, el.id(), &skip)
+                || within(html, el.id(), dropped)
+            {
                 continue;
             }
             let pairs = extract::fields::from_element(el, dropped);
@@ -146,6 +159,22 @@ fn fields_of(
         }
     }
     (fields, skip)
+}
+
+/// The nearest element holding both the content and the headline (the
+/// content itself without a headline node).
+fn common_ancestor<'a>(
+    html: &'a Html,
+    content: ElementRef<'a>,
+    head: Option<NodeId>,
+) -> ElementRef<'a> {
+    let Some(head) = head else { return content };
+    content
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .find(|a| is_within(html, head, a.id()))
+        .filter(|a| a.value().name() != "html")
+        .unwrap_or(content)
 }
 
 /// A listing's entries and their nodes: by the rule's item selectors, else

@@ -14,7 +14,8 @@ use crate::rules::{Kind, PageSignals, Rule, RuleSet};
 pub struct Selected<'r> {
     pub rule: &'r Rule,
     pub meta: PageMeta,
-    /// The URL the record is about: given, else canonical, else file://.
+    /// The URL the record is about: given, else canonical, else the
+    /// saved-from comment's, else file://.
     pub url: Url,
     pub canonical: Option<Url>,
     /// What relative links resolve against (`<base href>`, else `url`).
@@ -52,10 +53,16 @@ pub fn select<'r>(html: &Html, d: &Decoded, rules: &'r RuleSet) -> Selected<'r> 
     };
     let canonical = abs(&meta.canonical).or_else(|| abs(&meta.og_url));
     let saved_from = meta.saved_from.as_deref().and_then(|u| Url::parse(u).ok());
+    // A saved page's own URL, as the browser wrote it when saving: better
+    // than where the file happens to sit (the same id as the live page).
+    let saved_at = saved_from
+        .clone()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
     let url: Url = match input_url {
         Some(u) if u.scheme() != "file" => u.clone(),
         _ => canonical
             .clone()
+            .or(saved_at)
             .or_else(|| input_url.cloned())
             .unwrap_or_else(|| Url::parse("file:///dev/stdin").expect("static URL")),
     };

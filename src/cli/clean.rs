@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use super::log::Verbosity;
+use super::units::Size;
 use super::{FormatArgs, RuleArgs, report};
 use crate::bulk::{self, Flow};
 use crate::clean::decode::FetchMeta;
@@ -39,13 +41,19 @@ use crate::warc::{self, WarcError, WarcReader};
 pub const DEFAULT_MAX_SIZE: u64 = 10 * 1024 * 1024;
 
 #[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct CleanArgs {
     /// Files, directories (searched for *.html, *.htm, *.shtml), or `-` for stdin.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// The URL the single input was served at (for links, ids and rule matching).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "base_url")]
     pub url: Option<String>,
+    /// The site a directory of saved pages mirrors: DIR/news/a.html is
+    /// URL/news/a.html (a file named alone: URL/its-name), so records get
+    /// the ids a crawl of the site gives, and a site rule by host.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
     /// The Content-Type header the single input was served with (its charset wins).
     #[arg(long, value_name = "VALUE")]
     pub content_type: Option<String>,
@@ -55,9 +63,9 @@ pub struct CleanArgs {
     /// Pages cleaned at once (default: one per core). Output stays in input order.
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Largest page accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_SIZE)]
-    pub max_size: u64,
+    /// Largest page accepted: bytes, or 512k, 10MiB.
+    #[arg(long, value_name = "SIZE", default_value = "10MiB")]
+    pub max_size: Size,
     /// Keep blocks that recur on most pages of a host (`repeated-block`),
     /// and write records as pages finish, in one pass.
     #[arg(long)]
@@ -100,7 +108,8 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn jobs(&self, src: Source) -> Box<dyn Iterator<Item = Job> + Send + 'a> {
+    /// `at`: the URL `--base-url` maps this input to.
+    fn jobs(&self, src: Source, at: Option<Url>) -> Box<dyn Iterator<Item = Job> + Send + 'a> {
         let name = src.name();
         if let Source::Warc(path) = &src {
             return match std::fs::File::open(path).and_then(|f| WarcReader::new(f, self.max_size)) {
@@ -123,7 +132,7 @@ impl<'a> Reader<'a> {
                     decode::Input {
                         name: name.clone(),
                         bytes,
-                        url: self.url.clone().or(file_url),
+                        url: at.or_else(|| self.url.clone()).or(file_url),
                         content_type: self.content_type.clone(),
                         fetch: None,
                     },
@@ -229,41 +238,66 @@ impl Source {
     }
 }
 
-pub fn run(args: CleanArgs) -> i32 {
-    let rules = match RuleSet::load(args.rules.rules.as_deref()) {
-        Ok(r) => r,
-        Err(e) => {
-            report("rules", &e);
-            return exit::CANNOT_START;
-        }
-    };
-    let url = match args.url.as_deref().map(Url::parse).transpose() {
-        Ok(u) => u,
-        Err(e) => {
-            report(&format!("--url {}", args.url.as_deref().unwrap_or("")), &e);
-            return exit::CANNOT_START;
-        }
-    };
+/// stderr while pages are cleaned: a progress bar on a terminal (lines
+/// print above it), nothing per page with `-q`.
+struct Say {
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+}
 
-    let mut failed = 0usize;
-    let mut sources = Vec::new();
-    for p in &args.paths {
-        match expand(p) {
-            Ok(found) => sources.extend(found),
-            Err(e) => {
-                report(&p.display().to_string(), &e);
-                failed += 1;
-            }
+impl Say {
+    fn new(v: Verbosity, inputs: usize) -> Say {
+        use std::io::IsTerminal;
+        let bar = (!v.quiet() && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(inputs as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {pos} pages, {msg} {per_sec}",
+                )
+                .expect("static template"),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Say {
+            bar,
+            quiet: v.quiet(),
         }
     }
-    if (url.is_some() || args.content_type.is_some()) && sources.len() + failed > 1 {
-        report(
-            "--url/--content-type",
-            &"describe a single input; give exactly one PATH",
-        );
-        return exit::CANNOT_START;
+
+    /// One input's error line.
+    fn error(&self, name: &str, e: &str) {
+        if self.quiet {
+            return;
+        }
+        match &self.bar {
+            Some(b) => b.suspend(|| report(name, &e)),
+            None => report(name, &e),
+        }
     }
 
+    fn done(&self, failed: usize) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            b.set_message(format!("{failed} failed"));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+pub fn run(args: CleanArgs, verbosity: Verbosity) -> i32 {
+    let plan = match Plan::of(&args) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     let opts = args.format.options();
     if let Err(e) = opts.check(args.output.as_deref(), false) {
         report("--format", &e);
@@ -272,80 +306,164 @@ pub fn run(args: CleanArgs) -> i32 {
     let mut out = match RecordWriter::create(opts, args.output.as_deref()) {
         Ok(w) => w,
         Err(e) => {
-            report(
-                &args
-                    .output
-                    .as_deref()
-                    .unwrap_or(Path::new("-"))
-                    .display()
-                    .to_string(),
-                &e,
-            );
+            let path = args.output.as_deref().unwrap_or(Path::new("-"));
+            report(&path.display().to_string(), &e);
             return exit::CANNOT_START;
         }
     };
-
-    if (url.is_some() || args.content_type.is_some())
-        && sources.iter().any(|s| matches!(s, Source::Warc(_)))
-    {
-        report(
-            "--url/--content-type",
-            &"a WARC names its own URLs and headers",
-        );
-        return exit::CANNOT_START;
-    }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let skipped = std::sync::atomic::AtomicU64::new(0);
-    let reader = Reader {
-        url,
-        content_type: args.content_type.clone(),
-        max_size: args.max_size,
-        skipped: &skipped,
-    };
     // Pass 1 goes to a spill file when there are pages enough to compare.
-    let several = sources.len() > 1 || sources.iter().any(|s| matches!(s, Source::Warc(_)));
-    let mut spill = None;
-    if several && !args.keep_repeated {
+    let spill = if plan.several() && !args.keep_repeated {
         match SpillWriter::create(args.output.as_deref()) {
-            Ok(s) => spill = Some(s),
+            Ok(s) => Some(s),
             Err(e) => {
                 report("spill file", &e);
                 return exit::CANNOT_START;
             }
         }
+    } else {
+        None
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let skipped = std::sync::atomic::AtomicU64::new(0);
+    let reader = Reader {
+        url: plan.url.clone(),
+        content_type: args.content_type.clone(),
+        max_size: args.max_size.0,
+        skipped: &skipped,
+    };
+    let say = Say::new(verbosity, plan.sources.len());
+    let pass1 = first_pass(&plan, &reader, jobs, spill, &mut out, &say);
+    say.finish();
+    conclude(pass1, plan.failed, skipped.into_inner(), out)
+}
+
+/// The inputs of a run, checked before anything is written.
+struct Plan {
+    rules: RuleSet,
+    url: Option<Url>,
+    sources: Vec<Source>,
+    /// With `--base-url`: the URL of each source (`None` for stdin and
+    /// WARCs, which name their own).
+    urls: Vec<Option<Url>>,
+    /// Paths that named nothing readable (each already reported).
+    failed: usize,
+}
+
+impl Plan {
+    /// The rules, `--url` and the inputs the paths name; `Err` is the exit
+    /// code of a run refused (the reason already on stderr).
+    fn of(args: &CleanArgs) -> Result<Plan, i32> {
+        let rules = RuleSet::load(args.rules.rules.as_deref()).map_err(|e| {
+            report("rules", &e);
+            exit::CANNOT_START
+        })?;
+        let url = args
+            .url
+            .as_deref()
+            .map(Url::parse)
+            .transpose()
+            .map_err(|e| {
+                report(&format!("--url {}", args.url.as_deref().unwrap_or("")), &e);
+                exit::CANNOT_START
+            })?;
+        let base = args
+            .base_url
+            .as_deref()
+            .map(base_url)
+            .transpose()
+            .map_err(|e| {
+                report("--base-url", &e);
+                exit::CANNOT_START
+            })?;
+        let mut failed = 0usize;
+        let mut sources = Vec::new();
+        let mut urls = Vec::new();
+        for p in &args.paths {
+            match expand(p) {
+                Ok(found) => {
+                    urls.extend(
+                        found
+                            .iter()
+                            .map(|s| base.as_ref().and_then(|b| mapped(b, p, s))),
+                    );
+                    sources.extend(found);
+                }
+                Err(e) => {
+                    report(&p.display().to_string(), &e);
+                    failed += 1;
+                }
+            }
+        }
+        let described = url.is_some() || args.content_type.is_some();
+        if described && sources.len() + failed > 1 {
+            report(
+                "--url/--content-type",
+                &"describe a single input; give exactly one PATH",
+            );
+            return Err(exit::CANNOT_START);
+        }
+        if described && sources.iter().any(|s| matches!(s, Source::Warc(_))) {
+            report(
+                "--url/--content-type",
+                &"a WARC names its own URLs and headers",
+            );
+            return Err(exit::CANNOT_START);
+        }
+        Ok(Plan {
+            rules,
+            url,
+            sources,
+            urls,
+            failed,
+        })
     }
+
+    /// Several pages: enough to compare for repeated blocks.
+    fn several(&self) -> bool {
+        self.sources.len() > 1 || self.sources.iter().any(|s| matches!(s, Source::Warc(_)))
+    }
+}
+
+/// What pass 1 leaves: the pages that failed, the spill file (with the
+/// block statistics) for pass 2, and why it stopped early, if it did.
+struct Pass1 {
+    failed: usize,
+    spill: Option<SpillWriter>,
+    stats: Stats,
+    /// The output failed: its reader went away (`| head`), or a write error.
+    out_error: Option<std::io::Error>,
+    spill_error: Option<std::io::Error>,
+}
+
+/// Pass 1: every page cleaned on `jobs` threads, in input order, to the
+/// spill file (observing its blocks) or straight to the output.
+fn first_pass(
+    plan: &Plan,
+    reader: &Reader,
+    jobs: usize,
+    mut spill: Option<SpillWriter>,
+    out: &mut RecordWriter,
+    say: &Say,
+) -> Pass1 {
     let keyed = spill.is_some();
+    let rules = &plan.rules;
     let mut stats = Stats::new(RepeatedConfig::default());
-    // The output failed: its reader went away (`| head`), or a write error.
+    let mut failed = 0usize;
     let mut out_error = None;
     let mut spill_error = None;
     bulk::ordered(
-        sources.into_iter().flat_map(|s| reader.jobs(s)),
+        plan.sources
+            .iter()
+            .zip(&plan.urls)
+            .flat_map(|(s, u)| reader.jobs(s.clone(), u.clone())),
         jobs,
         jobs * 4,
-        |job| match job {
-            Job::Page(input, origin) => {
-                let name = input.name.clone();
-                // One page's panic is its own error line; the run goes on.
-                let result = isolate::page(|| {
-                    decode::decode(input)
-                        .map_err(|e| e.to_string())
-                        .and_then(|d| clean::clean(&d, &rules).map_err(|e| e.to_string()))
-                        .map(|doc| Document {
-                            input: Some(origin),
-                            ..doc
-                        })
-                        .and_then(|doc| spilled(&doc, keyed).map_err(|e| e.to_string()))
-                })
-                .unwrap_or_else(|p| Err(p.to_string()));
-                (name, result)
-            }
-            Job::Failed { name, error } => (name, Err(error)),
-        },
+        |job| clean_job(job, rules, keyed),
         |done| match (named(done), &mut spill) {
             (Ok(c), Some(spill)) => {
+                say.done(failed);
                 if let Some(host) = &c.host {
                     stats.observe(host, &repeated::distinct(&c.blocks));
                 }
@@ -358,26 +476,65 @@ pub fn run(args: CleanArgs) -> i32 {
                 }
             }
             (Ok(c), None) => match out.write_line(&c.line) {
-                Ok(()) => Flow::Continue,
+                Ok(()) => {
+                    say.done(failed);
+                    Flow::Continue
+                }
                 Err(e) => {
                     out_error = Some(e);
                     Flow::Stop
                 }
             },
             (Err((name, e)), _) => {
-                report(&name, &e);
+                say.error(&name, &e);
                 failed += 1;
+                say.done(failed);
                 Flow::Continue
             }
         },
     );
-    if let Some(e) = spill_error {
+    Pass1 {
+        failed,
+        spill,
+        stats,
+        out_error,
+        spill_error,
+    }
+}
+
+/// One job on a cleaning thread: decode, clean, serialise. A page's panic
+/// is its own error line; the run goes on.
+fn clean_job(job: Job, rules: &RuleSet, keyed: bool) -> (String, Result<Spilled, String>) {
+    match job {
+        Job::Page(input, origin) => {
+            let name = input.name.clone();
+            let result = isolate::page(|| {
+                decode::decode(input)
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| clean::clean(&d, rules).map_err(|e| e.to_string()))
+                    .map(|doc| Document {
+                        input: Some(origin),
+                        ..doc
+                    })
+                    .and_then(|doc| spilled(&doc, keyed).map_err(|e| e.to_string()))
+            })
+            .unwrap_or_else(|p| Err(p.to_string()));
+            (name, result)
+        }
+        Job::Failed { name, error } => (name, Err(error)),
+    }
+}
+
+/// Pass 2 when there is one, then the summary lines and the exit code.
+fn conclude(pass1: Pass1, failed_paths: usize, skipped: u64, mut out: RecordWriter) -> i32 {
+    if let Some(e) = pass1.spill_error {
         report("spill file", &e);
         return exit::CANNOT_START;
     }
+    let mut out_error = pass1.out_error;
     let mut removed = Removed::default();
-    if let Some(spill) = spill {
-        match second_pass(spill, &stats, &mut removed, &mut out) {
+    if let Some(spill) = pass1.spill {
+        match second_pass(spill, &pass1.stats, &mut removed, &mut out) {
             Ok(()) => {}
             Err(Pass2Error::Output(e)) => out_error = Some(e),
             Err(Pass2Error::Spill(e)) => {
@@ -394,10 +551,6 @@ pub fn run(args: CleanArgs) -> i32 {
         report("output", &e);
         return exit::CANNOT_START;
     }
-    let skipped = skipped.into_inner();
-    if skipped > 0 {
-        eprintln!("parkcrawl: {skipped} WARC record(s) skipped (not HTML responses)");
-    }
     if let Some(line) = removed.summary() {
         eprintln!("{line}");
     }
@@ -407,15 +560,61 @@ pub fn run(args: CleanArgs) -> i32 {
         report("output", &e);
         return exit::CANNOT_START;
     }
+    let failed = failed_paths + pass1.failed;
+    // The summary, always (a script reads the last stderr line).
+    let mut line = format!(
+        "parkcrawl: done: {} record(s) written, {failed} input(s) failed",
+        out.written()
+    );
+    if skipped > 0 {
+        line.push_str(&format!(
+            ", {skipped} WARC record(s) skipped (not HTML responses)"
+        ));
+    }
+    eprintln!("{line}");
     if failed > 0 {
-        eprintln!(
-            "parkcrawl: {} record(s) written, {failed} input(s) failed",
-            out.written()
-        );
         exit::SOME_FAILED
     } else {
         exit::OK
     }
+}
+
+/// `--base-url`: an http(s) URL with a host, as a directory (a trailing `/`
+/// added), so that joining a relative path keeps its last segment.
+fn base_url(s: &str) -> Result<Url, String> {
+    let mut u = Url::parse(s).map_err(|e| format!("{s}: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(format!("{s}: not an http(s) URL"));
+    }
+    if !u.path().ends_with('/') {
+        u.set_path(&format!("{}/", u.path()));
+    }
+    u.set_query(None);
+    u.set_fragment(None);
+    Ok(u)
+}
+
+/// Where `--base-url` puts a saved file: its path under the directory
+/// given (`DIR/news/a.html` → `BASE/news/a.html`), or its name when the file
+/// was given itself. Stdin and WARCs have no place (`None`).
+fn mapped(base: &Url, given: &Path, src: &Source) -> Option<Url> {
+    let Source::File(file) = src else {
+        return None;
+    };
+    let rel = match file.strip_prefix(given) {
+        Ok(r) if !r.as_os_str().is_empty() => r,
+        _ => Path::new(file.file_name()?),
+    };
+    let segments: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .ok()?
+        .pop_if_empty()
+        .extend(&segments);
+    Some(url)
 }
 
 /// A page's outcome with its input's name on the error side. The work
@@ -542,5 +741,33 @@ fn io_msg(e: &std::io::Error) -> String {
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_maps_a_directory_onto_the_site() {
+        let base = base_url("http://a.test/mirror?x=1").unwrap();
+        assert_eq!(base.as_str(), "http://a.test/mirror/");
+        let dir = Path::new("/saved/site");
+        let at = |file: &str, given: &Path| {
+            mapped(&base, given, &Source::File(PathBuf::from(file))).map(|u| u.to_string())
+        };
+        assert_eq!(
+            at("/saved/site/news/a.html", dir).as_deref(),
+            Some("http://a.test/mirror/news/a.html")
+        );
+        // A file given alone: its name under the base; odd names encoded.
+        let one = Path::new("/saved/site/园区 新闻.html");
+        assert_eq!(
+            at("/saved/site/园区 新闻.html", one).as_deref(),
+            Some("http://a.test/mirror/%E5%9B%AD%E5%8C%BA%20%E6%96%B0%E9%97%BB.html")
+        );
+        assert_eq!(mapped(&base, dir, &Source::Stdin), None);
+        assert!(base_url("ftp://a.test/").is_err());
+        assert!(base_url("not a url").is_err());
     }
 }

@@ -8,14 +8,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing_subscriber::EnvFilter;
+use regex::Regex;
 use url::Url;
 
+use super::log::Verbosity;
+use super::units::{Seconds, Size};
 use super::{FormatArgs, job, report};
 use crate::crawl::canon::shown;
-use crate::crawl::frontier::{Frontier, MemoryFrontier};
+use crate::crawl::frontier::{Frontier, FrontierError, MemoryFrontier};
 use crate::crawl::report::{Progress, Summary};
-use crate::crawl::sink::Ledger;
+use crate::crawl::scope::Patterns;
+use crate::crawl::sink::{Ledger, Written};
 use crate::crawl::{CrawlConfig, Crawler, Stop, shutdown, sink};
 use crate::exit;
 use crate::fetch::{DEFAULT_USER_AGENT, FetchConfig, Fetcher, MAX_URL_LEN, now_rfc3339};
@@ -41,6 +44,9 @@ pub enum Emit {
 /// applied after the flags and the file are merged, in [`prepare`].
 #[derive(Debug, Default, clap::Args, serde::Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+// `--rate -1` reaches the check that says what is wrong with it, instead of
+// clap's tip to pass `-- -1` (which would make it a URL).
+#[command(allow_negative_numbers = true)]
 pub struct CrawlArgs {
     /// Pages to start from. Without any (and without --sitemap): the seeds of
     /// every site rule.
@@ -75,23 +81,24 @@ pub struct CrawlArgs {
     /// Write records to FILE instead of stdout (with --state: appended to).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Write failed and skipped pages to FILE as JSON Lines (url, kind,
-    /// status, message, at; the kinds are listed in the README).
+    /// Write failed and skipped pages to FILE as JSON Lines (url,
+    /// error_kind, status, message, at; the kinds are listed in the README).
     #[arg(long, value_name = "FILE")]
     pub errors: Option<PathBuf>,
     /// Archive every fetched page as WARC/1.1 request + response records
     /// (gzip per record when FILE ends in .gz).
     #[arg(long, value_name = "FILE")]
     pub warc: Option<PathBuf>,
-    /// Whole-request timeout, in seconds [default: 30].
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
-    /// Connect timeout, in seconds [default: 10].
-    #[arg(long, value_name = "SECS")]
-    pub connect_timeout: Option<f64>,
-    /// Largest page body accepted, in bytes after decompression [default: 10 MiB].
-    #[arg(long, value_name = "BYTES")]
-    pub max_body: Option<u64>,
+    /// Whole-request timeout: seconds, or 500ms, 30s, 2m [default: 30s].
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub timeout: Option<Seconds>,
+    /// Connect timeout: seconds, or 500ms, 30s, 2m [default: 10s].
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub connect_timeout: Option<Seconds>,
+    /// Largest page body accepted after decompression: bytes, or 512k,
+    /// 10MiB [default: 10MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_body: Option<Size>,
     /// Redirects followed per page [default: 10].
     #[arg(long, value_name = "N")]
     pub max_redirects: Option<usize>,
@@ -134,6 +141,17 @@ pub struct CrawlArgs {
     /// and write every record as its page finishes (none held back).
     #[arg(long)]
     pub keep_repeated: bool,
+    /// Follow only links whose whole URL matches REGEX, on top of the site
+    /// rules' patterns (repeatable: any one may match).
+    #[arg(long, value_name = "REGEX")]
+    pub follow: Vec<String>,
+    /// Never follow a link or redirect whose whole URL matches REGEX
+    /// (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub avoid: Vec<String>,
+    /// Write the run's statistics to FILE as one JSON object at the end.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
     /// A job file (TOML) holding any of these flags; flags given here win.
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
@@ -158,22 +176,9 @@ fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
     Ok((crate::fetch::origin::normal_host(host), addr))
 }
 
-fn seconds(flag: &str, v: f64) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(v)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{flag} must be a positive number of seconds"))
-}
-
-pub fn run(args: CrawlArgs) -> i32 {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+pub fn run(args: CrawlArgs, verbosity: Verbosity) -> i32 {
     match prepare(args) {
-        Ok(p) => execute(p),
+        Ok(p) => execute(p, verbosity),
         Err(e) => {
             eprintln!("parkcrawl: {}", e.message);
             e.code
@@ -203,9 +208,16 @@ struct StateRun {
     start: RunStart,
 }
 
+/// A run ready to start: the fetcher's settings and the rest.
 struct Prepared {
-    crawl: CrawlConfig,
     fetch: FetchConfig,
+    run: Run,
+    stats: Option<StatsFile>,
+}
+
+/// What the crawl and its writer start from.
+struct Run {
+    crawl: CrawlConfig,
     rules: Arc<RuleSet>,
     records: RecordWriter,
     errors: Option<JsonlWriter>,
@@ -216,34 +228,86 @@ struct Prepared {
     repeated: Option<Stats>,
 }
 
-/// Everything that can refuse to start, before any request.
+/// Everything that can refuse to start, before any request: the flags
+/// (over the job file) → checked settings → the fetch and crawl configs →
+/// the state and the opened outputs (ripgrep's `LowArgs` → `HiArgs`).
 fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
-    let args = match &args.config {
+    let args = with_job(args)?;
+    let rules =
+        Arc::new(RuleSet::load(args.rules.as_deref()).map_err(|e| Refused::new("rules", e))?);
+    let (seeds, sitemaps) = starts(&args, &rules)?;
+    let checked = Checked::of(&args)?;
+    let fetch = fetch_config(&args, &checked, &rules, &seeds, &sitemaps);
+    let mut crawl = crawl_config(&args, &checked, seeds, sitemaps);
+    // The state comes before any output file is touched: a second run on a
+    // locked state must leave the first run's files alone.
+    let opts = args.format.options();
+    opts.check(args.output.as_deref(), args.state.is_some())
+        .map_err(|m| Refused::new("--format", m))?;
+    // A directory of pages has no tail to repair: its files are whole.
+    let stream = args.output.as_deref().filter(|_| !opts.format.is_dir());
+    let store = match &args.state {
+        Some(path) => Some(open_state(path, stream)?),
+        None => None,
+    };
+    let outputs = Outputs::open(&args, opts, store.is_some())?;
+    let stats = args.stats.as_deref().map(StatsFile::create).transpose()?;
+    crawl.archive = outputs.archive.is_some();
+    // Last, so that a run refused above is not recorded as one that started.
+    let state = match (store, &args.state) {
+        (Some(store), Some(path)) => Some(begin(store, path, checked.recrawl_after)?),
+        _ => None,
+    };
+    let repeated = repeated_stats(args.keep_repeated, state.as_ref())?;
+    let run = Run {
+        crawl,
+        rules,
+        records: outputs.records,
+        errors: outputs.errors,
+        archive: outputs.archive,
+        state,
+        repeated,
+    };
+    Ok(Prepared { fetch, run, stats })
+}
+
+/// The flags over the `--config` job file, when there is one.
+fn with_job(args: CrawlArgs) -> Result<CrawlArgs, Refused> {
+    match &args.config {
         Some(path) => {
             let file = job::load(path).map_err(|m| Refused {
                 message: m,
                 code: exit::CANNOT_START,
             })?;
-            job::merge(args, file)
+            Ok(job::merge(args, file))
         }
-        None => args,
-    };
-    let bad = |flag: &str, msg: &str| Refused::new(flag, msg);
-    let rules =
-        Arc::new(RuleSet::load(args.rules.as_deref()).map_err(|e| Refused::new("rules", e))?);
-    let url = |s: &String| -> Result<Url, Refused> {
-        if s.len() > MAX_URL_LEN {
-            let msg = format!("URL of {} bytes, longer than {MAX_URL_LEN}", s.len());
-            return Err(Refused::new(shown(s), msg));
-        }
-        let u = Url::parse(s).map_err(|e| Refused::new(s, e))?;
-        if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-            return Err(Refused::new(s, "not an http(s) URL"));
-        }
-        Ok(u)
-    };
-    let mut seeds: Vec<Url> = args.urls.iter().map(url).collect::<Result<_, _>>()?;
-    let sitemaps: Vec<Url> = args.sitemaps.iter().map(url).collect::<Result<_, _>>()?;
+        None => Ok(args),
+    }
+}
+
+/// A seed or sitemap URL given by the user: http(s), with a host, not
+/// longer than the crawler fetches.
+fn start_url(s: &String) -> Result<Url, Refused> {
+    if s.len() > MAX_URL_LEN {
+        let msg = format!("URL of {} bytes, longer than {MAX_URL_LEN}", s.len());
+        return Err(Refused::new(shown(s), msg));
+    }
+    let u = Url::parse(s).map_err(|e| Refused::new(s, e))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(Refused::new(s, "not an http(s) URL"));
+    }
+    Ok(u)
+}
+
+/// Where the crawl starts: the URLs and sitemaps given, else the seeds of
+/// every site rule; none at all refuses the run.
+fn starts(args: &CrawlArgs, rules: &RuleSet) -> Result<(Vec<Url>, Vec<Url>), Refused> {
+    let mut seeds: Vec<Url> = args.urls.iter().map(start_url).collect::<Result<_, _>>()?;
+    let sitemaps: Vec<Url> = args
+        .sitemaps
+        .iter()
+        .map(start_url)
+        .collect::<Result<_, _>>()?;
     if seeds.is_empty() && sitemaps.is_empty() {
         seeds = rules
             .sites
@@ -257,45 +321,114 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
             "no seeds: give URLs, --sitemap, or rules with crawl.seeds",
         ));
     }
-    if let Some(r) = args.rate
-        && !(r >= 0.0 && r.is_finite())
-    {
-        return Err(bad("--rate", "must be a number ≥ 0 (0: no limit)"));
-    }
-    let concurrency = args.concurrency.unwrap_or(8);
-    if concurrency == 0 {
-        return Err(bad("--concurrency", "must be at least 1"));
-    }
-    if args.per_host == Some(0) {
-        return Err(bad("--per-host", "must be at least 1"));
-    }
-    let max_body = args.max_body.unwrap_or(super::clean::DEFAULT_MAX_SIZE);
-    if max_body == 0 {
-        return Err(bad("--max-body", "must be at least 1"));
-    }
-    let user_agent = args
-        .user_agent
-        .clone()
-        .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string());
-    if user_agent.trim().is_empty() {
-        return Err(bad("--user-agent", "must not be empty"));
-    }
-    let resolve: Vec<(String, SocketAddr)> = args
-        .resolve
-        .iter()
-        .map(|r| parse_resolve(r).map_err(|m| Refused::new("--resolve", m)))
-        .collect::<Result<_, _>>()?;
-    let recrawl_after = match &args.recrawl_after {
-        Some(d) => job::parse_duration(d).map_err(|m| bad("--recrawl-after", &m))?,
-        None => Duration::from_secs(86_400),
-    };
-    // Without a state every page is new, so `--emit` makes no difference;
-    // a recrawl period without one is a mistake worth saying.
-    if args.state.is_none() && args.recrawl_after.is_some() {
-        return Err(bad("--recrawl-after", "needs --state FILE"));
-    }
+    Ok((seeds, sitemaps))
+}
 
-    let mut fetch = FetchConfig::new(&user_agent);
+/// The settings checked and defaulted: what the flags and the job file
+/// left unset gets its default here, once.
+struct Checked {
+    concurrency: usize,
+    max_body: u64,
+    user_agent: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    resolve: Vec<(String, SocketAddr)>,
+    recrawl_after: Duration,
+    patterns: Patterns,
+}
+
+impl Checked {
+    fn of(args: &CrawlArgs) -> Result<Checked, Refused> {
+        let bad = |flag: &str, msg: &str| Refused::new(flag, msg);
+        if let Some(r) = args.rate
+            && !(r >= 0.0 && r.is_finite())
+        {
+            return Err(bad("--rate", "must be a number ≥ 0 (0: no limit)"));
+        }
+        let concurrency = args.concurrency.unwrap_or(8);
+        if concurrency == 0 {
+            return Err(bad("--concurrency", "must be at least 1"));
+        }
+        if args.per_host == Some(0) {
+            return Err(bad("--per-host", "must be at least 1"));
+        }
+        let max_body = args
+            .max_body
+            .map_or(super::clean::DEFAULT_MAX_SIZE, |s| s.0);
+        if max_body == 0 {
+            return Err(bad("--max-body", "must be at least 1"));
+        }
+        let user_agent = args
+            .user_agent
+            .clone()
+            .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string());
+        if user_agent.trim().is_empty() {
+            return Err(bad("--user-agent", "must not be empty"));
+        }
+        let resolve: Vec<(String, SocketAddr)> = args
+            .resolve
+            .iter()
+            .map(|r| parse_resolve(r).map_err(|m| Refused::new("--resolve", m)))
+            .collect::<Result<_, _>>()?;
+        let recrawl_after = match &args.recrawl_after {
+            Some(d) => job::parse_duration(d).map_err(|m| bad("--recrawl-after", &m))?,
+            None => Duration::from_secs(86_400),
+        };
+        // Without a state every page is new, so `--emit` makes no difference;
+        // a recrawl period without one is a mistake worth saying.
+        if args.state.is_none() && args.recrawl_after.is_some() {
+            return Err(bad("--recrawl-after", "needs --state FILE"));
+        }
+        let timeout =
+            (args.timeout.unwrap_or(Seconds(30.0)).positive()).map_err(|m| bad("--timeout", &m))?;
+        let connect_timeout = (args.connect_timeout.unwrap_or(Seconds(10.0)).positive())
+            .map_err(|m| bad("--connect-timeout", &m))?;
+        let patterns = Patterns {
+            follow: regexes("--follow", &args.follow)?,
+            avoid: regexes("--avoid", &args.avoid)?,
+        };
+        Ok(Checked {
+            patterns,
+            concurrency,
+            max_body,
+            user_agent,
+            timeout,
+            connect_timeout,
+            resolve,
+            recrawl_after,
+        })
+    }
+}
+
+/// A flag's patterns, compiled; a bad one names the flag and the pattern.
+fn regexes(flag: &str, given: &[String]) -> Result<Vec<Regex>, Refused> {
+    given
+        .iter()
+        .map(|p| {
+            Regex::new(p).map_err(|e| {
+                let why = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                Refused::new(format!("{flag} {p:?}"), why)
+            })
+        })
+        .collect()
+}
+
+/// The fetcher's settings; the rate per host is the flag's, else the
+/// matching site rule's, else the generic rule's, else 1 per second.
+fn fetch_config(
+    args: &CrawlArgs,
+    c: &Checked,
+    rules: &Arc<RuleSet>,
+    seeds: &[Url],
+    sitemaps: &[Url],
+) -> FetchConfig {
+    let mut fetch = FetchConfig::new(&c.user_agent);
     let flag_rate = args.rate;
     let rate_rules = rules.clone();
     fetch.rate = Arc::new(move |host: &str| {
@@ -324,121 +457,121 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
             .or(conn_rules.generic.crawl.per_host)
             .unwrap_or(1)
     });
-    fetch.timeout =
-        seconds("--timeout", args.timeout.unwrap_or(30.0)).map_err(|m| bad("--timeout", &m))?;
-    fetch.connect_timeout = seconds("--connect-timeout", args.connect_timeout.unwrap_or(10.0))
-        .map_err(|m| bad("--connect-timeout", &m))?;
-    fetch.max_body = max_body;
-    fetch.max_in_flight = concurrency;
+    fetch.timeout = c.timeout;
+    fetch.connect_timeout = c.connect_timeout;
+    fetch.max_body = c.max_body;
+    fetch.max_in_flight = c.concurrency;
     fetch.max_redirects = args.max_redirects.unwrap_or(10);
     fetch.retries = args.retries.unwrap_or(3);
     fetch.policy.allow_private = args.allow_private;
-    fetch.policy.resolve = resolve.into_iter().collect();
+    fetch.policy.resolve = c.resolve.iter().cloned().collect();
     fetch.policy.trusted = seeds
         .iter()
-        .chain(&sitemaps)
+        .chain(sitemaps)
         .filter_map(crate::fetch::origin::Origin::of)
         .collect();
+    fetch
+}
 
-    let mut crawl = CrawlConfig {
+fn crawl_config(args: &CrawlArgs, c: &Checked, seeds: Vec<Url>, sitemaps: Vec<Url>) -> CrawlConfig {
+    CrawlConfig {
         seeds,
         sitemaps,
         max_pages: args.max_pages,
         max_depth: args.max_depth,
         // Waiting tasks are cheap; this bounds pages being cleaned and the
         // hosts served at once.
-        max_tasks: (concurrency * 4).max(16),
+        max_tasks: (c.concurrency * 4).max(16),
         robots_sitemaps: !args.no_robots_sitemaps,
         max_sitemaps: args
             .max_sitemaps
             .unwrap_or(crate::crawl::sitemap::DEFAULT_MAX_PER_HOST),
         emit_all: args.emit == Some(Emit::All),
+        patterns: c.patterns.clone(),
         ..CrawlConfig::default()
-    };
+    }
+}
 
-    // The state comes before any output file is touched: a second run on a
-    // locked state must leave the first run's files alone.
-    let opts = args.format.options();
-    opts.check(args.output.as_deref(), args.state.is_some())
-        .map_err(|m| bad("--format", &m))?;
-    // A directory of pages has no tail to repair: its files are whole.
-    let stream = args.output.as_deref().filter(|_| !opts.format.is_dir());
-    let store = match &args.state {
-        Some(path) => Some(open_state(path, stream)?),
-        None => None,
-    };
-    let resume = store.is_some();
-    let open = |p: Option<&Path>, what: &str| {
-        let w = if resume {
-            if let Some(p) = p {
-                // The errors file of a killed run may end mid-line too.
-                cut_partial_line(p).map_err(|e| Refused::new(p.display(), e))?;
-            }
-            JsonlWriter::append(p)
-        } else {
-            JsonlWriter::create(p)
+/// The output files of a run, opened: created afresh, or with `--state`
+/// appended to after cutting what a killed run left half-written.
+struct Outputs {
+    records: RecordWriter,
+    errors: Option<JsonlWriter>,
+    archive: Option<sink::Archive>,
+}
+
+impl Outputs {
+    fn open(args: &CrawlArgs, opts: Options, resume: bool) -> Result<Outputs, Refused> {
+        let stream = args.output.as_deref().filter(|_| !opts.format.is_dir());
+        let records = match args.output.as_deref().filter(|_| opts.format.is_dir()) {
+            Some(dir) => records_dir(opts, dir)?,
+            None => RecordWriter::stream(opts, open_jsonl(stream, "stdout", resume)?, stream)
+                .map_err(|e| Refused::new("--format", e))?,
         };
-        w.map_err(|e| {
-            Refused::new(
-                p.map_or_else(|| what.to_string(), |p| p.display().to_string()),
-                e,
-            )
+        let errors = match args.errors.as_deref() {
+            Some(p) => Some(open_jsonl(Some(p), "--errors", resume)?),
+            None => None,
+        };
+        let archive = match args.warc.as_deref() {
+            Some(p) => Some(open_warc(p, resume).map_err(|e| Refused::new(p.display(), e))?),
+            None => None,
+        };
+        Ok(Outputs {
+            records,
+            errors,
+            archive,
         })
-    };
-    let records = match args.output.as_deref().filter(|_| opts.format.is_dir()) {
-        Some(dir) => records_dir(opts, dir)?,
-        None => RecordWriter::stream(opts, open(stream, "stdout")?, stream)
-            .map_err(|e| Refused::new("--format", e))?,
-    };
-    let errors = match args.errors.as_deref() {
-        Some(p) => Some(open(Some(p), "--errors")?),
-        None => None,
-    };
-    let archive = match args.warc.as_deref() {
-        Some(p) => Some(open_warc(p, resume).map_err(|e| Refused::new(p.display(), e))?),
-        None => None,
-    };
-    crawl.archive = archive.is_some();
-    // Last, so that a run refused above is not recorded as one that started.
-    let state = match (store, &args.state) {
-        (Some(store), Some(path)) => Some(begin(store, path, recrawl_after)?),
-        _ => None,
-    };
-    let repeated = if args.keep_repeated {
-        None
-    } else {
-        let mut stats = Stats::new(RepeatedConfig::default());
-        if let Some(s) = &state {
-            let known = s
-                .store
-                .lock()
-                .load_repeated()
-                .map_err(|e| Refused::new("crawl", e))?;
-            for (host, h) in known {
-                stats.set_host(host, h);
-            }
+    }
+}
+
+/// `--format` of a directory kind: one file per page under `dir`.
+fn records_dir(opts: Options, dir: &Path) -> Result<RecordWriter, Refused> {
+    RecordWriter::dir(opts, dir).map_err(|e| Refused::new(dir.display(), e))
+}
+
+/// A JSON Lines output: `path`, or stdout (`what` names it in an error).
+fn open_jsonl(p: Option<&Path>, what: &str, resume: bool) -> Result<JsonlWriter, Refused> {
+    let w = if resume {
+        if let Some(p) = p {
+            // The errors file of a killed run may end mid-line too.
+            cut_partial_line(p).map_err(|e| Refused::new(p.display(), e))?;
         }
-        Some(stats)
+        JsonlWriter::append(p)
+    } else {
+        JsonlWriter::create(p)
     };
-    Ok(Prepared {
-        crawl,
-        fetch,
-        rules,
-        records,
-        errors,
-        archive,
-        state,
-        repeated,
+    w.map_err(|e| {
+        Refused::new(
+            p.map_or_else(|| what.to_string(), |p| p.display().to_string()),
+            e,
+        )
     })
 }
 
-fn records_dir(opts: Options, dir: &Path) -> Result<RecordWriter, Refused> {
-    RecordWriter::dir(opts, dir).map_err(|e| Refused::new(dir.display(), e))
+/// The block statistics to start from: none with `--keep-repeated`; with
+/// `--state`, those of earlier runs.
+fn repeated_stats(keep: bool, state: Option<&StateRun>) -> Result<Option<Stats>, Refused> {
+    if keep {
+        return Ok(None);
+    }
+    let mut stats = Stats::new(RepeatedConfig::default());
+    if let Some(s) = state {
+        let known = s
+            .store
+            .lock()
+            .load_repeated()
+            .map_err(|e| Refused::new("crawl", e))?;
+        for (host, h) in known {
+            stats.set_host(host, h);
+        }
+    }
+    Ok(Some(stats))
 }
 
 /// Opens the state (taking its lock) and repairs the output a killed run
 /// left, before any output file is opened.
 fn open_state(path: &Path, output: Option<&Path>) -> Result<StateStore, Refused> {
+    crate::output::make_parent(path).map_err(|e| Refused::new(path.display(), e))?;
     let mut store = StateStore::open(path).map_err(|e| match e {
         StoreError::Locked { .. } => Refused {
             message: e.to_string(),
@@ -518,17 +651,20 @@ fn open_warc(p: &Path, append: bool) -> std::io::Result<sink::Archive> {
     let gzip = name.to_ascii_lowercase().ends_with(".gz");
     let file = if append {
         crate::warc::cut_partial_record(p)?;
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)?
+        crate::output::append_file(p)?
     } else {
-        std::fs::File::create(p)?
+        crate::output::create_file(p)?
     };
     WarcWriter::new(std::io::BufWriter::new(file), gzip, &name, &now_rfc3339())
 }
 
-fn execute(p: Prepared) -> i32 {
+/// What the crawl and the writer gave back, once both have ended.
+struct Ended {
+    result: Result<Summary, FrontierError>,
+    written: Option<std::io::Result<Written>>,
+}
+
+fn execute(p: Prepared, verbosity: Verbosity) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -546,38 +682,84 @@ fn execute(p: Prepared) -> i32 {
             return exit::CANNOT_START;
         }
     };
-    let progress = Arc::new(Progress::new(true));
+    let progress = Arc::new(if verbosity.quiet() {
+        Progress::quiet()
+    } else {
+        Progress::new(true)
+    });
+    let state = p.run.state.as_ref().map(|s| s.store.clone());
+    let ended = runtime.block_on(crawl_and_write(p.run, fetcher, progress.clone()));
+    // Tasks still blocked (a clean in progress) are not waited for.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    progress.finish();
+    conclude(ended, state.as_ref(), p.stats)
+}
+
+/// The crawl and its writer, run to their end.
+async fn crawl_and_write(p: Run, fetcher: Arc<Fetcher>, progress: Arc<Progress>) -> Ended {
     let stop = Stop::default();
     let (frontier, ledger): (Box<dyn Frontier>, Option<Box<dyn Ledger>>) = match &p.state {
         Some(s) => (Box::new(s.store.clone()), Some(Box::new(s.store.clone()))),
         None => (Box::new(MemoryFrontier::new()), None),
     };
     tracing::debug!(state = ?p.state.as_ref().map(|s| &s.start), "run starts");
-    let (result, written) = runtime.block_on(async {
-        let say = progress.clone();
-        shutdown::listen(stop.clone(), move |m| say.line(m));
-        let (tx, writer) = sink::spawn(
-            p.records,
-            p.errors,
-            p.archive,
-            ledger,
-            p.repeated,
-            stop.graceful.clone(),
-        );
-        let crawler = Crawler::new(p.crawl, fetcher, p.rules, frontier, stop.graceful.clone());
-        let result = crawler.run(tx, &stop, &progress).await;
-        // The sender is gone with the crawler: the writer drains and ends.
-        let written = tokio::task::spawn_blocking(move || writer.join())
-            .await
-            .ok()
-            .and_then(Result::ok);
-        (result, written)
-    });
-    // Tasks still blocked (a clean in progress) are not waited for.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    progress.finish();
+    let say = progress.clone();
+    shutdown::listen(stop.clone(), move |m| say.line(m));
+    let (tx, writer) = sink::spawn(
+        p.records,
+        p.errors,
+        p.archive,
+        ledger,
+        p.repeated,
+        stop.graceful.clone(),
+    );
+    let crawler = Crawler::new(p.crawl, fetcher, p.rules, frontier, stop.graceful.clone());
+    let result = crawler.run(tx, &stop, &progress).await;
+    // The sender is gone with the crawler: the writer drains and ends.
+    let written = tokio::task::spawn_blocking(move || writer.join())
+        .await
+        .ok()
+        .and_then(Result::ok);
+    Ended { result, written }
+}
+
+/// The summary and the exit code of a run that ended; with `--state`, the
+/// run is recorded as finished; with `--stats`, its statistics are written.
+fn conclude(ended: Ended, state: Option<&SharedStore>, stats: Option<StatsFile>) -> i32 {
+    let (summary, written, mut code) = settle(ended);
+    if let Some(store) = state {
+        code = code.or(record_run(store, &summary, written.as_ref()));
+    }
+    // The reader of stdout went away (`| head`): a quiet end, but the
+    // statistics are still written.
+    let closed = written.as_ref().is_some_and(|w| w.closed);
+    let code = match code {
+        Some(c) => c,
+        None if closed => exit::OK,
+        None => outcome(&summary),
+    };
+    if let Some(file) = stats {
+        let name = file.path.display().to_string();
+        if let Err(e) = file.write(&summary, written.as_ref(), code) {
+            report(&name, &e);
+            return exit::CANNOT_START;
+        }
+    }
+    if closed {
+        return code;
+    }
+    if let Some(line) = written.as_ref().and_then(|w| w.removed.summary()) {
+        eprintln!("{line}");
+    }
+    eprintln!("parkcrawl: {summary}");
+    code
+}
+
+/// The crawl's summary and the writer's counts, and the exit code when
+/// either failed.
+fn settle(ended: Ended) -> (Summary, Option<Written>, Option<i32>) {
     let mut code = None;
-    let mut summary = match result {
+    let mut summary = match ended.result {
         Ok(s) => s,
         Err(e) => {
             report("crawl stopped", &e);
@@ -585,57 +767,116 @@ fn execute(p: Prepared) -> i32 {
             Summary::default()
         }
     };
-    let closed = match &written {
-        Some(Ok(w)) => {
-            // Records the writer found already written under another URL.
-            summary.ok = summary.ok.saturating_sub(w.duplicates);
-            summary.skipped += w.duplicates;
-            if w.duplicates > 0 {
-                *summary.by_kind.entry("duplicate").or_default() += w.duplicates;
-            }
-            w.closed
-        }
+    let written = match ended.written {
+        Some(Ok(w)) => Some(w),
         Some(Err(e)) => {
-            report("output", e);
+            report("output", &e);
             code = Some(exit::CANNOT_START);
-            false
+            None
         }
         None => {
             report("output", &"the writer stopped unexpectedly");
             code = Some(exit::CANNOT_START);
-            false
+            None
         }
     };
-    if let Some(s) = &p.state {
-        let w = written.as_ref().and_then(|w| w.as_ref().ok());
-        let run = LastRun {
-            records: w.map_or(0, |w| w.records),
-            deleted: w.map_or(0, |w| w.tombstones),
-            unchanged: summary.unchanged,
-            failed: summary.failed,
-            ..LastRun::default()
-        };
-        if let Err(e) = s.store.lock().finish_run(&run) {
+    if let Some(w) = &written {
+        // Records the writer found already written under another URL.
+        summary.ok = summary.ok.saturating_sub(w.duplicates);
+        summary.skip("duplicate", w.duplicates);
+    }
+    (summary, written, code)
+}
+
+/// Records the run as finished in the state; the exit code if that failed.
+fn record_run(store: &SharedStore, summary: &Summary, written: Option<&Written>) -> Option<i32> {
+    let run = LastRun {
+        records: written.map_or(0, |w| w.records),
+        deleted: written.map_or(0, |w| w.tombstones),
+        unchanged: summary.unchanged,
+        failed: summary.failed,
+        ..LastRun::default()
+    };
+    match store.lock().finish_run(&run) {
+        Ok(()) => None,
+        Err(e) => {
             report("crawl", &e);
-            code = code.or(Some(exit::CANNOT_START));
+            Some(exit::CANNOT_START)
         }
     }
-    if closed {
-        return exit::OK;
+}
+
+/// `--stats FILE`, created when the run starts (so that a bad path refuses
+/// the run, not its end) and written when it ends.
+struct StatsFile {
+    path: PathBuf,
+    file: std::fs::File,
+    started_at: String,
+}
+
+impl StatsFile {
+    fn create(path: &Path) -> Result<StatsFile, Refused> {
+        let file = crate::output::create_file(path).map_err(|e| Refused::new(path.display(), e))?;
+        Ok(StatsFile {
+            path: path.to_path_buf(),
+            file,
+            started_at: now_rfc3339(),
+        })
     }
-    if let Some(line) = written
-        .as_ref()
-        .and_then(|w| w.as_ref().ok())
-        .and_then(|w| w.removed.summary())
-    {
-        eprintln!("{line}");
+
+    /// One JSON object: the summary's counts, what the writer wrote, the
+    /// outcome and its exit code, when the run started and finished.
+    fn write(mut self, s: &Summary, w: Option<&Written>, code: i32) -> std::io::Result<()> {
+        use std::io::Write;
+        let outcome = match code {
+            exit::OK => "finished",
+            exit::SOME_FAILED => "finished_with_failures",
+            exit::STOPPED if s.interrupted => "stopped",
+            exit::STOPPED => "max_pages",
+            _ => "error",
+        };
+        let mut v = serde_json::json!({
+            "outcome": outcome,
+            "exit_code": code,
+            "started_at": self.started_at,
+            "finished_at": now_rfc3339(),
+        });
+        let counts = s.to_json();
+        let obj = v.as_object_mut().expect("an object");
+        obj.extend(
+            counts
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        obj.insert("records_written".into(), w.map_or(0, |w| w.records).into());
+        obj.insert(
+            "tombstones_written".into(),
+            w.map_or(0, |w| w.tombstones).into(),
+        );
+        obj.insert(
+            "repeated_blocks_removed".into(),
+            w.map_or(0, |w| w.removed.blocks).into(),
+        );
+        let mut line = serde_json::to_vec(&v).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.sync_all()
     }
-    eprintln!("parkcrawl: {summary}");
-    code.unwrap_or(if summary.failed > 0 {
+}
+
+/// The exit code of a crawl that ran: stopped before the frontier ran dry
+/// (a signal, `--max-pages`) wins over failures, since the run is not
+/// complete whatever failed in it.
+fn outcome(s: &Summary) -> i32 {
+    if s.stopped() {
+        exit::STOPPED
+    } else if s.failed > 0 {
         exit::SOME_FAILED
     } else {
         exit::OK
-    })
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ pub fn load(path: &Path) -> Result<CrawlArgs, String> {
     rel(&mut job.warc);
     rel(&mut job.state);
     rel(&mut job.rules);
+    rel(&mut job.stats);
     rel(&mut job.format.deletes);
     Ok(job)
 }
@@ -76,7 +77,7 @@ fn split_format_keys(text: &str) -> (String, String) {
 }
 
 /// The flags given, over the job file: a flag given wins; a list given
-/// (URLs, `--sitemap`, `--resolve`) replaces the file's; a switch is on when
+/// (URLs, `--sitemap`, `--resolve`, `--follow`, `--avoid`) replaces the file's; a switch is on when
 /// either turns it on.
 pub fn merge(flags: CrawlArgs, file: CrawlArgs) -> CrawlArgs {
     fn list(a: Vec<String>, b: Vec<String>) -> Vec<String> {
@@ -108,6 +109,9 @@ pub fn merge(flags: CrawlArgs, file: CrawlArgs) -> CrawlArgs {
         recrawl_after: flags.recrawl_after.or(file.recrawl_after),
         emit: flags.emit.or(file.emit),
         keep_repeated: flags.keep_repeated || file.keep_repeated,
+        follow: list(flags.follow, file.follow),
+        avoid: list(flags.avoid, file.avoid),
+        stats: flags.stats.or(file.stats),
         config: flags.config,
         format: flags.format.or(file.format),
     }

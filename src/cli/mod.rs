@@ -4,27 +4,49 @@
 pub mod clean;
 pub mod crawl;
 pub mod job;
+pub mod log;
 pub mod rules;
 pub mod status;
+pub mod units;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// The exit codes (`crate::exit`), as `--help` and the README list them.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  finished: every input gave its record, or the crawl ran dry with no page failed
+  1  finished, but some inputs or pages failed (each named on stderr)
+  2  could not start: bad arguments, rules, job file or output; or an output failed
+  3  crawl --state FILE: another run holds the state's lock
+  4  crawl stopped before its frontier ran dry: SIGINT/SIGTERM or --max-pages
+     (run it again to go on; with --state it resumes)";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "parkcrawl",
     version,
-    about = "Crawl and clean Chinese government and industrial-park portals into JSON records"
+    about = "Crawl and clean Chinese government and industrial-park portals into JSON records",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Say less: no per-page lines, no progress bar, no warnings; errors
+    /// that stop the run and the summary line still print.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more on stderr (-v: hosts, robots.txt, sitemaps; -vv: every
+    /// page; -vvv: trace); RUST_LOG's directives apply on top.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Crawl sites politely and write their pages as JSON Lines records.
+    #[command(after_help = EXIT_CODES)]
     Crawl(Box<crawl::CrawlArgs>),
     /// Clean saved HTML pages (files, directories, `-` for stdin) into JSON Lines.
     Clean(clean::CleanArgs),

@@ -16,6 +16,7 @@ pub enum RulesCommand {
     },
     /// List the rules in force (built-in, plus those in --rules DIR).
     List {
+        /// Directory of extra site rules (`*.toml`); a rule with a built-in id replaces it.
         #[arg(long, value_name = "DIR")]
         rules: Option<PathBuf>,
     },

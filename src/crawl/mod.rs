@@ -56,7 +56,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::clean::{self, decode};
-use crate::document::{Document, SCHEMA_VERSION, Tombstone};
+use crate::document::{Document, LineType, SCHEMA_VERSION, Tombstone};
 use crate::fetch::{
     ErrorKind, FetchError, Fetched, Fetcher, Validators, Want, host_key, now_rfc3339,
 };
@@ -97,6 +97,8 @@ pub struct CrawlConfig {
     /// unconditionally (`--emit all`); otherwise only new and changed pages
     /// give records.
     pub emit_all: bool,
+    /// `--follow` / `--avoid`: the command line's patterns on links.
+    pub patterns: scope::Patterns,
 }
 
 impl Default for CrawlConfig {
@@ -112,6 +114,7 @@ impl Default for CrawlConfig {
             grace: Duration::from_secs(5),
             archive: false,
             emit_all: false,
+            patterns: scope::Patterns::default(),
         }
     }
 }
@@ -196,7 +199,8 @@ impl Crawler {
         frontier: Box<dyn Frontier>,
         stop: CancellationToken,
     ) -> Crawler {
-        let scope = Scope::new(cfg.seeds.iter().chain(&cfg.sitemaps), rules.clone());
+        let scope = Scope::new(cfg.seeds.iter().chain(&cfg.sitemaps), rules.clone())
+            .with_patterns(cfg.patterns.clone());
         let archive = cfg.archive;
         let sitemaps = sitemap::Budget::new(cfg.max_sitemaps);
         Crawler {
@@ -598,6 +602,7 @@ impl Crawler {
         ));
         summary.deleted += 1;
         let tombstone = Tombstone {
+            line_type: LineType::Tombstone,
             schema_version: SCHEMA_VERSION,
             id: id.clone(),
             url,

@@ -41,7 +41,11 @@ pub struct Summary {
     pub requests: u64,
     pub elapsed: Duration,
     pub interrupted: bool,
-    pub by_kind: BTreeMap<&'static str, u64>,
+    /// `failed`, by kind (`ErrorKind::as_str`).
+    pub failed_by: BTreeMap<&'static str, u64>,
+    /// `skipped`, by kind: a separate bucket, since a skip is policy and
+    /// leaves the exit code alone.
+    pub skipped_by: BTreeMap<&'static str, u64>,
 }
 
 impl Summary {
@@ -49,37 +53,72 @@ impl Summary {
         if kind == ErrorKind::Cancelled {
             self.abandoned += 1;
         } else if kind.is_skip() {
-            self.skipped += 1;
+            self.skip(kind.as_str(), 1);
         } else {
             self.failed += 1;
+            *self.failed_by.entry(kind.as_str()).or_default() += 1;
         }
-        *self.by_kind.entry(kind.as_str()).or_default() += 1;
     }
+
+    /// `n` pages skipped as `kind`.
+    pub fn skip(&mut self, kind: &'static str, n: u64) {
+        if n > 0 {
+            self.skipped += n;
+            *self.skipped_by.entry(kind).or_default() += n;
+        }
+    }
+
+    /// Pages queued or in flight that were never finished: the crawl was
+    /// stopped, or `--max-pages` cut it, before the frontier ran dry.
+    pub fn not_fetched(&self) -> u64 {
+        self.abandoned + self.unfetched
+    }
+
+    /// Stopped before the frontier ran dry (a signal or a limit).
+    pub fn stopped(&self) -> bool {
+        self.interrupted || self.not_fetched() > 0
+    }
+
+    /// The run's statistics as one JSON object (`crawl --stats FILE`), the
+    /// counts of the summary line with their kinds.
+    pub fn to_json(&self) -> serde_json::Value {
+        let secs = self.elapsed.as_secs_f64();
+        serde_json::json!({
+            "pages_ok": self.ok,
+            "failed": self.failed,
+            "failed_by_kind": self.failed_by,
+            "skipped": self.skipped,
+            "skipped_by_kind": self.skipped_by,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "not_fetched": self.not_fetched(),
+            "links_dropped_too_long": self.long_links,
+            "links_dropped_past_cap": self.surplus_links,
+            "sitemaps_not_read": self.sitemaps_refused,
+            "requests": self.requests,
+            "elapsed_seconds": (secs * 1000.0).round() / 1000.0,
+            "interrupted": self.interrupted,
+        })
+    }
+}
+
+/// ` (a 1, b 2)`, or nothing for no kinds.
+fn kinds(f: &mut std::fmt::Formatter<'_>, by: &BTreeMap<&'static str, u64>) -> std::fmt::Result {
+    if by.is_empty() {
+        return Ok(());
+    }
+    let kinds: Vec<String> = by.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    write!(f, " ({})", kinds.join(", "))
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let secs = self.elapsed.as_secs_f64();
-        write!(
-            f,
-            "{} {} pages ok, {} failed, {} skipped",
-            if self.interrupted {
-                "stopped:"
-            } else {
-                "done:"
-            },
-            self.ok,
-            self.failed,
-            self.skipped
-        )?;
-        if !self.by_kind.is_empty() {
-            let kinds: Vec<String> = self
-                .by_kind
-                .iter()
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect();
-            write!(f, " ({})", kinds.join(", "))?;
-        }
+        let verdict = if self.stopped() { "stopped:" } else { "done:" };
+        write!(f, "{verdict} {} pages ok, {} failed", self.ok, self.failed)?;
+        kinds(f, &self.failed_by)?;
+        write!(f, ", {} skipped", self.skipped)?;
+        kinds(f, &self.skipped_by)?;
         if self.unchanged + self.deleted > 0 {
             write!(
                 f,
@@ -87,8 +126,8 @@ impl std::fmt::Display for Summary {
                 self.unchanged, self.deleted
             )?;
         }
-        if self.abandoned + self.unfetched > 0 {
-            write!(f, ", {} not fetched", self.abandoned + self.unfetched)?;
+        if self.not_fetched() > 0 {
+            write!(f, ", {} not fetched", self.not_fetched())?;
         }
         if self.long_links + self.surplus_links > 0 {
             write!(
@@ -119,6 +158,8 @@ impl std::fmt::Display for Summary {
 /// stderr, shared with the progress bar.
 pub struct Progress {
     bar: Option<ProgressBar>,
+    /// `-q`: no per-page lines (the summary is printed elsewhere).
+    quiet: bool,
 }
 
 impl Progress {
@@ -135,16 +176,30 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Progress { bar }
+        Progress { bar, quiet: false }
+    }
+
+    /// `-q`: no bar and no per-page lines.
+    pub fn quiet() -> Progress {
+        Progress {
+            bar: None,
+            quiet: true,
+        }
     }
 
     /// Without any output but the lines (tests, benches).
     pub fn hidden() -> Progress {
-        Progress { bar: None }
+        Progress {
+            bar: None,
+            quiet: false,
+        }
     }
 
     /// One line on stderr, above the bar.
     pub fn line(&self, msg: &str) {
+        if self.quiet {
+            return;
+        }
         match &self.bar {
             Some(b) => b.suspend(|| eprintln!("{msg}")),
             None => eprintln!("{msg}"),

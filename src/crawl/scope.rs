@@ -31,6 +31,18 @@ pub struct Scope {
     /// scope too (`sh.taxs.vip` and `www.taxs.vip` are one site).
     rule_ids: HashSet<String>,
     rules: Arc<RuleSet>,
+    /// `crawl --follow` / `--avoid`, on top of the rules' patterns.
+    patterns: Patterns,
+}
+
+/// The command line's patterns (wget's `--accept-regex` /
+/// `--reject-regex`), matched against the whole URL: a link is followed
+/// only if it matches one `follow` (when there are any), and no link or
+/// redirect matching an `avoid` is.
+#[derive(Debug, Clone, Default)]
+pub struct Patterns {
+    pub follow: Vec<regex::Regex>,
+    pub avoid: Vec<regex::Regex>,
 }
 
 impl Scope {
@@ -48,7 +60,14 @@ impl Scope {
             origins: RwLock::new(origins),
             rule_ids,
             rules,
+            patterns: Patterns::default(),
         }
+    }
+
+    /// With the command line's `--follow` / `--avoid` patterns.
+    pub fn with_patterns(mut self, patterns: Patterns) -> Scope {
+        self.patterns = patterns;
+        self
     }
 
     /// Takes `url`'s origin into the crawl: a seed redirected there.
@@ -88,6 +107,10 @@ impl Scope {
         if !rule.crawl.follow.is_empty() && !rule.crawl.follow.iter().any(|re| re.is_match(&path)) {
             return Err(format!("not a path rule {} follows", rule.id));
         }
+        let follow = &self.patterns.follow;
+        if !follow.is_empty() && !follow.iter().any(|re| re.is_match(url.as_str())) {
+            return Err("matches no --follow pattern".to_string());
+        }
         Ok(())
     }
 
@@ -107,6 +130,14 @@ impl Scope {
         let path = path_and_query(url);
         if let Some(re) = rule.crawl.avoid.iter().find(|re| re.is_match(&path)) {
             return Err(format!("avoided by rule {} ({})", rule.id, re.as_str()));
+        }
+        if let Some(re) = self
+            .patterns
+            .avoid
+            .iter()
+            .find(|re| re.is_match(url.as_str()))
+        {
+            return Err(format!("avoided by --avoid {}", re.as_str()));
         }
         Ok(())
     }

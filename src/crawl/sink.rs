@@ -46,6 +46,8 @@ pub const SAVE_EVERY: Duration = Duration::from_secs(30);
 pub struct Failure {
     /// Without credentials.
     pub url: String,
+    /// `error_kind`, not `kind`: in a record `kind` is the page's kind.
+    #[serde(rename = "error_kind")]
     pub kind: ErrorKind,
     pub status: Option<u16>,
     pub message: String,

@@ -117,6 +117,94 @@ fn find_numeric(text: &str, tz: &TimeZone) -> Option<Found> {
     None
 }
 
+/// A date printed without its year (`04-16 10:30`, `4月16日 10:30`): the
+/// year comes only from the page's own evidence, see [`with_year`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthDay {
+    pub month: i64,
+    pub day: i64,
+    pub hour: i64,
+    pub minute: i64,
+    pub second: i64,
+}
+
+/// A year-less date with its time (`04-16 10:30`), or written with 月 and 日
+/// (`4月16日`): a bare `04-16` is too often something else.
+pub fn find_month_day(text: &str) -> Option<(MonthDay, usize, usize)> {
+    static MD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?x)(?:^|[^0-9/.\-])
+            (?P<all> (?P<mo>[0-9]{1,2}) \s* (?P<sep>月|[-/]) \s* (?P<d>[0-9]{1,2}) \s* (?P<ri>日)?
+              (?: \s* (?P<h>[0-9]{1,2}) \s* [:：] \s* (?P<mi>[0-9]{2}) (?: \s* [:：] \s* (?P<s>[0-9]{2}) )? )? )
+            (?:$|[^0-9])",
+        )
+        .expect("month-day regex")
+    });
+    for c in MD.captures_iter(text) {
+        let written = &c["sep"] == "月" && c.name("ri").is_some();
+        if c.name("h").is_none() && !written {
+            continue;
+        }
+        let n = |k: &str| c.name(k).and_then(|m| number(m.as_str()));
+        let md = MonthDay {
+            month: n("mo")?,
+            day: n("d")?,
+            hour: n("h").unwrap_or(0),
+            minute: n("mi").unwrap_or(0),
+            second: n("s").unwrap_or(0),
+        };
+        let all = c.name("all").expect("group");
+        if (1..=12).contains(&md.month) && (1..=31).contains(&md.day) && md.hour < 24 {
+            return Some((md, all.start(), all.end()));
+        }
+    }
+    None
+}
+
+/// The year of a year-less date from the page's own evidence, never the
+/// clock: the machine date (meta, JSON-LD) when it is of the same month and
+/// day (then its precision wins too), else a year in the URL path
+/// (`/2024/04/`). Returns the date and which evidence gave the year.
+pub fn with_year(
+    md: MonthDay,
+    machine: Option<&str>,
+    url_path: &str,
+    tz: &TimeZone,
+) -> Option<(String, &'static str)> {
+    if let Some(m) = machine
+        && let (Some(y), Some(mo), Some(d)) = (
+            m.get(..4).and_then(number),
+            m.get(5..7).and_then(number),
+            m.get(8..10).and_then(number),
+        )
+        && (mo, d) == (md.month, md.day)
+    {
+        let own = to_rfc3339(y, mo, d, md.hour, md.minute, md.second, None, tz)?;
+        return Some((refine(own, Some(m)), "text+meta"));
+    }
+    static YEAR: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"/((?:19|20)[0-9]{2})(?:/|[-_]|(?:0[1-9]|1[0-2])(?:/|[-_.]|[0-3][0-9]))")
+            .expect("URL year regex")
+    });
+    let y = number(&YEAR.captures(url_path)?[1])?;
+    let rfc = to_rfc3339(y, md.month, md.day, md.hour, md.minute, md.second, None, tz)?;
+    Some((rfc, "text+url"))
+}
+
+/// A dateline opening the body (`Feb. 23, 2015 -- Life-threatening…`,
+/// `2019年2月27日下午，…`): the date that starts one of the first lines. Only
+/// a fallback: when the header prints a date, the opening's date is the
+/// event's, and the line is body either way.
+pub fn dateline(first_lines: &[&str], tz: &TimeZone) -> Option<String> {
+    first_lines.iter().find_map(|line| {
+        let f = find(line, tz)?;
+        line[..f.start]
+            .chars()
+            .all(|c| c.is_whitespace() || "(（【[".contains(c))
+            .then_some(f.rfc3339)
+    })
+}
+
 /// Parses a whole machine-readable date (JSON-LD, meta, `<time datetime>`).
 pub fn parse(text: &str, tz: &TimeZone) -> Option<String> {
     find(text.trim(), tz).map(|f| f.rfc3339)
@@ -262,6 +350,40 @@ mod tests {
         );
     }
 }
+#[cfg(test)]
+mod month_day_tests {
+    use super::*;
+    #[test]
+    fn year_from_the_page_only() {
+        let sh = TimeZone::get("Asia/Shanghai").unwrap();
+        let (md, s, e) = find_month_day("发布时间：04-16 10:30 来源").unwrap();
+        assert_eq!((md.month, md.day, md.hour, md.minute), (4, 16, 10, 30));
+        assert_eq!(&"发布时间：04-16 10:30 来源"[s..e], "04-16 10:30");
+        assert!(find_month_day("4月16日").is_some());
+        // A bare `04-16`, a phone number, a full date are not year-less dates.
+        assert_eq!(find_month_day("编号 04-16"), None);
+        assert_eq!(find_month_day("2024-04-16 10:30").map(|m| m.0.month), None);
+        assert_eq!(
+            with_year(md, None, "/xwzx/2024/04/t0416_1.html", &sh),
+            Some(("2024-04-16T10:30:00+08:00".into(), "text+url"))
+        );
+        assert_eq!(
+            with_year(md, Some("2023-04-16T10:30:12+08:00"), "/a/1.html", &sh),
+            Some(("2023-04-16T10:30:00+08:00".into(), "text+meta"))
+        );
+        assert_eq!(
+            dateline(&["Feb. 23, 2015 -- Life-threatening peanut allergies"], &sh).as_deref(),
+            Some("2015-02-23T00:00:00+08:00")
+        );
+        assert_eq!(dateline(&["据报道，2015年2月23日发生"], &sh), None);
+        // No evidence: no year, no date.
+        assert_eq!(
+            with_year(md, Some("2023-05-01T00:00:00+08:00"), "/a/1.html", &sh),
+            None
+        );
+    }
+}
+
 #[cfg(test)]
 mod refine_tests {
     use super::*;

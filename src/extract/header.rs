@@ -16,6 +16,9 @@ pub struct Header {
     pub author: Option<String>,
     pub source: Option<String>,
     pub views: Option<u64>,
+    /// A date printed without its year (`04-16 10:30`); the cascade gives it
+    /// a year from the page's own evidence, or drops it.
+    pub month_day: Option<date::MonthDay>,
 }
 
 impl Header {
@@ -25,6 +28,7 @@ impl Header {
             + self.author.is_some() as usize
             + self.source.is_some() as usize
             + self.views.is_some() as usize
+            + self.month_day.is_some() as usize
     }
 
     /// Fills what `self` lacks from `other`.
@@ -33,6 +37,7 @@ impl Header {
         self.author = self.author.take().or(other.author);
         self.source = self.source.take().or(other.source);
         self.views = self.views.take().or(other.views);
+        self.month_day = self.month_day.take().or(other.month_day);
     }
 }
 
@@ -52,59 +57,106 @@ enum Role {
     Editor,
 }
 
-/// Reads a header line. None when the line is a clock bar (今天是…) or holds
-/// neither a date nor a label.
+/// A place in the line where a value starts: the date, a label, a counter.
+type Cuts = Vec<(usize, usize, Cut)>;
+
+/// Reads a header line. None when the line is a clock bar (今天是…), holds
+/// neither a date nor a label, or is a sentence (`2019年2月27日下午，…`: the
+/// body's opening, whose date is the event's, not the page's). The line is
+/// cut ([`cuts`]), each cut's value read ([`read_values`]); a line without a
+/// labelled author gets an English `By …` byline, else the unlabelled text
+/// beside the date ([`unlabelled`]).
 pub fn parse(line: &str, labels: &Labels, tz: &TimeZone) -> Option<Header> {
     if labels.clock.iter().any(|re| re.is_match(line)) {
         return None;
     }
+    let text = denoise(line, labels);
+    let found = date::find(&text, tz);
+    let month_day = match found {
+        None => date::find_month_day(&text),
+        Some(_) => None,
+    };
+    let mut cuts = cuts(&text, found.as_ref(), labels);
+    if let Some((_, start, end)) = month_day {
+        cuts.push((start, end, Cut::Date));
+        cuts.sort_by_key(|c| c.0);
+        cuts.dedup_by(|b, a| b.0 < a.1);
+    }
+    if cuts.is_empty() {
+        return None;
+    }
+    let (mut h, byline) = read_values(&text, &cuts, labels);
+    if byline.iter().any(|b| is_prose(b)) {
+        return None;
+    }
+    h.published_at = found.map(|f| f.rfc3339);
+    h.month_day = month_day.map(|m| m.0);
+    if h.author.is_none() {
+        h.author = english_byline(&text);
+    }
+    if h.author.is_none() {
+        h.author = unlabelled(&byline, labels);
+    }
+    Some(h)
+}
+
+/// The line without its widget debris (字号 大中小, 打印, 分享到).
+fn denoise(line: &str, labels: &Labels) -> String {
     let mut text = line.to_string();
     for re in &labels.noise {
         text = re.replace_all(&text, " ").into_owned();
     }
+    text
+}
 
-    let mut cuts: Vec<(usize, usize, Cut)> = Vec::new();
-    let found = date::find(&text, tz);
-    if let Some(f) = &found {
+/// Where values start, in order: the date, then view counters and labels
+/// that do not overlap what is already cut.
+fn cuts(text: &str, found: Option<&date::Found>, labels: &Labels) -> Cuts {
+    let mut cuts: Cuts = Vec::new();
+    if let Some(f) = found {
         cuts.push((f.start, f.end, Cut::Date));
     }
-    let overlaps = |cuts: &[(usize, usize, Cut)], s: usize, e: usize| {
-        cuts.iter().any(|(a, b, _)| s < *b && *a < e)
-    };
-    for c in labels.views_count.captures_iter(&text) {
+    let overlaps = |cuts: &Cuts, s: usize, e: usize| cuts.iter().any(|(a, b, _)| s < *b && *a < e);
+    for c in labels.views_count.captures_iter(text) {
         let m = c.get(0).expect("match");
         let n: u64 = c["n"].replace(',', "").parse().unwrap_or(0);
         if !overlaps(&cuts, m.start(), m.end()) {
             cuts.push((m.start(), m.end(), Cut::Views(n)));
         }
     }
-    for c in labels.marker.captures_iter(&text) {
+    for c in labels.marker.captures_iter(text) {
         let m = c.get(0).expect("match");
-        let label = &c["label"];
-        let role = if labels.editor.iter().any(|l| l == label) {
-            Role::Editor
-        } else if labels.source.iter().any(|l| l == label) {
-            Role::Source
-        } else if labels.author.iter().any(|l| l == label) {
-            Role::Author
-        } else if labels.views.iter().any(|l| l == label) {
-            Role::Views
-        } else {
-            Role::Date
-        };
+        let role = role_of(&c["label"], labels);
         if !overlaps(&cuts, m.start(), m.end()) {
             cuts.push((m.start(), m.end(), Cut::Label(role)));
         }
     }
-    if cuts.is_empty() {
-        return None;
-    }
     cuts.sort_by_key(|c| c.0);
+    cuts
+}
 
-    let mut h = Header {
-        published_at: found.map(|f| f.rfc3339),
-        ..Default::default()
-    };
+/// What a label introduces. Editor first: 责任编辑 must never read as a
+/// byline, whatever other list also holds it.
+fn role_of(label: &str, labels: &Labels) -> Role {
+    let is = |list: &[String]| list.iter().any(|l| l == label);
+    if is(&labels.editor) {
+        Role::Editor
+    } else if is(&labels.source) {
+        Role::Source
+    } else if is(&labels.author) {
+        Role::Author
+    } else if is(&labels.views) {
+        Role::Views
+    } else {
+        Role::Date
+    }
+}
+
+/// Each cut's value runs to the next cut. Labelled values fill the header;
+/// unlabelled text (before the first cut, after the date or a counter) is
+/// kept as byline candidates.
+fn read_values(text: &str, cuts: &Cuts, labels: &Labels) -> (Header, Vec<String>) {
+    let mut h = Header::default();
     let mut byline: Vec<String> = Vec::new();
     let lead = tidy(&text[..cuts[0].0]);
     if !lead.is_empty() {
@@ -113,41 +165,49 @@ pub fn parse(line: &str, labels: &Labels, tz: &TimeZone) -> Option<Header> {
     for (i, &(_, end, cut)) in cuts.iter().enumerate() {
         let next = cuts.get(i + 1).map_or(text.len(), |c| c.0);
         let value = tidy(&text[end..next]);
+        if value.is_empty() {
+            if let Cut::Views(n) = cut {
+                h.views = h.views.or(Some(n));
+            }
+            continue;
+        }
         match cut {
             Cut::Views(n) => {
                 h.views = h.views.or(Some(n));
-                if !value.is_empty() {
-                    byline.push(value);
-                }
+                byline.push(value);
             }
-            Cut::Date => {
-                if !value.is_empty() {
-                    byline.push(value);
-                }
-            }
-            Cut::Label(Role::Source) if !value.is_empty() => {
-                let value = strip_trailing_label(&value, &labels.views);
+            Cut::Date => byline.push(value),
+            Cut::Label(Role::Source) => {
+                let value = strip_trailing_ui(&strip_trailing_label(&value, &labels.views));
                 h.source = h.source.take().or(Some(value).filter(|v| !v.is_empty()));
             }
-            Cut::Label(Role::Author) if !value.is_empty() => {
-                let value = strip_trailing_label(&value, &labels.views);
-                h.author = h
-                    .author
-                    .take()
-                    .or(Some(byline_name(&value)).filter(|v| !v.is_empty()));
+            Cut::Label(Role::Author) => {
+                let value = byline_name(&strip_trailing_label(&value, &labels.views));
+                h.author = h.author.take().or(super::byline::valid(&value, &[]));
             }
             // A views label with no number after it: the counter is filled
-            // in by script and not printed.
-            Cut::Label(Role::Views) | Cut::Label(Role::Editor) | Cut::Label(Role::Date) => {}
+            // in by script and not printed. Editors and date labels give
+            // nothing here.
             Cut::Label(_) => {}
         }
     }
-    if h.author.is_none() {
-        static BY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-            regex::Regex::new(r"(?:^|[|｜•·,]\s*|\s)[Bb]y\s+(?P<n>\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3})").unwrap()
-        });
-        h.author = BY.captures(&text).map(|c| c["n"].to_string());
-    }
+    (h, byline)
+}
+
+/// `By Jane Li` in an English header line.
+fn english_byline(text: &str) -> Option<String> {
+    static BY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?:^|[|｜•·,]\s*|\s)[Bb]y\s+(?P<n>\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3})",
+        )
+        .unwrap()
+    });
+    BY.captures(text).map(|c| c["n"].to_string())
+}
+
+/// The first unlabelled candidate that reads as a byline and is not itself
+/// a label (`来源:` left without its value).
+fn unlabelled(byline: &[String], labels: &Labels) -> Option<String> {
     let is_label = |b: &str| {
         let b = b.trim_end_matches([':', '：']).trim();
         [
@@ -160,13 +220,32 @@ pub fn parse(line: &str, labels: &Labels, tz: &TimeZone) -> Option<Header> {
         .iter()
         .any(|l| l.iter().any(|x| x == b))
     };
-    if h.author.is_none() {
-        h.author = byline
-            .iter()
-            .map(|b| byline_name(&strip_trailing_label(b, &labels.views)))
-            .find(|b| looks_like_byline(b) && !is_label(b));
+    byline
+        .iter()
+        .map(|b| byline_name(&strip_trailing_label(b, &labels.views)))
+        .filter(|b| looks_like_byline(b) && !is_label(b))
+        .find_map(|b| super::byline::valid(&b, &[]))
+}
+
+/// Text beside the date that is a sentence, not a byline: a header line
+/// never holds one.
+fn is_prose(s: &str) -> bool {
+    let n = s.chars().count();
+    (n >= 12 && s.contains(['，', '。', '；', '！', '？'])) || n > 60
+}
+
+/// A value followed by the line's widgets (`新京报 举报`, `青山日报 纠错`)
+/// loses them: they are links beside the header, not part of the name.
+fn strip_trailing_ui(value: &str) -> String {
+    const UI: &[&str] = &["举报", "纠错", "收藏", "分享", "打印", "关注", "评论"];
+    let mut v = value.trim().to_string();
+    while let Some(rest) = UI.iter().find_map(|u| v.strip_suffix(u)) {
+        if rest.trim().is_empty() {
+            break;
+        }
+        v = tidy(rest);
     }
-    Some(h)
+    v
 }
 
 /// A line of labels with no values (`浏览次数: 次` whose counter is filled
@@ -246,10 +325,14 @@ fn strip_trailing_label(value: &str, labels: &[String]) -> String {
     v.to_string()
 }
 
-/// `文/周敏`, `记者 | 张三` → the name.
+/// `文/周敏`, `记者 | 张三`, `作者 魏星` → the name (the one-character 文
+/// only with its separator: 文 is also a surname).
 fn byline_name(s: &str) -> String {
     static PREFIX: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^(?:文|作者|记者|撰文|通讯员|By|by)\s*[/／|｜:：]\s*").unwrap()
+        regex::Regex::new(
+            r"^(?:(?:文|By|by)\s*[/／|｜:：]|(?:作者|记者|撰文|通讯员)\s*[/／|｜:：]?)\s*",
+        )
+        .unwrap()
     });
     PREFIX.replace(s.trim(), "").trim().to_string()
 }
@@ -285,7 +368,8 @@ mod tests {
                 published_at: Some("2022-10-18T10:39:26+08:00".into()),
                 author: Some("闵行招商".into()),
                 source: None,
-                views: Some(1)
+                views: Some(1),
+                month_day: None,
             }
         );
         assert_eq!(
@@ -294,7 +378,8 @@ mod tests {
                 published_at: Some("2023-03-05T09:12:00+08:00".into()),
                 author: Some("张伟".into()),
                 source: Some("上海市浦东新区人民政府".into()),
-                views: Some(235)
+                views: Some(235),
+                month_day: None,
             }
         );
         let h = p("发布时间:2021/7/9 来源:松江经济技术开发区管委会 点击:356").unwrap();
@@ -317,5 +402,75 @@ mod tests {
         let rules = RuleSet::builtin().unwrap();
         assert!(only_labels("浏览次数： 次", &rules.generic.labels));
         assert!(!only_labels("浏览次数：12 次 园区", &rules.generic.labels));
+    }
+
+    #[test]
+    fn pieces_cut_read_and_judge() {
+        let rules = RuleSet::builtin().unwrap();
+        let labels = &rules.generic.labels;
+        let sh = &rules.generic.timezone;
+        assert_eq!(role_of("责任编辑", labels), Role::Editor);
+        assert_eq!(role_of("信息来源", labels), Role::Source);
+        assert_eq!(role_of("作者", labels), Role::Author);
+        assert_eq!(role_of("浏览量", labels), Role::Views);
+        assert_eq!(role_of("发布时间", labels), Role::Date);
+        assert_eq!(denoise("来源:某局 【打印】", labels).trim(), "来源:某局");
+
+        let text = "2023-03-05 09:12 来源:某局 浏览:7";
+        let found = date::find(text, sh);
+        let c = cuts(text, found.as_ref(), labels);
+        let kinds: Vec<Cut> = c.iter().map(|c| c.2).collect();
+        assert_eq!(
+            kinds,
+            vec![Cut::Date, Cut::Label(Role::Source), Cut::Views(7)]
+        );
+        let (h, byline) = read_values(text, &c, labels);
+        assert_eq!((h.source.as_deref(), h.views), (Some("某局"), Some(7)));
+        assert!(byline.is_empty());
+
+        assert_eq!(
+            english_byline("By Jane Li | 2024").as_deref(),
+            Some("Jane Li")
+        );
+        assert_eq!(english_byline("stand by me"), None);
+        let cands = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            unlabelled(&cands(&["来源", "闵行招商"]), labels).as_deref(),
+            Some("闵行招商")
+        );
+        assert_eq!(unlabelled(&cands(&["分享", "12345"]), labels), None);
+    }
+
+    #[test]
+    fn sentences_ui_words_and_year_less_dates() {
+        // The body's opening sentence is not a header line.
+        assert_eq!(
+            p("2024年4月15日下午，青山区召开制造业技术改造专项贷款签约会，首批12家企业现场签约。"),
+            None
+        );
+        let h = p("2019-11-25 11:01:53　来源: 新京报 举报").unwrap();
+        assert_eq!((h.source.as_deref(), h.author), (Some("新京报"), None));
+        // Info-line verbs and labels are not the author; the name beside them is.
+        let h = p("最后更新: 2019-09-07 09:27:48").unwrap();
+        assert_eq!(h.author, None);
+        let h =
+            p("周岚 发表于 2024-03-02 14:05 最后更新: 2024-03-03 08:12:40 阅读数 1532").unwrap();
+        assert_eq!(
+            (h.author.as_deref(), h.published_at.as_deref(), h.views),
+            (Some("周岚"), Some("2024-03-02T14:05:00+08:00"), Some(1532))
+        );
+        assert_eq!(
+            p("作者：未知 责任编辑：棒棒不是糖").map(|h| h.author),
+            Some(None)
+        );
+        let h =
+            p("发布时间：04-16 10:30 来源：河西区纪委监委 通讯员：王芳 责任编辑：赵六").unwrap();
+        assert_eq!(h.published_at, None);
+        let md = h.month_day.unwrap();
+        assert_eq!((md.month, md.day, md.hour, md.minute), (4, 16, 10, 30));
+        assert_eq!(
+            (h.source.as_deref(), h.author.as_deref()),
+            (Some("河西区纪委监委"), Some("王芳"))
+        );
     }
 }

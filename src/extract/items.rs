@@ -116,7 +116,11 @@ fn is_entry(el: ElementRef, dropped: &NodeSet) -> bool {
     if !small(el) {
         return false;
     }
-    let Some(a) = el.select(&A).find(|a| !dropped.contains(&a.id())) else {
+    // A thumbnail's link has no words: the entry's link is its first with text.
+    let Some(a) = el
+        .select(&A)
+        .find(|a| !dropped.contains(&a.id()) && text_of(*a, dropped).chars().count() >= 2)
+    else {
         return false;
     };
     let whole = text_of(el, dropped);
@@ -157,6 +161,21 @@ fn small(el: ElementRef) -> bool {
     el.descendants().nth(MAX_ENTRY_NODES).is_none()
 }
 
+/// A link beside the entry's title link that only says "go there"
+/// (查看详情, [详情], 了解更多, 更多>>, 点击查看, Read more): it points where
+/// the title points, or is a few words with no content of their own. It
+/// is no part of the summary.
+fn is_call_to_action(link: ElementRef, title: ElementRef, skip: &NodeSet) -> bool {
+    let text = text_of(link, skip);
+    let words = text
+        .chars()
+        .filter(|c| c.is_alphanumeric() || ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    let href = link.value().attr("href");
+    let same = href.is_some() && href == title.value().attr("href");
+    words <= 4 || (same && words <= 12)
+}
+
 fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Option<Item> {
     let link = el
         .select(&A)
@@ -181,7 +200,13 @@ fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Op
     if let Some(f) = &found {
         rest.replace_range(f.start..f.end, " ");
     }
-    let rest = rest.replacen(&text_of(a, skip), " ", 1);
+    let mut rest = rest.replacen(&text_of(a, skip), " ", 1);
+    for cta in el
+        .select(&A)
+        .filter(|l| l.id() != a.id() && is_call_to_action(*l, a, skip))
+    {
+        rest = rest.replacen(&text_of(cta, skip), " ", 1);
+    }
     let summary = crate::dom::normalize_ws(&rest).trim().to_string();
     Some(Item {
         url: a
@@ -193,4 +218,37 @@ fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Op
         summary: (summary.chars().count() >= 4).then_some(summary),
         date: found.map(|f| f.rfc3339),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_to_action_leave_the_summary_and_thumbnails_lead_no_entry() {
+        let html = Html::parse_document(
+            "<div id=l><div><a href=/p?id=1><img src=a.jpg></a><h4><a href=/p?id=1>奉贤经济开发区</a></h4>\
+             <p>国家级开发区，以美丽健康为主导产业。 <a href=/p?id=1>查看详情</a></p></div>\
+             <div><a href=/p?id=2><img src=b.jpg></a><h4><a href=/p?id=2>东方美谷产业园</a></h4>\
+             <p>聚焦化妆品和健康食品。 <a href=/x>更多&gt;&gt;</a></p></div></div>",
+        );
+        let list = html.select(&Selector::parse("#l").unwrap()).next().unwrap();
+        let skip = NodeSet::default();
+        let tz = TimeZone::UTC;
+        let (items, _) = detect(&html, list, &skip, None, &tz, 2);
+        let got: Vec<(&str, Option<&str>)> = items
+            .iter()
+            .map(|i| (i.title.as_str(), i.summary.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "奉贤经济开发区",
+                    Some("国家级开发区，以美丽健康为主导产业。")
+                ),
+                ("东方美谷产业园", Some("聚焦化妆品和健康食品。")),
+            ]
+        );
+    }
 }

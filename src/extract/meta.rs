@@ -75,7 +75,17 @@ fn meta_tag(e: &scraper::node::Element, m: &mut PageMeta, published: &mut Vec<(u
         "contentsource" => m.content_source = Some(content),
         "articletitle" => m.article_title = Some(content),
         // An author given as a URL (article:author) names nobody.
-        "author" | "article:author" if !content.starts_with("http") => {
+        // The byline vocabularies publishers' CMSs write (`byl` is "By …").
+        "author"
+        | "article:author"
+        | "article:author_name"
+        | "byl"
+        | "parsely-author"
+        | "dc.creator"
+        | "dcterms.creator"
+        | "sailthru.author"
+            if !content.starts_with("http") =>
+        {
             m.author.get_or_insert(content);
         }
         "article:published_time" | "datepublished" => published.push((0, content)),

@@ -2,6 +2,7 @@
 //! cleaned blocks. Each fact is a cascade whose first step that speaks wins:
 //! site rule → JSON-LD → OpenGraph/meta → visible text.
 
+pub mod byline;
 pub mod date;
 pub mod fields;
 pub mod header;

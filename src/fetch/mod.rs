@@ -426,8 +426,10 @@ impl Fetcher {
             Ok(r) => {
                 tracing::info!(host = %host.key, rules = r.rule_count(), crawl_delay = ?r.crawl_delay, "robots.txt read")
             }
+            // Not a warning: the page it holds up fails with this message,
+            // one line on stderr, and a second line would say it again.
             Err(m) => {
-                tracing::warn!(host = %host.key, "robots.txt {m}; host disallowed for {:?}", ttl)
+                tracing::info!(host = %host.key, "robots.txt {m}; host disallowed for {:?}", ttl)
             }
         }
         *slot = Some(RobotsEntry {

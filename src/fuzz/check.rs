@@ -17,7 +17,8 @@ use crate::fetch::robots::{MAX_CRAWL_DELAY, Robots};
 use crate::rules::path_and_query;
 
 /// Every key of a record (`docs/schema.md`, "Fields").
-pub const SCHEMA_KEYS: [&str; 23] = [
+pub const SCHEMA_KEYS: [&str; 24] = [
+    "type",
     "schema_version",
     "id",
     "url",
@@ -103,6 +104,9 @@ pub fn record(line: &[u8], forced: bool) -> Result<(), Failure> {
     }
     if v["schema_version"] != 1 {
         return Err(bad("schema_version is not 1"));
+    }
+    if v["type"] != "record" {
+        return Err(bad("type is not \"record\""));
     }
     for k in ["id", "url", "kind", "rule", "text", "content_hash"] {
         if !v[k].is_string() {
@@ -309,6 +313,7 @@ mod tests {
             m.insert(k.into(), "x".into());
         }
         m.insert("schema_version".into(), 1.into());
+        m.insert("type".into(), "record".into());
         m.insert("text".into(), text.into());
         m.insert("content_hash".into(), "sha256:00".into());
         m.insert("blocks".into(), serde_json::json!([{"type": "paragraph"}]));

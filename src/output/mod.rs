@@ -25,7 +25,7 @@ impl JsonlWriter {
     pub fn create(path: Option<&std::path::Path>) -> io::Result<Self> {
         Ok(match path {
             Some(p) => {
-                let mut w = Self::new(Box::new(std::fs::File::create(p)?));
+                let mut w = Self::new(Box::new(create_file(p)?));
                 w.offset = Some(0);
                 w
             }
@@ -38,10 +38,7 @@ impl JsonlWriter {
     pub fn append(path: Option<&std::path::Path>) -> io::Result<Self> {
         Ok(match path {
             Some(p) => {
-                let f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)?;
+                let f = append_file(p)?;
                 let len = f.metadata()?.len();
                 let mut w = Self::new(Box::new(f));
                 w.offset = Some(len);
@@ -88,6 +85,38 @@ pub fn line_of<T: Serialize>(record: &T) -> io::Result<Vec<u8>> {
     let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
     line.push(b'\n');
     Ok(line)
+}
+
+/// Creates the directories `path` needs, as `mkdir -p` would, so that
+/// `-o data/records.jsonl` or a job file's `../state/s.db` works in a fresh
+/// checkout. The error names the directory that could not be made.
+pub fn make_parent(path: &std::path::Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => std::fs::create_dir_all(dir)
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot create directory {}: {e}", dir.display()),
+                )
+            }),
+        _ => Ok(()),
+    }
+}
+
+/// `path` created or truncated, its directories made first.
+pub fn create_file(path: &std::path::Path) -> io::Result<std::fs::File> {
+    make_parent(path)?;
+    std::fs::File::create(path)
+}
+
+/// `path` opened for appending (created if missing), its directories made
+/// first.
+pub fn append_file(path: &std::path::Path) -> io::Result<std::fs::File> {
+    make_parent(path)?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
 }
 
 /// A closed pipe (`parkcrawl clean … | head`) ends the run quietly.

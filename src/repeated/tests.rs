@@ -21,6 +21,7 @@ fn img(src: &str, caption: Option<&str>) -> Block {
 pub(crate) fn doc(host: &str, blocks: Vec<Block>) -> Document {
     let text = text_of_blocks(&blocks);
     Document {
+        line_type: crate::document::LineType::Record,
         schema_version: document::SCHEMA_VERSION,
         id: "0000000000000000".into(),
         url: format!("http://{host}/"),

@@ -397,11 +397,9 @@ impl Ctx<'_> {
             .enumerate()
             .map(|(i, s)| {
                 Selector::parse(s).map_err(|e| {
-                    // scraper's message spans lines; keep ours on one.
-                    let e = e.to_string().replace('\n', ": ");
                     self.invalid(
                         &format!("{key}[{i}]"),
-                        &format!("invalid CSS selector `{s}`: {e}"),
+                        &format!("invalid CSS selector `{s}`: {}", selector_problem(&e)),
                     )
                 })
             })
@@ -504,6 +502,44 @@ fn selector_attrs<'a>(rules: impl Iterator<Item = &'a Rule>) -> Vec<String> {
     names
 }
 
+/// What is wrong with a selector, in words. scraper wraps most of the
+/// parser's errors as "Unexpected error occurred. Please report this to the
+/// developer", which is not true of a typo in a rule file: the parser's own
+/// kind (`DanglingCombinator`, `UnsupportedPseudoClassOrElement("hover")`)
+/// says what is wrong, so it is spelled out as words with its argument.
+fn selector_problem(e: &scraper::error::SelectorErrorKind) -> String {
+    use scraper::error::SelectorErrorKind as K;
+    let inner = match e {
+        K::UnexpectedSelectorParseError(inner) => inner,
+        K::EndOfLine => return "it ends too soon (an unclosed `[`, `(` or quote?)".into(),
+        other => return other.to_string().replace('\n', ": "),
+    };
+    let debug = format!("{inner:?}");
+    let (name, arg) = match debug.split_once('(') {
+        Some((n, a)) => (n.to_string(), Some(a.trim_end_matches(')').to_string())),
+        None => (debug.clone(), None),
+    };
+    let words = match name.as_str() {
+        "DanglingCombinator" => "a combinator (`>`, `+`, `~`) with nothing after it".to_string(),
+        "EmptySelector" => "an empty selector (nothing between commas, or after `#` or `.`)".to_string(),
+        "UnsupportedPseudoClassOrElement" => "an unknown pseudo-class, or one that cannot match a parsed page (`:hover`, `::before`); structural ones (`:first-child`, `:not(…)`, `:has(…)`) work".to_string(),
+        _ => {
+            let mut w = String::new();
+            for c in name.chars() {
+                if c.is_ascii_uppercase() && !w.is_empty() {
+                    w.push(' ');
+                }
+                w.push(c.to_ascii_lowercase());
+            }
+            w
+        }
+    };
+    match arg {
+        Some(a) if !a.is_empty() => format!("{words}: {a}"),
+        _ => words,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,6 +551,36 @@ mod tests {
             .collect();
         files.push(("extra/bad.toml".into(), text.into()));
         compile_all(files)
+    }
+
+    /// A bad selector: file, key, selector and what is wrong, one line,
+    /// never scraper's "report this to the developer".
+    #[test]
+    fn a_bad_selector_says_what_is_wrong() {
+        let cases = [
+            (
+                "p >> a",
+                "a combinator (`>`, `+`, `~`) with nothing after it",
+            ),
+            ("#", "an empty selector"),
+            (
+                "a:hover",
+                "an unknown pseudo-class, or one that cannot match",
+            ),
+            ("div[", "it ends too soon"),
+            ("div[[", "no qualified name in attribute selector"),
+        ];
+        for (sel, want) in cases {
+            let text = format!(
+                "id = \"x\"\n[match]\nhosts = [\"x.test\"]\n[selectors]\ncontent = [\"ok\", \"{sel}\"]\n"
+            );
+            let e = with_site(&text).unwrap_err().to_string();
+            let head = format!(
+                "extra/bad.toml: key `selectors.content[1]`: invalid CSS selector `{sel}`: {want}"
+            );
+            assert!(e.starts_with(&head), "{e}");
+            assert!(!e.contains("developer") && !e.contains('\n'), "{e}");
+        }
     }
 
     #[test]

@@ -219,7 +219,7 @@ fn robots_disallow_and_crawl_delay_are_obeyed() {
     assert_spacing(&hits, Duration::from_secs(2));
     let errs = errors_file(&errors);
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert_eq!(errs[0]["kind"], "disallowed");
+    assert_eq!(errs[0]["error_kind"], "disallowed");
     assert_eq!(errs[0]["url"], "http://r.test/private/a");
     assert!(errs[0]["at"].as_str().unwrap().ends_with('Z'));
     assert!(
@@ -305,7 +305,7 @@ fn redirect_loops_and_chains_end_in_one_error_each() {
     assert!(run.records.is_empty());
     let mut kinds: Vec<String> = errors_file(&errors)
         .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .map(|e| e["error_kind"].as_str().unwrap().to_string())
         .collect();
     kinds.sort();
     assert_eq!(kinds, ["redirect_loop", "too_many_redirects"]);
@@ -424,7 +424,7 @@ fn a_50_mb_body_is_one_error_and_memory_stays_low() {
     assert_eq!(records(&out.stdout).len(), 1);
     let errs = errors_file(&errors);
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert_eq!(errs[0]["kind"], "too_large");
+    assert_eq!(errs[0]["error_kind"], "too_large");
     // Reading stopped at the 10 MiB limit: the server produced far less than
     // 50 MB, and the crawler never held it.
     let produced = sent.load(Ordering::Relaxed);
@@ -444,7 +444,8 @@ fn max_pages_bounds_the_fetches() {
         &["mp.test"],
         &["http://mp.test/", "--max-pages", "3", "--rate", "20"],
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Cut short with pages still queued: exit code 4 (`exit::STOPPED`).
+    assert_eq!(run.code, 4, "{}", run.stderr);
     assert_eq!(run.records.len(), 3);
     assert_eq!(
         paths(&server.hits_of("mp.test")),
@@ -478,7 +479,7 @@ fn non_html_is_skipped_by_its_header_without_reading_the_body() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.records.len(), 1);
     let errs = errors_file(&errors);
-    assert_eq!(errs[0]["kind"], "not_html");
+    assert_eq!(errs[0]["error_kind"], "not_html");
     assert_eq!(errs[0]["message"], "not HTML (application/pdf)");
     assert!(sent.load(Ordering::Relaxed) < 30 * 1024 * 1024);
 }
@@ -670,7 +671,7 @@ fn public_links_do_not_lead_into_private_addresses() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(server.hits_of("www.taxs.vip").is_empty());
     let errs = errors_file(&errors);
-    assert_eq!(errs[0]["kind"], "unsafe", "{errs:?}");
+    assert_eq!(errs[0]["error_kind"], "unsafe", "{errs:?}");
     assert!(errs[0]["message"].as_str().unwrap().contains("127.0.0.1"));
 
     let server = Server::start(handler);
@@ -764,7 +765,7 @@ fn sigterm_stops_the_crawl_and_flushes_what_it_has() {
     let stopped_at = Instant::now();
     let run = finish(child, Duration::from_secs(20));
     assert!(stopped_at.elapsed() < Duration::from_secs(7));
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(run.records.len() >= 2 && run.records.len() < 31);
     assert!(run.stderr.contains("stopping"), "{}", run.stderr);
     assert!(run.stderr.contains("stopped: "), "{}", run.stderr);
@@ -776,6 +777,8 @@ fn sigterm_stops_the_crawl_and_flushes_what_it_has() {
 #[test]
 fn bad_starts_exit_2() {
     let dir = tempfile::tempdir().unwrap();
+    // Missing directories of -o are made; under a plain file they cannot be.
+    std::fs::write(dir.path().join("no"), "").unwrap();
     let cases: Vec<Vec<String>> = vec![
         vec!["crawl".into(), "ftp://a.test/".into()],
         vec!["crawl".into(), "not a url".into()],

@@ -126,7 +126,7 @@ fn a_learned_rule_is_applied_then_retracted_by_a_contradicting_canonical() {
             .collect::<Vec<_>>(),
         [json!({
             "url": "http://a.test/a/4/",
-            "kind": "duplicate",
+            "error_kind": "duplicate",
             "status": null,
             "message": "a variant of http://a.test/a/4 (learned rule: trailing slash dropped), already fetched or queued",
         })]
@@ -285,7 +285,7 @@ fn variants_found_while_learning_go_one_at_a_time() {
     assert_eq!(variants, ["/a/1/", "/a/2/", "/a/3/"]);
     let skipped = errors_file(&errors);
     assert_eq!(skipped.len(), 10, "{skipped:?}");
-    assert!(skipped.iter().all(|e| e["kind"] == "duplicate"));
+    assert!(skipped.iter().all(|e| e["error_kind"] == "duplicate"));
     // Every article is written once.
     assert_eq!(run.urls().len(), 14, "{:?}", run.urls());
 }

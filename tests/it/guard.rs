@@ -86,7 +86,7 @@ fn a_trusted_seed_cannot_redirect_into_private_space() {
             .unwrap_or_else(|| panic!("no error line for {host} ({target}):\n{stderr}"));
         assert!(line.contains("a non-public address ("), "{host}: {line}");
         assert_eq!(errs.len(), 1, "{host}: {errs:?}");
-        assert_eq!(errs[0]["kind"], "unsafe", "{host}: {}", errs[0]);
+        assert_eq!(errs[0]["error_kind"], "unsafe", "{host}: {}", errs[0]);
         assert_eq!(errs[0]["url"], target.as_str(), "{host}");
     }
     let hits = server.hits();
@@ -173,7 +173,7 @@ fn another_port_is_another_origin() {
         .iter()
         .find(|e| e["url"] == hopped.as_str())
         .expect(&stderr);
-    assert_eq!(e["kind"], "out_of_scope", "{e}");
+    assert_eq!(e["error_kind"], "out_of_scope", "{e}");
     let why = format!("http://seed.test:{port_b} is not one of the seeds' origins");
     assert!(e["message"].as_str().unwrap().contains(&why), "{e}");
     let redirected = format!("http://s2.test:{port_b}/");
@@ -181,6 +181,6 @@ fn another_port_is_another_origin() {
         .iter()
         .find(|e| e["url"] == redirected.as_str())
         .expect(&stderr);
-    assert_eq!(e["kind"], "unsafe", "not trusted: {e}");
+    assert_eq!(e["error_kind"], "unsafe", "not trusted: {e}");
     assert_eq!(errs.len(), 2, "{errs:?}");
 }

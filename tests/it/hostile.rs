@@ -238,7 +238,7 @@ fn a_directory_of_hostile_pages_gives_each_good_page_its_record() {
         assert_eq!(
             err.last().unwrap(),
             &format!(
-                "parkcrawl: {good} record(s) written, {} input(s) failed",
+                "parkcrawl: done: {good} record(s) written, {} input(s) failed",
                 refused.len()
             )
         );
@@ -364,7 +364,7 @@ fn a_crawl_of_hostile_pages_fails_the_bad_ones_in_its_state() {
     for c in &refused {
         let url = format!("http://{HOST}/{}.html", c.name);
         let e = errs.iter().find(|e| e["url"] == url).expect(&url);
-        assert_eq!(e["kind"], "content", "{e}");
+        assert_eq!(e["error_kind"], "content", "{e}");
         assert_eq!(e["message"], c.refused.unwrap(), "{e}");
     }
     let st = status_json(&state);
@@ -413,7 +413,7 @@ fn an_injected_panic_costs_one_page_of_a_directory_run() {
         assert_eq!(
             err[1],
             format!(
-                "parkcrawl: {} record(s) written, 1 input(s) failed",
+                "parkcrawl: done: {} record(s) written, 1 input(s) failed",
                 cases.len() - 1
             )
         );
@@ -449,7 +449,7 @@ fn an_injected_panic_in_a_crawl_fails_that_page_only() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let errs = errors_file(&errors);
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert_eq!(errs[0]["kind"], "internal");
+    assert_eq!(errs[0]["error_kind"], "internal");
     let message = errs[0]["message"].as_str().unwrap();
     assert!(
         message.starts_with("internal error: injected fault (at "),

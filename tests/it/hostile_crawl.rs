@@ -254,7 +254,7 @@ fn streamed_sitemap_of_a_million_urls_with_max_pages() {
         &["--sitemap", "http://big.test/big.xml", "--max-pages", "20"],
     );
     let err = stderr(&w);
-    assert_eq!(w.output.status.code(), Some(0), "{err}");
+    assert_eq!(w.output.status.code(), Some(4), "{err}");
     assert_eq!(records(&w.output.stdout).len(), 20);
     let pages = server
         .hits()
@@ -304,7 +304,7 @@ fn hundred_kb_urls_beside_good_pages() {
     let kinds: Vec<String> = std::fs::read_to_string(&errors)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].to_string())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["error_kind"].to_string())
         .collect();
     assert_eq!(kinds, vec!["\"bad_url\"".to_string(); 10]);
     // Dropped links are said once; no line repeats a 100 KB URL.
@@ -340,7 +340,7 @@ fn hundred_thousand_links_on_one_page() {
         &["http://many.test/", "--max-pages", "30"],
     );
     let err = stderr(&w);
-    assert_eq!(w.output.status.code(), Some(0), "{err}");
+    assert_eq!(w.output.status.code(), Some(4), "{err}");
     assert_eq!(records(&w.output.stdout).len(), 30);
     // 50,000 links taken (29 fetched, the rest queued), 50,000 dropped.
     let s = summary(&w);

@@ -70,7 +70,7 @@ impl Run {
 
     /// `url` failed once, as `kind`, on stderr and in the errors file.
     fn assert_failed(&self, url: &str, kind: &str) {
-        assert_eq!(self.error(url)["kind"], kind, "{}", self.stderr);
+        assert_eq!(self.error(url)["error_kind"], kind, "{}", self.stderr);
         let line = self.line(url);
         assert!(
             line.contains(&format!("failed ({kind}): ")),
@@ -628,7 +628,10 @@ fn binary_bytes_served_as_html_cost_that_page_at_most() {
             recorded != (errors.len() == 1),
             "{url}: record {recorded}, errors {errors:?}"
         );
-        assert!(errors.iter().all(|e| e["kind"] != "internal"), "{errors:?}");
+        assert!(
+            errors.iter().all(|e| e["error_kind"] != "internal"),
+            "{errors:?}"
+        );
     }
 }
 
@@ -647,7 +650,7 @@ fn a_panic_while_fetching_is_that_pages_error_and_the_crawl_goes_on() {
     let internal: Vec<&Value> = run
         .errors
         .iter()
-        .filter(|e| e["kind"] == "internal")
+        .filter(|e| e["error_kind"] == "internal")
         .collect();
     assert_eq!(internal.len(), 1, "{:?}\n{}", run.errors, run.stderr);
     let url = internal[0]["url"].as_str().unwrap();

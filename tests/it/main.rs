@@ -2,6 +2,7 @@
 //! binary, real files, real HTTP servers on 127.0.0.1.
 
 mod clean;
+mod cli;
 mod crawl;
 mod dust;
 mod format;

@@ -324,7 +324,7 @@ fn a_half_written_last_line_is_cut_and_its_page_written_whole() {
         )
     };
     let r = run(cmd(args(&["--max-pages", "3"])));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 4, "{}", r.stderr);
     assert_eq!(output(&out).len(), 3);
     let st = status_json(&state);
     assert_eq!(st["complete"], false, "{st}");
@@ -408,7 +408,7 @@ fn sigterm_stops_a_state_crawl_and_the_next_run_finishes_it() {
     assert!(term.success());
     let first = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&first.stderr);
-    assert_eq!(first.status.code(), Some(0), "{stderr}");
+    assert_eq!(first.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("stopped: "), "{stderr}");
     let st = status_json(&state);
     assert_eq!(st["complete"], false, "{st}");
@@ -602,7 +602,7 @@ fn reruns_ask_conditionally_and_emit_only_what_changed() {
     assert_eq!(
         serde_json::to_string(&masked).unwrap(),
         format!(
-            "{{\"schema_version\":1,\"id\":\"{}\",\"url\":\"http://r.test/p4\",\"deleted\":true,\
+            "{{\"type\":\"tombstone\",\"schema_version\":1,\"id\":\"{}\",\"url\":\"http://r.test/p4\",\"deleted\":true,\
              \"deleted_at\":\"<time>\",\"status\":404}}",
             page_id("http://r.test/p4")
         )

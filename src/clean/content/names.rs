@@ -4,7 +4,9 @@
 
 use std::sync::LazyLock;
 
+use ego_tree::NodeRef;
 use rustc_hash::FxHashMap;
+use scraper::Node;
 
 use crate::dom::{is_never_text, style_hides};
 
@@ -235,7 +237,7 @@ impl NameFlags {
 
 /// The attributes the finder reads, found in one pass over an element's
 /// (each `attr()` lookup is a search of its own).
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 pub(super) struct Attrs<'a> {
     class: Option<&'a str>,
     id: Option<&'a str>,
@@ -272,6 +274,19 @@ pub(super) struct NameCache<'a> {
 }
 
 impl<'a> NameCache<'a> {
+    /// The flags of the element's class and id; an id that is its
+    /// section's heading made into an anchor says nothing (see
+    /// [`anchors_heading`]).
+    pub(super) fn flags_of(&mut self, a: &Attrs<'a>, el: NodeRef<Node>) -> NameFlags {
+        let f = self.flags(a);
+        if f.0 & (NameFlags::UNLIKELY | NameFlags::NEGATIVE) == 0
+            || !a.id.is_some_and(|id| anchors_heading(el, id))
+        {
+            return f;
+        }
+        self.flags(&Attrs { id: None, ..*a })
+    }
+
     pub(super) fn flags(&mut self, a: &Attrs<'a>) -> NameFlags {
         let mut f = 0;
         if let Some(c) = a.class {
@@ -290,6 +305,41 @@ impl<'a> NameCache<'a> {
         }
         NameFlags(f)
     }
+}
+
+/// Is `id` the anchor of the section's heading (`<div id="sharing-with-a-
+/// single-developer"><h2>Sharing with a single developer</h2>`)? Document
+/// generators and CMSs make section ids from their headings, so the words
+/// of such an id are the author's, not a name for page chrome: "sharing",
+/// "related" or "comments" there title a part of the text.
+fn anchors_heading(el: NodeRef<Node>, id: &str) -> bool {
+    let Some(heading) = el.children().find_map(|c| match c.value() {
+        Node::Element(e) => Some((c, e.name())),
+        _ => None,
+    }) else {
+        return false;
+    };
+    if !matches!(heading.1, "h1" | "h2" | "h3" | "h4" | "h5" | "h6") {
+        return false;
+    }
+    let mut text = String::new();
+    for d in heading.0.descendants() {
+        if let Node::Text(t) = d.value() {
+            text.push_str(t);
+            text.push(' ');
+            if text.len() > 300 {
+                return false;
+            }
+        }
+    }
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let id_words = words(id);
+    id_words.len() >= 2 && id_words == words(&text)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,4 +388,43 @@ pub(super) fn class_weight(names: NameFlags, hinted: bool) -> f64 {
         w += 25.0;
     }
     w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn by_id<'a>(html: &'a scraper::Html, id: &str) -> NodeRef<'a, Node> {
+        html.tree
+            .nodes()
+            .find(|n| n.value().as_element().and_then(|e| e.id()) == Some(id))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_section_id_made_from_its_heading_names_no_chrome() {
+        let html = scraper::Html::parse_fragment(
+            "<div id=sharing-with-a-single-developer>\
+               <h2>Sharing with a single developer<a href='#x'>¶</a></h2><p>text</p></div>\
+             <div id=share-buttons><h2>Share this story</h2></div>\
+             <div id=related-posts><p>Related posts</p></div>\
+             <div id=comments><h3>Comments</h3></div>",
+        );
+        let anchored = |id: &str| anchors_heading(by_id(&html, id), id);
+        assert!(anchored("sharing-with-a-single-developer"));
+        assert!(!anchored("share-buttons"));
+        assert!(!anchored("related-posts"));
+        // One word is as likely a widget's name as a heading's anchor.
+        assert!(!anchored("comments"));
+        let el = html
+            .tree
+            .nodes()
+            .filter_map(scraper::ElementRef::wrap)
+            .find(|e| e.value().id() == Some("sharing-with-a-single-developer"))
+            .unwrap();
+        let mut cache = NameCache::default();
+        let attrs = Attrs::of(el.value());
+        assert!(cache.flags(&attrs).has(NameFlags::UNLIKELY));
+        assert_eq!(cache.flags_of(&attrs, *el), NameFlags::default());
+    }
 }
