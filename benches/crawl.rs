@@ -1,16 +1,36 @@
-//! Crawl benchmark (not a test): H hosts × M pages on a loopback server with
-//! some latency, crawled by the release `parkcrawl` binary as a child
-//! process. Reports achieved pages/s against the politeness budget H × R,
-//! then an unthrottled crawl of 20 hosts × 500 pages with its CPU seconds
-//! and peak RSS (sampled from /proc, Linux).
+//! Crawl benchmark (not a test): a loopback web crawled by the release
+//! `parkcrawl` binary and by Scrapy, each a child process, measured from the
+//! server's own request log (and /proc for CPU and peak RSS, Linux).
 //!
-//!     cargo bench --bench crawl            # both runs
-//!     cargo bench --bench crawl -- quick   # smaller, for a smoke test
+//!     cargo bench --bench crawl                 # the side-by-side table
+//!     cargo bench --bench crawl -- quick        # 5 hosts × 100 pages
+//!     cargo bench --bench crawl -- --no-peers   # parkcrawl alone
+//!     cargo bench --bench crawl -- links        # links per page (below)
 //!
-//! `BENCH_HM=20x40` runs only the throttled crawl with H × M of your choice;
-//! `BENCH_GAPS=1` prints the request intervals of the first hosts.
+//! The web: H hosts × M pages (20 × 500) behind 20 ms of latency per
+//! response. Page k links to its children 10k+1 … 10k+10 by their canonical
+//! URL; every page declares its canonical link; every 4th page links to its
+//! own tracking-parameter variant (`?src=share`), and every 4th (offset 2)
+//! to the trailing-slash variant of the page before it (`/news/{k-1}/`),
+//! both served as the same article. The home page links a calendar trap
+//! (`/cal/N` → `/cal/N+1`, each with a `?view=week` variant), three old URLs
+//! that redirect (301) to articles, and a path robots.txt disallows. Hosts
+//! 1, 6, 11, 16 answer some pages' first request with 429 + Retry-After 1;
+//! hosts 2, 7, 12, 17 some with 503; pages k ≡ 11 (mod 53) take 400 ms more;
+//! hosts 3 and 13 ask for a Crawl-delay of 0.02 s. Both crawlers go 4 links
+//! deep (the articles are 3 deep): the trap costs each 4 pages a host.
 //!
-//!     cargo bench --bench crawl -- links   # links per page: time must grow linearly
+//! Unthrottled, parkcrawl (`--rate 0 --per-host 1 | 8 | 64`) and Scrapy (8
+//! and 64 per domain, ROBOTSTXT_OBEY, DEPTH_LIMIT 4, Crawl-delay given to it
+//! as per-host slot delays since Scrapy does not read it): pages/s (distinct
+//! pages answered 200, over wall time), CPU per page, peak RSS, requests by
+//! kind of duplicate, requests to a host while its Retry-After ran (after
+//! 10 ms in transit), Crawl-delay violations (any 21 requests of such a host
+//! within 19 delays: a whole delay short), and articles fetched. Polite (1 request/s per host,
+//! Crawl-delay 2 s on hosts 3 and 13, no 429/503), 20 hosts × 20 pages: each
+//! host's achieved request rate from its first to its last request against
+//! its budget. Scrapy comes from PyPI into `target/crawl-venv`
+//! (`bench/crawl/setup.sh`, pinned in `bench/crawl/requirements.txt`).
 //!
 //! `links` crawls a 200-page site whose every page carries L distinct links
 //! (L = 10,000, 20,000, 40,000), all in scope, with `--max-pages 200`:
@@ -19,123 +39,484 @@
 #[path = "../tests/it/support/server.rs"]
 mod server;
 
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use server::{Hit, Reply, Server};
 
 /// Links per page: page k links to pages FANOUT·k+1 … FANOUT·k+FANOUT.
 const FANOUT: usize = 10;
+/// How deep both crawlers go (the articles of 500 are 3 deep).
+const DEPTH: usize = 4;
+const LATENCY: Duration = Duration::from_millis(20);
+/// A request this soon after a 429 left the server was sent before the
+/// crawler could have read it.
+const IN_TRANSIT: Duration = Duration::from_millis(10);
 
-/// A site of `pages` pages per host, each a real article page (the seed
-/// fixture) with its tree links appended.
-fn site(pages: usize, latency: Duration) -> impl Fn(&Hit) -> Reply + Send + Sync + 'static {
-    let template = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/sh.taxs.vip/news-5101.html"),
-    )
-    .expect("fixture page")
-    // Only the tree links below are followed: the fixture's own links point
-    // at pages this server does not have.
-    .replace(" href=\"", " data-href=\"");
-    move |hit: &Hit| {
-        if hit.path == "/robots.txt" {
-            return Reply::status(404).delayed(latency);
-        }
-        let k: usize = match hit.path.as_str() {
-            "/" => 0,
-            p => match p
-                .strip_prefix("/news/view.html?id=")
-                .and_then(|n| n.parse().ok())
-            {
-                Some(k) if k < pages => k,
-                _ => return Reply::status(404).delayed(latency),
-            },
-        };
-        let links: String = (FANOUT * k + 1..=FANOUT * k + FANOUT)
-            .filter(|c| *c < pages)
-            .map(|c| format!("<a href=\"/news/view.html?id={c}\">第{c}篇</a>"))
-            .collect();
-        let body = template.replacen(
-            "</body>",
-            &format!("<div class=\"tree\">{links}</div></body>"),
-            1,
-        );
-        Reply::html(body).delayed(latency)
+/// What the web is made of, per run.
+#[derive(Clone, Copy)]
+struct Web {
+    hosts: usize,
+    pages: usize,
+    /// 429 and 503 on some hosts.
+    failures: bool,
+    /// Crawl-delay of hosts 3 and 13.
+    crawl_delay: f64,
+}
+
+impl Web {
+    fn names(&self) -> Vec<String> {
+        (0..self.hosts).map(|i| format!("h{i}.bench")).collect()
+    }
+
+    fn delay_of(&self, host: &str) -> Option<f64> {
+        let i: usize = host.strip_prefix('h')?.split('.').next()?.parse().ok()?;
+        (i % 10 == 3).then_some(self.crawl_delay)
     }
 }
 
-struct Outcome {
-    records: usize,
-    /// The shortest interval between two requests to one host.
-    min_gap: Duration,
-    wall: Duration,
-    /// First to last request the server saw.
-    window: Duration,
-    requests: usize,
-    peak_kb: u64,
-    cpu: f64,
-    summary: String,
+/// What a request path asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Asked {
+    Robots,
+    /// Article k (0: the home page), in its canonical form.
+    Page(usize),
+    SlashVariant(usize),
+    ParamVariant(usize),
+    Trap(usize, bool),
+    Old(usize),
+    Private,
+    Missing,
 }
 
-fn crawl(hosts: usize, pages: usize, rate: &str, concurrency: usize, latency: Duration) -> Outcome {
-    let server = Server::start_with(2, site(pages, latency));
-    let names: Vec<String> = (0..hosts).map(|i| format!("h{i}.bench")).collect();
-    let names_ref: Vec<&str> = names.iter().map(String::as_str).collect();
+fn asked(path: &str, pages: usize) -> Asked {
+    if path == "/robots.txt" {
+        return Asked::Robots;
+    }
+    if path == "/" {
+        return Asked::Page(0);
+    }
+    if path.starts_with("/private/") {
+        return Asked::Private;
+    }
+    let num = |s: &str| s.parse::<usize>().ok();
+    if let Some(rest) = path.strip_prefix("/cal/") {
+        let (n, view) = match rest.split_once('?') {
+            Some((n, q)) => (n, q == "view=week"),
+            None => (rest, false),
+        };
+        return num(n).map_or(Asked::Missing, |n| Asked::Trap(n, view));
+    }
+    if let Some(k) = path.strip_prefix("/old/").and_then(num) {
+        return Asked::Old(k);
+    }
+    let Some(rest) = path.strip_prefix("/news/") else {
+        return Asked::Missing;
+    };
+    let k = match rest.split_once('?') {
+        Some((k, "src=share")) => return num(k).map_or(Asked::Missing, Asked::ParamVariant),
+        Some(_) => return Asked::Missing,
+        None => rest,
+    };
+    match k.strip_suffix('/') {
+        Some(k) => num(k)
+            .filter(|k| *k < pages)
+            .map_or(Asked::Missing, Asked::SlashVariant),
+        None => num(k)
+            .filter(|k| (1..pages).contains(k))
+            .map_or(Asked::Missing, Asked::Page),
+    }
+}
+
+fn article_body(template: &str, host: &str, k: usize, pages: usize) -> String {
+    let mut links: String = (FANOUT * k + 1..=FANOUT * k + FANOUT)
+        .filter(|c| *c < pages)
+        .map(|c| format!("<a href=\"/news/{c}\">第{c}篇</a>"))
+        .collect();
+    if k.is_multiple_of(4) && k > 0 {
+        links.push_str(&format!("<a href=\"/news/{k}?src=share\">分享</a>"));
+    }
+    if k % 4 == 2 && k > 1 {
+        links.push_str(&format!("<a href=\"/news/{}/\">上一篇</a>", k - 1));
+    }
+    if k == 0 {
+        links.push_str("<a href=\"/cal/0\">日历</a><a href=\"/private/x\">内部</a>");
+        for o in 1..=3 {
+            links.push_str(&format!("<a href=\"/old/{o}\">旧址</a>"));
+        }
+    }
+    let canonical = if k == 0 {
+        format!("http://{host}/")
+    } else {
+        format!("http://{host}/news/{k}")
+    };
+    template
+        .replacen(
+            "</head>",
+            &format!("<link rel=\"canonical\" href=\"{canonical}\"></head>"),
+            1,
+        )
+        .replacen(
+            "</body>",
+            &format!("<div class=\"tree\">{links}</div></body>"),
+            1,
+        )
+}
+
+fn template() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sh.taxs.vip/news-5101.html"),
+    )
+    .expect("fixture page")
+    // Only the links the web adds are followed: the fixture's own links
+    // point at pages this server does not have.
+    .replace(" href=\"", " data-href=\"")
+    .replace("<link rel=\"canonical\"", "<link data-rel=\"canonical\"")
+}
+
+fn host_index(host: &str) -> usize {
+    host.trim_start_matches('h')
+        .split('.')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The web's server: one handler for every host.
+fn web(w: Web) -> impl Fn(&Hit) -> Reply + Send + Sync + 'static {
+    let template = Arc::new(template());
+    move |hit: &Hit| {
+        let i = host_index(&hit.host);
+        let first = hit.n == 0;
+        match asked(&hit.path, w.pages) {
+            Asked::Robots => {
+                let mut r = String::from("User-agent: *\nDisallow: /private/\n");
+                if let Some(d) = w.delay_of(&hit.host) {
+                    r.push_str(&format!("Crawl-delay: {d}\n"));
+                }
+                Reply::text(&r).delayed(LATENCY)
+            }
+            Asked::Page(k) | Asked::SlashVariant(k) | Asked::ParamVariant(k) => {
+                if w.failures && first && k % 37 == 5 && i % 5 == 1 {
+                    return Reply::status(429)
+                        .header("retry-after", "1")
+                        .delayed(LATENCY);
+                }
+                if w.failures && first && k % 41 == 9 && i % 5 == 2 {
+                    return Reply::status(503).delayed(LATENCY);
+                }
+                let slow = if k % 53 == 11 {
+                    Duration::from_millis(400)
+                } else {
+                    Duration::ZERO
+                };
+                Reply::html(article_body(&template, &hit.host, k, w.pages)).delayed(LATENCY + slow)
+            }
+            Asked::Trap(n, _) => {
+                let body = format!(
+                    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>日历 {n}</title>\
+                     <link rel=\"canonical\" href=\"http://{}{}\"></head><body><h1>日历 {n}</h1>\
+                     <p>活动日历, 第{n}页。</p><a href=\"/cal/{}\">下一页</a>\
+                     <a href=\"/cal/{n}?view=week\">周视图</a></body></html>",
+                    hit.host,
+                    hit.path,
+                    n + 1
+                );
+                Reply::html(body).delayed(LATENCY)
+            }
+            Asked::Old(k) => Reply::redirect(301, &format!("/news/{k}")).delayed(LATENCY),
+            Asked::Private | Asked::Missing => Reply::status(404).delayed(LATENCY),
+        }
+    }
+}
+
+/// One crawler's run, measured.
+struct Outcome {
+    name: String,
+    wall: Duration,
+    peak_kb: u64,
+    cpu: f64,
+    hits: Vec<Hit>,
+    /// When each reply left the server.
+    replied: Vec<Option<Duration>>,
+}
+
+fn parkcrawl_cmd(w: Web, server: &Server, per_host: Option<usize>) -> Command {
+    let names = w.names();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_parkcrawl"));
     cmd.arg("crawl")
         .args(names.iter().map(|h| format!("http://{h}/")))
-        .args(["--rate", rate, "--concurrency", &concurrency.to_string()])
-        .args(["-o", "/dev/null"])
-        .args(server.resolve(&names_ref));
+        .args(["--max-depth", &DEPTH.to_string(), "-o", "/dev/null"])
+        .args(server.resolve(&refs));
+    if let Some(n) = per_host {
+        let c = (n * w.hosts).clamp(8, 1280);
+        cmd.args(["--rate", "0", "--per-host", &n.to_string()])
+            .args(["--concurrency", &c.to_string()]);
+    } else {
+        cmd.args(["--concurrency", &w.hosts.max(8).to_string()]);
+    }
+    cmd
+}
+
+fn scrapy_cmd(w: Web, server: &Server, python: &Path, per_domain: usize, polite: bool) -> Command {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/crawl/scrapy_run.py");
+    let out = std::env::temp_dir().join(format!("crawl-bench-scrapy-{}.jsonl", std::process::id()));
+    let mut cmd = Command::new(python);
+    cmd.arg(script)
+        .args(["--per-domain", &per_domain.to_string()])
+        .args(["--depth", &DEPTH.to_string()])
+        .args(["--delay", if polite { "1" } else { "0" }])
+        .arg("--out")
+        .arg(out)
+        .args(["--proxy", &format!("http://{}", server.addr)]);
+    for h in w.names() {
+        if let Some(d) = w.delay_of(&h) {
+            cmd.args(["--slot-delay", &format!("{h}={d}")]);
+        }
+    }
+    cmd.args(w.names().iter().map(|h| format!("http://{h}/")));
+    cmd
+}
+
+fn measure(name: &str, w: Web, make: impl FnOnce(&Server) -> Command) -> Outcome {
+    let server = Server::start_with(2, web(w));
+    let cmd = make(&server);
     let t0 = Instant::now();
     let (out, peak_kb, cpu) = server::run_measured(cmd);
     let wall = t0.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "crawl failed: {stderr}");
-    let summary = stderr.lines().last().unwrap_or("").to_string();
-    // "done: N pages ok, …"
-    let records = summary
-        .split_whitespace()
-        .nth(2)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let hits = server.hits();
-    if std::env::var_os("BENCH_GAPS").is_some() {
-        for h in names.iter().take(3) {
-            let at: Vec<f64> = hits
-                .iter()
-                .filter(|x| &x.host == h)
-                .map(|x| x.at.as_secs_f64() * 1000.0)
-                .collect();
-            let gaps: Vec<String> = at
-                .windows(2)
-                .map(|w| format!("{:.0}", w[1] - w[0]))
-                .collect();
-            eprintln!("{h}: {}", gaps.join(" "));
-        }
+    assert!(out.status.success(), "{name} failed: {stderr}");
+    if std::env::var_os("BENCH_VERBOSE").is_some() {
+        eprintln!("{name}: {}", stderr.lines().last().unwrap_or(""));
     }
-    let min_gap = names
-        .iter()
-        .flat_map(|h| {
-            let at: Vec<Duration> = hits.iter().filter(|x| &x.host == h).map(|x| x.at).collect();
-            at.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>()
-        })
-        .min()
-        .unwrap_or_default();
-    let window = match (hits.first(), hits.last()) {
-        (Some(a), Some(b)) => b.at - a.at,
-        _ => Duration::ZERO,
-    };
     Outcome {
-        records,
-        min_gap,
+        name: name.to_string(),
         wall,
-        window,
-        requests: hits.len(),
         peak_kb,
         cpu,
-        summary,
+        hits: server.hits(),
+        replied: server.replied_at(),
+    }
+}
+
+/// What the request log says of one run.
+#[derive(Default)]
+struct Figures {
+    pages: usize,
+    requests: usize,
+    slash: usize,
+    param: usize,
+    /// The same path again after it was answered 200.
+    repeat: usize,
+    trap: usize,
+    during_retry_after: usize,
+    crawl_delay_violations: usize,
+    articles: usize,
+}
+
+fn figures(o: &Outcome, w: Web) -> Figures {
+    let mut f = Figures {
+        requests: o.hits.len(),
+        ..Figures::default()
+    };
+    let mut answered: HashSet<(String, String)> = HashSet::new();
+    let mut pages: HashSet<(String, Asked)> = HashSet::new();
+    let mut articles: HashSet<(String, usize)> = HashSet::new();
+    // Host → (from, until) of each Retry-After sent.
+    let mut pauses: HashMap<String, Vec<(Duration, Duration)>> = HashMap::new();
+    for (n, h) in o.hits.iter().enumerate() {
+        let a = asked(&h.path, w.pages);
+        let i = host_index(&h.host);
+        let first = h.n == 0;
+        let failed = w.failures
+            && first
+            && matches!(a, Asked::Page(k) | Asked::SlashVariant(k) | Asked::ParamVariant(k)
+                if (k % 37 == 5 && i % 5 == 1) || (k % 41 == 9 && i % 5 == 2));
+        let is_429 = failed && i % 5 == 1;
+        if is_429 {
+            let sent = o
+                .replied
+                .get(n)
+                .copied()
+                .flatten()
+                .unwrap_or(h.at + LATENCY);
+            pauses
+                .entry(h.host.clone())
+                .or_default()
+                .push((sent + IN_TRANSIT, sent + Duration::from_secs(1)));
+        }
+        match a {
+            Asked::SlashVariant(_) => f.slash += 1,
+            Asked::ParamVariant(_) => f.param += 1,
+            Asked::Trap(_, true) => f.trap += 1,
+            _ => {}
+        }
+        if !failed && !answered.insert((h.host.clone(), h.path.clone())) {
+            f.repeat += 1;
+        }
+        if !failed {
+            if let Asked::Page(k) | Asked::SlashVariant(k) | Asked::ParamVariant(k) = a {
+                articles.insert((h.host.clone(), k));
+                pages.insert((h.host.clone(), Asked::Page(k)));
+            } else if let Asked::Trap(n, v) = a {
+                pages.insert((h.host.clone(), Asked::Trap(n, v)));
+            }
+        }
+    }
+    for h in &o.hits {
+        if let Some(ps) = pauses.get(&h.host) {
+            f.during_retry_after += ps.iter().filter(|(a, b)| h.at > *a && h.at < *b).count();
+        }
+    }
+    for host in w.names() {
+        let Some(d) = w.delay_of(&host) else { continue };
+        let at: Vec<Duration> = o
+            .hits
+            .iter()
+            .filter(|h| h.host == host)
+            .map(|h| h.at)
+            .collect();
+        // 21 requests within 19 delays: a whole delay short, beyond any
+        // arrival jitter.
+        let window = Duration::from_secs_f64(19.0 * d);
+        f.crawl_delay_violations += at.windows(21).filter(|x| x[20] - x[0] < window).count();
+    }
+    f.pages = pages.len();
+    f.articles = articles.len();
+    f
+}
+
+/// Creates (once) the venv with Scrapy; returns its python.
+fn setup_python() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("bash")
+        .arg(root.join("bench/crawl/setup.sh"))
+        .output()
+        .expect("run bench/crawl/setup.sh");
+    assert!(
+        out.status.success(),
+        "bench/crawl/setup.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    root.join(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn side_by_side(w: Web, python: Option<&Path>) {
+    println!(
+        "unthrottled: {} hosts × {} pages, {LATENCY:?} latency, 429/503/slow pages, variants, a trap; depth {DEPTH}",
+        w.hosts, w.pages
+    );
+    let mut runs = Vec::new();
+    for n in [1, 8, 64] {
+        let name = format!("parkcrawl --per-host {n}");
+        runs.push(measure(&name, w, |s| parkcrawl_cmd(w, s, Some(n))));
+    }
+    if let Some(py) = python {
+        for n in [8, 64] {
+            let name = format!("Scrapy {n}/domain");
+            runs.push(measure(&name, w, |s| scrapy_cmd(w, s, py, n, false)));
+        }
+    }
+    println!(
+        "| crawler | pages | pages/s | CPU ms/page | peak RSS MiB | requests | slash variants | param variants | repeats | trap variants | during Retry-After | Crawl-delay violations | articles |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for o in &runs {
+        let f = figures(o, w);
+        println!(
+            "| {} | {} | {:.0} | {:.2} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {}/{} |",
+            o.name,
+            f.pages,
+            f.pages as f64 / o.wall.as_secs_f64(),
+            1000.0 * o.cpu / f.pages.max(1) as f64,
+            o.peak_kb as f64 / 1024.0,
+            f.requests,
+            f.slash,
+            f.param,
+            f.repeat,
+            f.trap,
+            f.during_retry_after,
+            f.crawl_delay_violations,
+            f.articles,
+            w.hosts * w.pages,
+        );
+    }
+}
+
+/// Per host, requests per second from its first request to its last,
+/// over its budget (1/s, or its Crawl-delay when slower).
+fn shares(o: &Outcome, w: Web) -> Vec<f64> {
+    w.names()
+        .iter()
+        .filter_map(|host| {
+            let at: Vec<Duration> = o
+                .hits
+                .iter()
+                .filter(|h| &h.host == host)
+                .map(|h| h.at)
+                .collect();
+            let span = (*at.last()? - *at.first()?).as_secs_f64();
+            let period = w.delay_of(host).unwrap_or(1.0).max(1.0);
+            (at.len() > 1).then(|| (at.len() - 1) as f64 / span * period)
+        })
+        .collect()
+}
+
+fn polite(python: Option<&Path>, quick: bool) {
+    let w = Web {
+        hosts: if quick { 5 } else { 20 },
+        pages: if quick { 10 } else { 20 },
+        failures: false,
+        crawl_delay: 2.0,
+    };
+    println!(
+        "polite: {} hosts × {} pages at 1 request/s per host (Crawl-delay 2 s on hosts 3, 13)",
+        w.hosts, w.pages
+    );
+    let mut runs = vec![measure("parkcrawl (defaults)", w, |s| {
+        parkcrawl_cmd(w, s, None)
+    })];
+    if let Some(py) = python {
+        runs.push(measure("Scrapy (1/domain, DOWNLOAD_DELAY 1)", w, |s| {
+            scrapy_cmd(w, s, py, 1, true)
+        }));
+    }
+    println!(
+        "| crawler | pages | wall s | budget share per host: min | median | Crawl-delay violations |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for o in &runs {
+        let f = figures(o, w);
+        let mut s = shares(o, w);
+        s.sort_by(f64::total_cmp);
+        let min_gap = w
+            .names()
+            .iter()
+            .filter(|h| w.delay_of(h).is_some())
+            .flat_map(|h| {
+                let at: Vec<Duration> = o
+                    .hits
+                    .iter()
+                    .filter(|x| &x.host == h)
+                    .map(|x| x.at)
+                    .collect();
+                at.windows(2).map(|x| x[1] - x[0]).collect::<Vec<_>>()
+            })
+            .filter(|g| *g + Duration::from_millis(25) < Duration::from_secs(2))
+            .count();
+        println!(
+            "| {} | {} | {:.1} | {:.1} % | {:.1} % | {} |",
+            o.name,
+            f.pages,
+            o.wall.as_secs_f64(),
+            100.0 * s.first().copied().unwrap_or(0.0),
+            100.0 * s.get(s.len() / 2).copied().unwrap_or(0.0),
+            min_gap,
+        );
     }
 }
 
@@ -184,67 +565,18 @@ fn links_scaling() {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "links") {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "links") {
         return links_scaling();
     }
-    let quick = std::env::args().any(|a| a == "quick");
-    let latency = Duration::from_millis(20);
-
-    // 1. Throttled: the politeness budget is H × R pages/s.
-    let (h, m, r) = if quick { (5, 20, 4.0) } else { (20, 40, 4.0) };
-    let (h, m) = match std::env::var("BENCH_HM") {
-        Ok(v) => {
-            let (a, b) = v.split_once('x').unwrap();
-            (a.parse().unwrap(), b.parse().unwrap())
-        }
-        Err(_) => (h, m),
+    let quick = args.iter().any(|a| a == "quick");
+    let python = (!args.iter().any(|a| a == "--no-peers")).then(setup_python);
+    let w = Web {
+        hosts: if quick { 5 } else { 20 },
+        pages: if quick { 100 } else { 500 },
+        failures: true,
+        crawl_delay: 0.02,
     };
-    let o = crawl(h, m, &r.to_string(), 8, latency);
-    let budget = h as f64 * r;
-    // Each host spends its first request on robots.txt: M pages take M
-    // intervals of 1/R after it, so the ideal wall time is M / R.
-    let ideal = m as f64 / r;
-    println!(
-        "throttled: {h} hosts × {m} pages at {r}/s per host, {latency:?} latency, --concurrency 8"
-    );
-    println!(
-        "  {} records in {:.2} s wall ({:.2} s server window, ideal {:.2} s)",
-        o.records,
-        o.wall.as_secs_f64(),
-        o.window.as_secs_f64(),
-        ideal
-    );
-    let achieved = o.records as f64 / o.wall.as_secs_f64();
-    println!(
-        "  achieved {achieved:.1} pages/s of a budget of {budget:.0} pages/s: {:.1} % (server window: {:.1} %)",
-        100.0 * achieved / budget,
-        100.0 * (o.records as f64 / o.window.as_secs_f64().max(ideal)) / budget,
-    );
-    println!(
-        "  {} requests, never two to one host closer than {:.1} ms; {}",
-        o.requests,
-        o.min_gap.as_secs_f64() * 1000.0,
-        o.summary
-    );
-
-    if std::env::var_os("BENCH_HM").is_some() {
-        return;
-    }
-    // 2. Unthrottled: how fast can the crawler itself go.
-    let (h, m) = if quick { (5, 100) } else { (20, 500) };
-    let latency = Duration::from_millis(5);
-    let o = crawl(h, m, "0", 32, latency);
-    println!(
-        "unthrottled: {h} hosts × {m} pages, --rate 0, {latency:?} latency, --concurrency 32 (1 connection per host)"
-    );
-    println!(
-        "  {} records in {:.2} s: {:.0} pages/s; CPU {:.1} s ({:.2} ms/page); peak RSS {:.1} MiB",
-        o.records,
-        o.wall.as_secs_f64(),
-        o.records as f64 / o.wall.as_secs_f64(),
-        o.cpu,
-        1000.0 * o.cpu / o.records.max(1) as f64,
-        o.peak_kb as f64 / 1024.0
-    );
-    println!("  {} requests; {}", o.requests, o.summary);
+    side_by_side(w, python.as_deref());
+    polite(python.as_deref(), quick);
 }

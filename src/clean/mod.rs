@@ -65,9 +65,16 @@ pub enum CleanError {
 /// Cleans one decoded page with the rule that matches it: the stages of the
 /// module header, in order.
 pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
+    let parsed = parse(prefiltered(d, rules)?)?;
+    Ok(clean_parsed(d, rules, &parsed))
+}
+
+/// Stages 3–8 on a page parsed already (stage 2): for a caller that reads
+/// the tree too (the crawler takes its links from it), so that a page is
+/// scanned and parsed once.
+pub fn clean_parsed(d: &Decoded, rules: &RuleSet, parsed: &Parsed) -> Document {
     // Tests make a page's cleaning panic here (see `crate::isolate`).
     fail::fail_point!("clean");
-    let parsed = parse(prefiltered(d, rules)?)?;
     let html = &parsed.html;
     let page = select::select(html, d, rules);
     let regions = regions::find(html, &page);
@@ -79,7 +86,7 @@ pub fn clean(d: &Decoded, rules: &RuleSet) -> Result<Document, CleanError> {
         let why = empty::reason(&empty::shape(html), doc.items.len(), &doc.removed);
         doc.provenance.insert("body".into(), why);
     }
-    Ok(doc)
+    doc
 }
 
 /// Stage 2a: the page's markup with what no stage reads cut out (comments,

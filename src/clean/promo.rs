@@ -74,8 +74,12 @@ fn link_only_title(line: &Line) -> bool {
 }
 
 /// The line without the URLs written in it, for measuring its own words.
-fn without_urls(text: &str) -> String {
-    URL_IN_TEXT.replace_all(text, "").into_owned()
+fn without_urls(text: &str) -> std::borrow::Cow<'_, str> {
+    // A URL has a slash: most lines have none, and skip the regex.
+    if !text.contains('/') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    URL_IN_TEXT.replace_all(text, "")
 }
 
 /// Short enough and one sentence of at most two clauses: what a promo
@@ -94,6 +98,9 @@ fn promo_shaped(line: &Line) -> bool {
 /// Park ids that two or more promo-shaped lines of `units` point to.
 pub fn repeated_parks(rule: &Rule, units: &[Unit], base: Option<&Url>) -> HashSet<String> {
     let mut seen: HashMap<String, usize> = HashMap::new();
+    if rule.park_url.is_none() {
+        return HashSet::new();
+    }
     for u in units {
         let Unit::Line(l) = u else { continue };
         if !promo_shaped(l) {
@@ -123,7 +130,7 @@ pub fn promo_park(
     after_image: bool,
     repeated: &HashSet<String>,
 ) -> Option<(ParkLink, Option<String>)> {
-    if !promo_shaped(line) || link_only_title(line) {
+    if rule.park_url.is_none() || !promo_shaped(line) || link_only_title(line) {
         return None;
     }
     let park = park_links(rule, line, base)

@@ -60,10 +60,14 @@ pub struct CrawlArgs {
     /// 0 means no limit: only for servers you own.
     #[arg(long, value_name = "PER_SECOND")]
     pub rate: Option<f64>,
-    /// Requests in flight at once, over all hosts (each host gets one
-    /// connection) [default: 8].
+    /// Requests in flight at once, over all hosts [default: 8].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Connections and requests in flight per host [default: the site
+    /// rule's per_host, else 1]. The rate, Crawl-delay and Retry-After
+    /// still bind the host as a whole.
+    #[arg(long, value_name = "N")]
+    pub per_host: Option<usize>,
     /// Stop after this many page fetches.
     #[arg(long, value_name = "N")]
     pub max_pages: Option<u64>,
@@ -234,7 +238,7 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
     let (seeds, sitemaps) = starts(&args, &rules)?;
     let checked = Checked::of(&args)?;
     let fetch = fetch_config(&args, &checked, &rules, &seeds, &sitemaps);
-    let mut crawl = crawl_config(&args, &checked, seeds, sitemaps, fetch.connections_per_host);
+    let mut crawl = crawl_config(&args, &checked, seeds, sitemaps);
     // The state comes before any output file is touched: a second run on a
     // locked state must leave the first run's files alone.
     let opts = args.format.options();
@@ -345,6 +349,9 @@ impl Checked {
         if concurrency == 0 {
             return Err(bad("--concurrency", "must be at least 1"));
         }
+        if args.per_host == Some(0) {
+            return Err(bad("--per-host", "must be at least 1"));
+        }
         let max_body = args
             .max_body
             .map_or(super::clean::DEFAULT_MAX_SIZE, |s| s.0);
@@ -436,6 +443,20 @@ fn fetch_config(
             .or(rate_rules.generic.crawl.rate)
             .unwrap_or(1.0)
     });
+    let flag_per_host = args.per_host;
+    let conn_rules = rules.clone();
+    fetch.connections = Arc::new(move |host: &str| {
+        flag_per_host
+            .or_else(|| {
+                conn_rules
+                    .sites
+                    .iter()
+                    .find(|r| r.matches_host(host))
+                    .and_then(|r| r.crawl.per_host)
+            })
+            .or(conn_rules.generic.crawl.per_host)
+            .unwrap_or(1)
+    });
     fetch.timeout = c.timeout;
     fetch.connect_timeout = c.connect_timeout;
     fetch.max_body = c.max_body;
@@ -452,13 +473,7 @@ fn fetch_config(
     fetch
 }
 
-fn crawl_config(
-    args: &CrawlArgs,
-    c: &Checked,
-    seeds: Vec<Url>,
-    sitemaps: Vec<Url>,
-    per_host: usize,
-) -> CrawlConfig {
+fn crawl_config(args: &CrawlArgs, c: &Checked, seeds: Vec<Url>, sitemaps: Vec<Url>) -> CrawlConfig {
     CrawlConfig {
         seeds,
         sitemaps,
@@ -467,7 +482,6 @@ fn crawl_config(
         // Waiting tasks are cheap; this bounds pages being cleaned and the
         // hosts served at once.
         max_tasks: (c.concurrency * 4).max(16),
-        per_host,
         robots_sitemaps: !args.no_robots_sitemaps,
         max_sitemaps: args
             .max_sitemaps

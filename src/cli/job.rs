@@ -88,6 +88,7 @@ pub fn merge(flags: CrawlArgs, file: CrawlArgs) -> CrawlArgs {
         sitemaps: list(flags.sitemaps, file.sitemaps),
         rate: flags.rate.or(file.rate),
         concurrency: flags.concurrency.or(file.concurrency),
+        per_host: flags.per_host.or(file.per_host),
         max_pages: flags.max_pages.or(file.max_pages),
         max_depth: flags.max_depth.or(file.max_depth),
         user_agent: flags.user_agent.or(file.user_agent),

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use url::Url;
 
+use super::dust::Learned;
 use crate::fetch::{ErrorKind, host_key};
 
 /// What a URL is fetched for.
@@ -116,6 +117,8 @@ pub trait Frontier: Send {
     ) -> Result<(), FrontierError>;
     /// Entries queued and not yet popped.
     fn queued(&self) -> usize;
+    /// Whether `url` was ever pushed (queued, fetched, failed or skipped).
+    fn seen(&self, url: &Url) -> Result<bool, FrontierError>;
     /// Whether `host_key` has entries queued.
     fn has_queued(&self, host_key: &str) -> bool {
         self.waiting_hosts().iter().any(|h| h == host_key)
@@ -124,6 +127,14 @@ pub trait Frontier: Send {
     /// nothing.
     fn known(&self, _url: &Url) -> Result<Option<Known>, FrontierError> {
         Ok(None)
+    }
+    /// The learned duplicate rules earlier runs kept (`crate::crawl::dust`).
+    fn dust_rules(&self) -> Result<Vec<Learned>, FrontierError> {
+        Ok(Vec::new())
+    }
+    /// Keeps these rules (confirmed or retracted now) for later runs.
+    fn save_dust(&mut self, _rules: &[Learned]) -> Result<(), FrontierError> {
+        Ok(())
     }
 }
 
@@ -206,6 +217,10 @@ impl Frontier for MemoryFrontier {
 
     fn queued(&self) -> usize {
         self.queued
+    }
+
+    fn seen(&self, url: &Url) -> Result<bool, FrontierError> {
+        Ok(self.seen.contains(url.as_str()))
     }
 }
 

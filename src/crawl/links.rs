@@ -1,6 +1,7 @@
 //! Link discovery: the `<a href>` / `<area href>` of a fetched page, resolved
-//! against `<base href>` and the page URL. Runs on the blocking pool next to
-//! cleaning (`scraper::Html` is not `Send`).
+//! against `<base href>` and the page URL, read from the tree the cleaner
+//! parsed ([`of_tree`]). Runs on the blocking pool next to cleaning
+//! (`scraper::Html` is not `Send`).
 //!
 //! Linear in the links of a page (duplicates are found with a hash set: a
 //! list search made 100,000 links cost minutes) and bounded: at most
@@ -43,7 +44,12 @@ static META_ROBOTS: LazyLock<Selector> =
 /// `rel=nofollow` links are skipped, and all links when the page says
 /// `<meta name="robots" content="nofollow">`.
 pub fn links(html: &str, page: &Url) -> Found {
-    let doc = Html::parse_document(html);
+    of_tree(&Html::parse_document(html), page)
+}
+
+/// [`links`] of a page parsed already (the crawler's: the tree the cleaner
+/// parsed, so that a page is parsed once).
+pub fn of_tree(doc: &Html, page: &Url) -> Found {
     let nofollow_page = doc.select(&META_ROBOTS).any(|m| {
         let name = m.value().attr("name").unwrap_or("");
         (name.eq_ignore_ascii_case("robots") || name.eq_ignore_ascii_case("parkcrawl"))

@@ -7,12 +7,19 @@
 //!    (hosts in turn), at most `max_tasks` at once, each a task (the
 //!    fetcher caps the requests actually in flight: a task waiting for its
 //!    host's turn, robots.txt or a backoff holds no request slot), with
-//!    what the frontier knows of the page from earlier runs;
+//!    what the frontier knows of the page from earlier runs; a page that
+//!    a learned duplicate rule ([`dust`]) names a variant of a URL already
+//!    met is skipped, and one that would only probe a rule not yet
+//!    confirmed waits while its host's probe is out (`variants.rs`);
 //! 3. a task fetches (`crate::fetch`: robots, politeness, retries,
 //!    redirects vetted by [`scope`] and the claimed set; conditionally when
 //!    the page's validators are known), then decodes, cleans and finds links
-//!    ([`links`]) on the blocking pool — or parses a [`sitemap`];
-//! 4. the loop dedups records by canonical URL, queues in-scope links one
+//!    on the blocking pool — or parses a [`sitemap`]. Links come from the
+//!    tree the cleaner parsed (`clean::parse`, after its pre-parse scan):
+//!    one scan and one parse per page, read by `clean::clean_parsed` and
+//!    [`links::of_tree`];
+//! 4. the loop learns from the page's canonical link ([`dust`]), dedups
+//!    records by canonical URL, queues in-scope links one
 //!    level deeper (counting those [`links`] dropped), queues a sitemap's
 //!    pages and child sitemaps within the [`sitemap`] limits (`bounds.rs`),
 //!    and decides what to emit: a record for a new or changed page (sent to
@@ -26,6 +33,7 @@
 //!    flight get a grace period, then are abandoned; the writer is flushed.
 
 pub mod canon;
+pub mod dust;
 pub mod frontier;
 pub mod links;
 pub mod report;
@@ -35,6 +43,7 @@ pub mod sink;
 pub mod sitemap;
 
 mod bounds;
+mod variants;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -76,8 +85,6 @@ pub struct CrawlConfig {
     /// Tasks at once, over all hosts: fetching, waiting for a host's turn,
     /// or cleaning. Requests in flight are capped by the fetcher.
     pub max_tasks: usize,
-    /// Tasks in flight per host (must match the fetcher's connections).
-    pub per_host: usize,
     /// Read the `Sitemap:` lines of robots.txt of hosts in scope.
     pub robots_sitemaps: bool,
     /// Sitemaps fetched per host in this run (`--max-sitemaps`).
@@ -102,7 +109,6 @@ impl Default for CrawlConfig {
             max_pages: None,
             max_depth: None,
             max_tasks: 32,
-            per_host: 1,
             robots_sitemaps: true,
             max_sitemaps: sitemap::DEFAULT_MAX_PER_HOST,
             grace: Duration::from_secs(5),
@@ -169,6 +175,19 @@ pub struct Crawler {
     pages_started: u64,
     /// Limits already reported this run (each is said once, not per URL).
     noted: HashSet<&'static str>,
+    /// Host key → tasks in flight.
+    busy: HashMap<String, usize>,
+    /// Canonical URLs of records written (and of their canonical links).
+    emitted: HashSet<String>,
+    /// Learned duplicate rules, per host.
+    dust: dust::Dust,
+    /// Pages held back while a probe of an unconfirmed rule is in flight
+    /// (`variants.rs`), in the order they were popped.
+    held: std::collections::VecDeque<Entry>,
+    /// URLs fetched as probes, in flight → their host keys.
+    probes: HashMap<String, String>,
+    /// `dust.changes()` when the held pages were last looked at.
+    held_at: u64,
 }
 
 impl Crawler {
@@ -189,6 +208,12 @@ impl Crawler {
             sitemaps,
             pages_started: 0,
             noted: HashSet::new(),
+            busy: HashMap::new(),
+            emitted: HashSet::new(),
+            dust: dust::Dust::default(),
+            held: Default::default(),
+            probes: HashMap::new(),
+            held_at: 0,
             ctx: Arc::new(Ctx {
                 fetcher,
                 rules,
@@ -213,113 +238,44 @@ impl Crawler {
     ) -> Result<Summary, FrontierError> {
         let started = Instant::now();
         let mut summary = Summary::default();
+        self.dust = dust::Dust::from_saved(self.frontier.dust_rules()?);
         self.queue_seeds(&mut summary, progress)?;
-
         tracing::info!(
             seeds = self.cfg.seeds.len(),
             sitemaps = self.cfg.sitemaps.len(),
             queued = self.frontier.queued(),
             "crawl starts"
         );
-        let mut tasks: JoinSet<(Job, Done)> = JoinSet::new();
-        // Task → its entry, for a task that panics (see `joined`).
-        let mut running: HashMap<tokio::task::Id, Entry> = HashMap::new();
-        // Host key → tasks in flight.
-        let mut busy: HashMap<String, usize> = HashMap::new();
-        // Canonical URLs of records written (and of their canonical links).
-        let mut emitted: HashSet<String> = HashSet::new();
+        let mut tasks = Tasks::default();
         let mut grace_until: Option<Instant> = None;
         let mut out_closed = false;
-
         loop {
-            if self.cfg.robots_sitemaps {
-                for u in self.ctx.fetcher.take_robots_sitemaps() {
-                    if self.ctx.scope.origin_in_scope(&u)
-                        && let Some(c) = self.ctx.canon(&u)
-                    {
-                        self.queue_sitemap(Entry::sitemap(c), &mut summary, progress)?;
-                    }
-                }
-            }
+            self.queue_robots_sitemaps(&mut summary, progress)?;
             let stopping = stop.graceful.is_cancelled() || out_closed;
-            let budget_left = |started: u64| self.cfg.max_pages.is_none_or(|m| started < m);
-
-            // Dispatch what is ready. The budget is checked before each pop:
-            // an entry taken from the frontier is either fetched or handed
-            // back, never dropped (a resumable frontier would lose it).
-            while !stopping && budget_left(self.pages_started) && tasks.len() < self.cfg.max_tasks {
-                let now = Instant::now();
-                let fetcher = &self.ctx.fetcher;
-                let per_host = self.cfg.per_host;
-                let entry = self.frontier.pop(&mut |key| {
-                    busy.get(key).copied().unwrap_or(0) < per_host
-                        && fetcher.ready_at(key).is_none_or(|t| t <= now + READY_SLACK)
-                })?;
-                let Some(entry) = entry else { break };
-                if entry.kind == EntryKind::Page {
-                    self.pages_started += 1;
-                }
-                let known = self.frontier.known(&entry.url)?;
-                *busy.entry(host_key(&entry.url)).or_default() += 1;
-                let validators = match (&known, entry.kind) {
-                    (Some(k), EntryKind::Page) if !self.cfg.emit_all && !k.tombstoned() => {
-                        Validators {
-                            etag: k.etag.clone(),
-                            last_modified: k.last_modified.clone(),
-                        }
+            if !stopping {
+                for skip in self.dispatch(&mut tasks, &mut summary)? {
+                    if out.send(Output::Failure(skip)).await.is_err() {
+                        out_closed = true;
+                        stop.graceful.cancel();
                     }
-                    _ => Validators::default(),
-                };
-                let task = tasks.spawn(work(
-                    self.ctx.clone(),
-                    Job {
-                        entry: entry.clone(),
-                        known,
-                    },
-                    validators,
-                ));
-                running.insert(task.id(), entry);
+                }
             }
-            let budget_left = budget_left(self.pages_started);
-            progress.update(&summary, self.frontier.queued(), tasks.len());
-
-            if tasks.is_empty() && (stopping || !budget_left || self.frontier.queued() == 0) {
+            let budget_left = self.budget_left();
+            progress.update(&summary, self.frontier.queued(), tasks.set.len());
+            let empty = self.frontier.queued() == 0 && self.held.is_empty();
+            if tasks.set.is_empty() && (stopping || !budget_left || empty) {
                 break;
             }
-
+            let wake = (!stopping && budget_left && tasks.set.len() < self.cfg.max_tasks)
+                .then(|| self.next_ready())
+                .flatten();
             // Sleep until a task ends, a waiting host is ready, or a signal.
-            let wake = if !stopping && budget_left && tasks.len() < self.cfg.max_tasks {
-                self.frontier
-                    .waiting_hosts()
-                    .iter()
-                    .filter(|k| busy.get(*k).copied().unwrap_or(0) < self.cfg.per_host)
-                    .filter_map(|k| self.ctx.fetcher.ready_at(k))
-                    .min()
-                    .map(|t| t.max(Instant::now() + Duration::from_millis(1)))
-            } else {
-                None
-            };
             tokio::select! {
-                Some(ended) = tasks.join_next_with_id() => {
-                    let Some((job, done)) = joined(&mut running, ended) else {
+                Some(ended) = tasks.set.join_next_with_id() => {
+                    let Some((job, done)) = joined(&mut tasks.running, ended) else {
                         continue;
                     };
-                    let key = host_key(&job.entry.url);
-                    let host = job.entry.url.host_str().map(str::to_string);
-                    if let Some(n) = busy.get_mut(&key) {
-                        *n = n.saturating_sub(1);
-                    }
-                    let mut sent = self.finish(job, done, &mut summary, &mut emitted, &out, progress).await?;
-                    // The host's last page so far: records the writer holds
-                    // back for it (repeated-block) need wait no longer.
-                    if sent
-                        && busy.get(&key).is_none_or(|n| *n == 0)
-                        && !self.frontier.has_queued(&key)
-                        && let Some(h) = host
-                    {
-                        sent = out.send(Output::HostDone(h)).await.is_ok();
-                    }
-                    if !sent {
+                    if !self.ended(job, done, &mut summary, &out, progress).await? {
                         out_closed = true;
                         stop.graceful.cancel();
                     }
@@ -329,32 +285,166 @@ impl Crawler {
                     grace_until = Some(Instant::now() + self.cfg.grace);
                 }
                 _ = sleep_until_opt(grace_until), if grace_until.is_some() => {
-                    summary.abandoned += tasks.len() as u64;
-                    tasks.shutdown().await;
+                    summary.abandoned += tasks.set.len() as u64;
+                    tasks.set.shutdown().await;
                 }
                 _ = stop.now.cancelled() => {
-                    summary.abandoned += tasks.len() as u64;
-                    tasks.shutdown().await;
+                    summary.abandoned += tasks.set.len() as u64;
+                    tasks.set.shutdown().await;
                     stop.graceful.cancel();
                 }
                 else => tokio::time::sleep(Duration::from_millis(10)).await,
             }
         }
-        tasks.shutdown().await;
-        summary.unfetched += self.frontier.queued() as u64;
+        tasks.set.shutdown().await;
+        summary.unfetched += (self.frontier.queued() + self.held.len()) as u64;
         summary.interrupted = stop.graceful.is_cancelled() && !out_closed;
         summary.requests = self.ctx.fetcher.requests();
         summary.elapsed = started.elapsed();
         Ok(summary)
     }
 
-    /// Step 4 for one finished task. Returns `false` when the writer is gone.
+    /// `--max-pages` leaves room for another page fetch.
+    fn budget_left(&self) -> bool {
+        self.cfg.max_pages.is_none_or(|m| self.pages_started < m)
+    }
+
+    /// Tasks in flight for the host `key`.
+    fn busy(&self, key: &str) -> usize {
+        self.busy.get(key).copied().unwrap_or(0)
+    }
+
+    /// Queues the `Sitemap:` lines of the robots.txt files read since the
+    /// last turn of the loop (those in scope).
+    fn queue_robots_sitemaps(
+        &mut self,
+        summary: &mut Summary,
+        progress: &Progress,
+    ) -> Result<(), FrontierError> {
+        if !self.cfg.robots_sitemaps {
+            return Ok(());
+        }
+        for u in self.ctx.fetcher.take_robots_sitemaps() {
+            if self.ctx.scope.origin_in_scope(&u)
+                && let Some(c) = self.ctx.canon(&u)
+            {
+                self.queue_sitemap(Entry::sitemap(c), summary, progress)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 2: starts a task for every entry that is ready, as long as task
+    /// slots and the page budget last: entries held back as probes first
+    /// (`variants.rs`), then the frontier's. The budget is checked before
+    /// each pop: an entry taken from the frontier is either fetched, held
+    /// back or handed back, never dropped (a resumable frontier would lose
+    /// it). A page a learned rule names a variant of is skipped instead:
+    /// returned, for the errors file.
+    fn dispatch(
+        &mut self,
+        tasks: &mut Tasks,
+        summary: &mut Summary,
+    ) -> Result<Vec<Failure>, FrontierError> {
+        let mut skipped = self.release_held(tasks, summary)?;
+        while self.budget_left() && tasks.set.len() < self.cfg.max_tasks {
+            let now = Instant::now();
+            let (busy, fetcher) = (&self.busy, &self.ctx.fetcher);
+            let entry = self
+                .frontier
+                .pop(&mut |key| host_ready(busy, fetcher, key, now))?;
+            let Some(entry) = entry else { break };
+            if entry.kind == EntryKind::Page {
+                if let Some(skip) = self.variant(&entry, summary)? {
+                    skipped.push(skip);
+                    continue;
+                }
+                if self.hold_as_probe(&entry)? {
+                    continue;
+                }
+            }
+            self.start(tasks, entry)?;
+        }
+        Ok(skipped)
+    }
+
+    /// The host `key` has room for a task and its turn is (nearly) due.
+    fn host_ready(&self, key: &str, now: Instant) -> bool {
+        host_ready(&self.busy, &self.ctx.fetcher, key, now)
+    }
+
+    /// Starts the task of `entry`, with what the frontier knows of it.
+    fn start(&mut self, tasks: &mut Tasks, entry: Entry) -> Result<(), FrontierError> {
+        if entry.kind == EntryKind::Page {
+            self.pages_started += 1;
+        }
+        let known = self.frontier.known(&entry.url)?;
+        *self.busy.entry(host_key(&entry.url)).or_default() += 1;
+        let validators = match (&known, entry.kind) {
+            (Some(k), EntryKind::Page) if !self.cfg.emit_all && !k.tombstoned() => Validators {
+                etag: k.etag.clone(),
+                last_modified: k.last_modified.clone(),
+            },
+            _ => Validators::default(),
+        };
+        let job = Job {
+            entry: entry.clone(),
+            known,
+        };
+        let task = tasks.set.spawn(work(self.ctx.clone(), job, validators));
+        tasks.running.insert(task.id(), entry);
+        Ok(())
+    }
+
+    /// When the first waiting host with room for a task is ready.
+    fn next_ready(&self) -> Option<Instant> {
+        let held = self.held.iter().map(|e| host_key(&e.url));
+        self.frontier
+            .waiting_hosts()
+            .into_iter()
+            .chain(held)
+            .filter(|k| self.busy(k) < self.ctx.fetcher.connections(k))
+            .filter_map(|k| self.ctx.fetcher.ready_at(&k))
+            .min()
+            .map(|t| t.max(Instant::now() + Duration::from_millis(1)))
+    }
+
+    /// A task ended: its outcome, then, for the host's last page so far,
+    /// word to the writer that records it holds back for the host
+    /// (repeated-block) need wait no longer. `false` when the writer is
+    /// gone.
+    async fn ended(
+        &mut self,
+        job: Job,
+        done: Done,
+        summary: &mut Summary,
+        out: &mpsc::Sender<Output>,
+        progress: &Progress,
+    ) -> Result<bool, FrontierError> {
+        let key = host_key(&job.entry.url);
+        self.probes.remove(job.entry.url.as_str());
+        let host = job.entry.url.host_str().map(str::to_string);
+        if let Some(n) = self.busy.get_mut(&key) {
+            *n = n.saturating_sub(1);
+        }
+        let mut sent = self.finish(job, done, summary, out, progress).await?;
+        if sent
+            && self.busy(&key) == 0
+            && !self.frontier.has_queued(&key)
+            && let Some(h) = host
+        {
+            sent = out.send(Output::HostDone(h)).await.is_ok();
+        }
+        Ok(sent)
+    }
+
+    /// Step 4 for one finished task, by kind of outcome. Returns `false`
+    /// when the writer is gone.
     async fn finish(
         &mut self,
         job: Job,
         done: Done,
         summary: &mut Summary,
-        emitted: &mut HashSet<String>,
         out: &mpsc::Sender<Output>,
         progress: &Progress,
     ) -> Result<bool, FrontierError> {
@@ -368,84 +458,14 @@ impl Crawler {
                 {
                     return Ok(false);
                 }
-                let fetch = doc.fetch.clone();
-                // The hash of the page as cleaned, before the writer drops
-                // repeated blocks: whether a page changed must not depend
-                // on how many pages of its host were seen since.
-                let mut visit = Visit {
-                    record_id: Some(doc.id.clone()),
-                    content_hash: Some(doc.content_hash.clone()),
-                    etag: fetch.as_ref().and_then(|f| f.etag.clone()),
-                    last_modified: fetch.as_ref().and_then(|f| f.last_modified.clone()),
-                    status: fetch.as_ref().and_then(|f| f.status),
-                    at: fetch.as_ref().and_then(|f| f.fetched_at.clone()),
-                    emitted: false,
-                };
-                let keys: Vec<String> = std::iter::once(doc.url.as_str())
-                    .chain(doc.canonical_url.as_deref())
-                    .filter_map(|u| Url::parse(u).ok())
-                    .filter_map(|u| self.ctx.canon(&u))
-                    .map(String::from)
-                    .collect();
+                self.count_dropped_links(&links, &entry.url, summary, progress);
                 // A duplicate's links are followed too: the copy written
                 // first (an alias naming this page as canonical) may lack them.
-                self.count_dropped_links(&links, &entry.url, summary, progress);
-                let next_depth = entry.depth + 1;
-                if self.cfg.max_depth.is_none_or(|m| next_depth <= m) {
-                    for link in links.urls {
-                        if let Some(c) = self.ctx.canon(&link)
-                            && self.ctx.scope.link(&c).is_ok()
-                        {
-                            self.frontier.push(Entry::page(c, next_depth))?;
-                        }
-                    }
-                }
-                if keys.iter().any(|k| emitted.contains(k)) {
-                    tracing::debug!(url = %doc.url, "duplicate record (same canonical URL)");
-                    summary.count(ErrorKind::Duplicate);
-                    // No record id: the page that owns it is the one
-                    // written (perhaps still on its way to the writer).
-                    visit.record_id = None;
-                    self.frontier.done(&entry.url, Some(&visit))?;
-                    return Ok(true);
-                }
-                emitted.extend(keys);
-                tracing::debug!(url = %doc.url, depth = entry.depth, kind = ?doc.kind, "page");
-                if !self.cfg.emit_all && known.content_hash.as_ref() == Some(&doc.content_hash) {
-                    tracing::debug!(url = %doc.url, "unchanged");
-                    summary.unchanged += 1;
-                    self.frontier.done(&entry.url, Some(&visit))?;
-                    return Ok(true);
-                }
-                summary.ok += 1;
-                visit.emitted = true;
-                let commit = Commit {
-                    url: entry.url,
-                    visit,
-                };
-                Ok(out
-                    .send(Output::Record(doc, Some(Box::new(commit))))
-                    .await
-                    .is_ok())
+                self.queue_links(&entry, links)?;
+                self.finish_page(entry, doc, &known, summary, out).await
             }
             Done::NotModified(v) => {
-                tracing::debug!(url = %entry.url, "not modified");
-                if let Some(c) = self.ctx.canon(&entry.url) {
-                    emitted.insert(c.into());
-                }
-                summary.unchanged += 1;
-                // The page's links were queued when it was last fetched:
-                // they are in the frontier, due for revisit like any page.
-                let visit = Visit {
-                    record_id: known.record_id,
-                    content_hash: known.content_hash,
-                    etag: v.etag.or(known.etag),
-                    last_modified: v.last_modified.or(known.last_modified),
-                    status: Some(304),
-                    at: Some(now_rfc3339()),
-                    emitted: false,
-                };
-                self.frontier.done(&entry.url, Some(&visit))?;
+                self.finish_not_modified(&entry, known, v, summary)?;
                 Ok(true)
             }
             Done::Sitemap(map) => {
@@ -453,87 +473,226 @@ impl Crawler {
                 Ok(true)
             }
             Done::Failed(e) if is_gone(&e) && known.emitted && known.record_id.is_some() => {
-                let status = e.status;
-                if known.tombstoned() {
-                    // Gone before, tombstone written then: nothing new.
-                    summary.unchanged += 1;
-                    let visit = Visit {
-                        record_id: known.record_id,
-                        status,
-                        at: Some(now_rfc3339()),
-                        ..Visit::default()
-                    };
-                    self.frontier.done(&entry.url, Some(&visit))?;
-                    return Ok(true);
-                }
-                let at = now_rfc3339();
-                let id = known.record_id.unwrap_or_default();
-                let url = canon::redact(&e.url);
-                progress.line(&format!(
-                    "parkcrawl: {url}: gone ({}): tombstone written",
-                    e.message
-                ));
-                summary.deleted += 1;
-                let tombstone = Tombstone {
-                    line_type: LineType::Tombstone,
-                    schema_version: SCHEMA_VERSION,
-                    id: id.clone(),
-                    url,
-                    deleted: true,
-                    deleted_at: at.clone(),
-                    status: status.unwrap_or(404),
-                };
-                // The content is gone with the page: a page that comes back
-                // is a changed page, and gives a record again.
-                let commit = Commit {
-                    url: entry.url,
-                    visit: Visit {
-                        record_id: Some(id),
-                        status,
-                        at: Some(at),
-                        emitted: true,
-                        ..Visit::default()
-                    },
-                };
-                Ok(out
-                    .send(Output::Tombstone(tombstone, Box::new(commit)))
+                self.finish_gone(entry, known, e, summary, out, progress)
                     .await
-                    .is_ok())
             }
-            Done::Failed(e) => {
-                summary.count(e.kind);
-                self.frontier.failed(&entry.url, e.kind, e.status)?;
-                if matches!(e.kind, ErrorKind::Duplicate | ErrorKind::Cancelled) {
-                    tracing::debug!(url = %e.url, kind = %e.kind, "{}", e.message);
-                    return Ok(true);
-                }
-                let url = canon::redact(&e.url);
-                let requested = (*e.url != entry.url).then(|| canon::redact(&entry.url));
-                // A failure names its kind (as in the errors file); a skip's
-                // message says why already.
-                let verdict = if e.kind.is_skip() {
-                    "skipped:".to_string()
-                } else {
-                    format!("failed ({}):", e.kind)
-                };
-                progress.line(&format!(
-                    "parkcrawl: {}: {verdict} {}",
-                    canon::shown(&url),
-                    e.message
-                ));
-                Ok(out
-                    .send(Output::Failure(Failure {
-                        url,
-                        kind: e.kind,
-                        status: e.status,
-                        message: e.message,
-                        at: now_rfc3339(),
-                        requested,
-                    }))
-                    .await
-                    .is_ok())
+            Done::Failed(e) => self.finish_failed(entry, e, summary, out, progress).await,
+        }
+    }
+
+    /// Queues a page's in-scope links one level deeper, within `--max-depth`.
+    fn queue_links(&mut self, entry: &Entry, links: links::Found) -> Result<(), FrontierError> {
+        let next_depth = entry.depth + 1;
+        if self.cfg.max_depth.is_some_and(|m| next_depth > m) {
+            return Ok(());
+        }
+        for link in links.urls {
+            if let Some(c) = self.ctx.canon(&link)
+                && self.ctx.scope.link(&c).is_ok()
+            {
+                self.frontier.push(Entry::page(c, next_depth))?;
             }
         }
+        Ok(())
+    }
+
+    /// A page cleaned: a duplicate of a record written (same canonical URL),
+    /// unchanged since the last run, or a record for the writer.
+    async fn finish_page(
+        &mut self,
+        entry: Entry,
+        doc: Box<Document>,
+        known: &Known,
+        summary: &mut Summary,
+        out: &mpsc::Sender<Output>,
+    ) -> Result<bool, FrontierError> {
+        self.learn(&doc)?;
+        let mut visit = visit_of(&doc);
+        let keys: Vec<String> = std::iter::once(doc.url.as_str())
+            .chain(doc.canonical_url.as_deref())
+            .filter_map(|u| Url::parse(u).ok())
+            .filter_map(|u| self.ctx.canon(&u))
+            .map(String::from)
+            .collect();
+        if keys.iter().any(|k| self.emitted.contains(k)) {
+            tracing::debug!(url = %doc.url, "duplicate record (same canonical URL)");
+            summary.count(ErrorKind::Duplicate);
+            // No record id: the page that owns it is the one written
+            // (perhaps still on its way to the writer).
+            visit.record_id = None;
+            self.frontier.done(&entry.url, Some(&visit))?;
+            return Ok(true);
+        }
+        self.emitted.extend(keys);
+        tracing::debug!(url = %doc.url, depth = entry.depth, kind = ?doc.kind, "page");
+        if !self.cfg.emit_all && known.content_hash.as_ref() == Some(&doc.content_hash) {
+            tracing::debug!(url = %doc.url, "unchanged");
+            summary.unchanged += 1;
+            self.frontier.done(&entry.url, Some(&visit))?;
+            return Ok(true);
+        }
+        summary.ok += 1;
+        visit.emitted = true;
+        let commit = Commit {
+            url: entry.url,
+            visit,
+        };
+        Ok(out
+            .send(Output::Record(doc, Some(Box::new(commit))))
+            .await
+            .is_ok())
+    }
+
+    /// 304 to a conditional request: the page is as it was.
+    fn finish_not_modified(
+        &mut self,
+        entry: &Entry,
+        known: Known,
+        v: Validators,
+        summary: &mut Summary,
+    ) -> Result<(), FrontierError> {
+        tracing::debug!(url = %entry.url, "not modified");
+        if let Some(c) = self.ctx.canon(&entry.url) {
+            self.emitted.insert(c.into());
+        }
+        summary.unchanged += 1;
+        // The page's links were queued when it was last fetched: they are in
+        // the frontier, due for revisit like any page.
+        let visit = Visit {
+            record_id: known.record_id,
+            content_hash: known.content_hash,
+            etag: v.etag.or(known.etag),
+            last_modified: v.last_modified.or(known.last_modified),
+            status: Some(304),
+            at: Some(now_rfc3339()),
+            emitted: false,
+        };
+        self.frontier.done(&entry.url, Some(&visit))
+    }
+
+    /// 404 / 410 of a page emitted before: a tombstone, once.
+    async fn finish_gone(
+        &mut self,
+        entry: Entry,
+        known: Known,
+        e: FetchError,
+        summary: &mut Summary,
+        out: &mpsc::Sender<Output>,
+        progress: &Progress,
+    ) -> Result<bool, FrontierError> {
+        let status = e.status;
+        if known.tombstoned() {
+            // Gone before, tombstone written then: nothing new.
+            summary.unchanged += 1;
+            let visit = Visit {
+                record_id: known.record_id,
+                status,
+                at: Some(now_rfc3339()),
+                ..Visit::default()
+            };
+            self.frontier.done(&entry.url, Some(&visit))?;
+            return Ok(true);
+        }
+        let at = now_rfc3339();
+        let id = known.record_id.unwrap_or_default();
+        let url = canon::redact(&e.url);
+        progress.line(&format!(
+            "parkcrawl: {url}: gone ({}): tombstone written",
+            e.message
+        ));
+        summary.deleted += 1;
+        let tombstone = Tombstone {
+            line_type: LineType::Tombstone,
+            schema_version: SCHEMA_VERSION,
+            id: id.clone(),
+            url,
+            deleted: true,
+            deleted_at: at.clone(),
+            status: status.unwrap_or(404),
+        };
+        // The content is gone with the page: a page that comes back is a
+        // changed page, and gives a record again.
+        let commit = Commit {
+            url: entry.url,
+            visit: Visit {
+                record_id: Some(id),
+                status,
+                at: Some(at),
+                emitted: true,
+                ..Visit::default()
+            },
+        };
+        Ok(out
+            .send(Output::Tombstone(tombstone, Box::new(commit)))
+            .await
+            .is_ok())
+    }
+
+    /// A failure or a skip: counted, marked, one line on stderr and in the
+    /// errors file (a duplicate or a cancelled fetch only in the trace).
+    async fn finish_failed(
+        &mut self,
+        entry: Entry,
+        e: FetchError,
+        summary: &mut Summary,
+        out: &mpsc::Sender<Output>,
+        progress: &Progress,
+    ) -> Result<bool, FrontierError> {
+        summary.count(e.kind);
+        self.frontier.failed(&entry.url, e.kind, e.status)?;
+        if matches!(e.kind, ErrorKind::Duplicate | ErrorKind::Cancelled) {
+            tracing::debug!(url = %e.url, kind = %e.kind, "{}", e.message);
+            return Ok(true);
+        }
+        let url = canon::redact(&e.url);
+        let requested = (*e.url != entry.url).then(|| canon::redact(&entry.url));
+        // A failure names its kind (as in the errors file); a skip's message
+        // says why already.
+        let verdict = if e.kind.is_skip() {
+            "skipped:".to_string()
+        } else {
+            format!("failed ({}):", e.kind)
+        };
+        progress.line(&format!(
+            "parkcrawl: {}: {verdict} {}",
+            canon::shown(&url),
+            e.message
+        ));
+        Ok(out
+            .send(Output::Failure(Failure {
+                url,
+                kind: e.kind,
+                status: e.status,
+                message: e.message,
+                at: now_rfc3339(),
+                requested,
+            }))
+            .await
+            .is_ok())
+    }
+}
+
+/// The tasks in flight.
+#[derive(Default)]
+struct Tasks {
+    set: JoinSet<(Job, Done)>,
+    /// Task → its entry, for a task that panics (see [`joined`]).
+    running: HashMap<tokio::task::Id, Entry>,
+}
+
+/// What a cleaned page leaves in the frontier. The hash is that of the page
+/// as cleaned, before the writer drops repeated blocks: whether a page
+/// changed must not depend on how many pages of its host were seen since.
+fn visit_of(doc: &Document) -> Visit {
+    let fetch = doc.fetch.as_ref();
+    Visit {
+        record_id: Some(doc.id.clone()),
+        content_hash: Some(doc.content_hash.clone()),
+        etag: fetch.and_then(|f| f.etag.clone()),
+        last_modified: fetch.and_then(|f| f.last_modified.clone()),
+        status: fetch.and_then(|f| f.status),
+        at: fetch.and_then(|f| f.fetched_at.clone()),
+        emitted: false,
     }
 }
 
@@ -571,6 +730,13 @@ fn joined(
             Some((Job { entry, known: None }, Done::Failed(err)))
         }
     }
+}
+
+/// The host `key` has room for a task (`busy`: tasks in flight per host)
+/// and its turn is (nearly) due.
+fn host_ready(busy: &HashMap<String, usize>, fetcher: &Fetcher, key: &str, now: Instant) -> bool {
+    busy.get(key).copied().unwrap_or(0) < fetcher.connections(key)
+        && fetcher.ready_at(key).is_none_or(|t| t <= now + READY_SLACK)
 }
 
 /// A page that is no more: 404 Not Found or 410 Gone.
@@ -642,23 +808,34 @@ async fn process(
             last_modified: fetched.last_modified,
         }));
     }
+    let exchange = (ctx.archive && entry.kind == EntryKind::Page).then(|| archived(&fetched));
+    on_pool(fetched, ctx.rules.clone(), entry.kind, exchange).await
+}
+
+/// The exchange as the WARC keeps it.
+fn archived(fetched: &Fetched) -> Box<OwnedExchange> {
+    Box::new(OwnedExchange {
+        url: fetched.url.to_string(),
+        date: fetched.fetched_at.clone(),
+        ip: fetched.ip.clone(),
+        request_headers: fetched.request_headers.clone(),
+        status: fetched.status,
+        reason: fetched.reason.clone(),
+        response_headers: fetched.response_headers.clone(),
+        body: fetched.body.clone(),
+    })
+}
+
+/// A fetched page cleaned (or a sitemap parsed) on the blocking pool. A
+/// panic there is this page's error (`internal`), caught on the blocking
+/// thread itself so the hook prints nothing of its own.
+async fn on_pool(
+    fetched: Fetched,
+    rules: Arc<RuleSet>,
+    kind: EntryKind,
+    exchange: Option<Box<OwnedExchange>>,
+) -> Result<Done, FetchError> {
     let url = fetched.url.clone();
-    let exchange = (ctx.archive && entry.kind == EntryKind::Page).then(|| {
-        Box::new(OwnedExchange {
-            url: fetched.url.to_string(),
-            date: fetched.fetched_at.clone(),
-            ip: fetched.ip.clone(),
-            request_headers: fetched.request_headers.clone(),
-            status: fetched.status,
-            reason: fetched.reason.clone(),
-            response_headers: fetched.response_headers.clone(),
-            body: fetched.body.clone(),
-        })
-    });
-    let rules = ctx.rules.clone();
-    let kind = entry.kind;
-    // A panic while cleaning is this page's error (`internal`), caught on
-    // the blocking thread itself so the hook prints nothing of its own.
     let joined = tokio::task::spawn_blocking(move || {
         isolate::page(|| match kind {
             EntryKind::Page => {
@@ -696,11 +873,13 @@ pub fn page(f: Fetched, rules: &RuleSet) -> Result<(Document, links::Found), Str
         }),
     };
     let decoded = decode::decode(input).map_err(|e| e.to_string())?;
-    let doc = clean::clean(&decoded, rules).map_err(|e| e.to_string())?;
-    // Links are read from the markup the cleaner parsed: the pre-parse scan
-    // bounds attributes and names there, which a parse of the raw page
-    // would not (220,000 attributes on one tag cost html5ever quadratic
-    // time). It keeps `<a>`, `<area>`, `<base>` and `<meta>` as they are.
-    let found = links::links(&clean::prefilter::strip(&decoded.html), &url);
+    // One scan and one parse serve both: links are read from the tree the
+    // cleaner parsed, after the pre-parse scan that bounds attributes and
+    // names (220,000 attributes on one tag cost html5ever quadratic time).
+    // The scan keeps `<a>`, `<area>`, `<base>` and `<meta>` as they are.
+    let prefiltered = clean::prefiltered(&decoded, rules).map_err(|e| e.to_string())?;
+    let parsed = clean::parse(prefiltered).map_err(|e| e.to_string())?;
+    let doc = clean::clean_parsed(&decoded, rules, &parsed);
+    let found = links::of_tree(&parsed.html, &url);
     Ok((doc, found))
 }

@@ -102,19 +102,30 @@ pub fn parse(body: &[u8], at: &Url) -> Result<Sitemap, String> {
     let text = text_of(body);
     let text = text.trim_start_matches('\u{feff}').trim_start();
     if !text.starts_with('<') {
-        let pages = text
-            .lines()
-            .filter_map(|l| Url::parse(l.trim()).ok())
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .take(MAX_ENTRIES + 1)
-            .collect::<Vec<_>>();
-        let truncated = pages.len() > MAX_ENTRIES;
-        return Ok(Sitemap {
-            pages: pages.into_iter().take(MAX_ENTRIES).collect(),
-            sitemaps: Vec::new(),
-            truncated,
-        });
+        return Ok(parse_text(text));
     }
+    parse_xml(text, at)
+}
+
+/// A text sitemap: one absolute http(s) URL a line.
+fn parse_text(text: &str) -> Sitemap {
+    let pages = text
+        .lines()
+        .filter_map(|l| Url::parse(l.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .take(MAX_ENTRIES + 1)
+        .collect::<Vec<_>>();
+    let truncated = pages.len() > MAX_ENTRIES;
+    Sitemap {
+        pages: pages.into_iter().take(MAX_ENTRIES).collect(),
+        sitemaps: Vec::new(),
+        truncated,
+    }
+}
+
+/// An XML urlset or sitemap index: every `<loc>`, as far as the XML is
+/// readable.
+fn parse_xml(text: &str, at: &Url) -> Result<Sitemap, String> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut out = Sitemap::default();
     // Inside <sitemap> (of an index) rather than <url>; inside <loc>.
@@ -140,36 +151,14 @@ pub fn parse(body: &[u8], at: &Url) -> Result<Sitemap, String> {
             }
             Ok(Event::GeneralRef(r)) => {
                 if let Some(l) = &mut loc {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => l.push(c),
-                        _ => l.push_str(match r.into_inner().as_ref() {
-                            "amp" => "&",
-                            "lt" => "<",
-                            "gt" => ">",
-                            "quot" => "\"",
-                            "apos" => "'",
-                            _ => "",
-                        }),
-                    }
+                    push_reference(l, &r);
                 }
             }
             Ok(Event::End(e)) if e.local_name().as_ref() == "loc" => {
                 if let Some(l) = loc.take()
-                    && let Ok(u) = at.join(l.trim())
-                    && matches!(u.scheme(), "http" | "https")
+                    && !take_loc(&mut out, in_sitemap, &l, at)
                 {
-                    let list = if in_sitemap {
-                        &mut out.sitemaps
-                    } else {
-                        &mut out.pages
-                    };
-                    if list.len() >= MAX_ENTRIES {
-                        // A file is a urlset or an index: this list is
-                        // the file's, and the rest is not read.
-                        out.truncated = true;
-                        break;
-                    }
-                    list.push(u);
+                    break;
                 }
             }
             Ok(Event::Eof) => break,
@@ -183,6 +172,45 @@ pub fn parse(body: &[u8], at: &Url) -> Result<Sitemap, String> {
         }
     }
     Ok(out)
+}
+
+/// A character or entity reference inside `<loc>`: the character it names
+/// (an unknown entity is dropped).
+fn push_reference(loc: &mut String, r: &quick_xml::events::BytesRef<'_>) {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => loc.push(c),
+        _ => loc.push_str(match r.as_ref() {
+            "amp" => "&",
+            "lt" => "<",
+            "gt" => ">",
+            "quot" => "\"",
+            "apos" => "'",
+            _ => "",
+        }),
+    }
+}
+
+/// Adds one `<loc>` to its list; `false` once the list is full, when the
+/// rest of the file is not read (a file is a urlset or an index: this list
+/// is the file's).
+fn take_loc(out: &mut Sitemap, in_sitemap: bool, loc: &str, at: &Url) -> bool {
+    let Ok(u) = at.join(loc.trim()) else {
+        return true;
+    };
+    if !matches!(u.scheme(), "http" | "https") {
+        return true;
+    }
+    let list = if in_sitemap {
+        &mut out.sitemaps
+    } else {
+        &mut out.pages
+    };
+    if list.len() >= MAX_ENTRIES {
+        out.truncated = true;
+        return false;
+    }
+    list.push(u);
+    true
 }
 
 /// The body as text, borrowed when it is UTF-8 but for a character cut at

@@ -73,6 +73,8 @@ pub struct Host {
     pub key: String,
     /// Permits = connections allowed to this host at once (1 by default).
     conn: Arc<Semaphore>,
+    /// The permits `conn` was made with.
+    connections: usize,
     state: Mutex<State>,
     /// Held while robots.txt is fetched, so that every other request to the
     /// host waits for the verdict.
@@ -130,6 +132,7 @@ impl Host {
         Host {
             key,
             conn: Arc::new(Semaphore::new(connections.max(1))),
+            connections: connections.max(1),
             state: Mutex::new(State {
                 limiter: limiter(period),
                 period,
@@ -182,6 +185,13 @@ impl Host {
                 s = slots.clone().acquire_owned() => s.ok()?,
                 _ = cancel.cancelled() => return None,
             };
+            // With several connections per host, the answer that pauses the
+            // host (a 429) may be in, and its task woken, but not yet run:
+            // a burst of new requests on a busy runtime would go ahead of
+            // it and land inside the Retry-After. Yielding once lets the
+            // runtime read the I/O ready and run the tasks woken before
+            // this one, so the pause is seen below.
+            tokio::task::yield_now().await;
             let gave_up = self.gave_up.notified();
             let wake = {
                 let mut st = self.state.lock().expect("host state");
@@ -289,12 +299,13 @@ pub struct Hosts {
     map: Mutex<HashMap<String, Arc<Host>>>,
     /// Requests per second for a host name.
     rate: super::RateFn,
-    connections: usize,
+    /// Connections for a host name.
+    connections: super::CountFn,
     backoff: Backoff,
 }
 
 impl Hosts {
-    pub fn new(rate: super::RateFn, connections: usize, backoff: Backoff) -> Hosts {
+    pub fn new(rate: super::RateFn, connections: super::CountFn, backoff: Backoff) -> Hosts {
         Hosts {
             map: Mutex::new(HashMap::new()),
             rate,
@@ -308,10 +319,21 @@ impl Hosts {
         let mut map = self.map.lock().expect("hosts");
         map.entry(key.clone())
             .or_insert_with(|| {
-                let rate = (self.rate)(url.host_str().unwrap_or(""));
-                Arc::new(Host::new(key, rate, self.connections, self.backoff))
+                let name = url.host_str().unwrap_or("");
+                let rate = (self.rate)(name);
+                let connections = (self.connections)(name);
+                Arc::new(Host::new(key, rate, connections, self.backoff))
             })
             .clone()
+    }
+
+    /// Connections allowed to the host of `key` (`host:port`), met or not.
+    pub fn connections(&self, key: &str) -> usize {
+        if let Some(h) = self.map.lock().expect("hosts").get(key) {
+            return h.connections;
+        }
+        let name = key.rsplit_once(':').map_or(key, |(h, _)| h);
+        (self.connections)(name).max(1)
     }
 
     /// When the host of `key` can next take a request; `None` if unknown.
@@ -371,6 +393,59 @@ mod tests {
             // Each host at its own pace, all at once: 2 s for 12 requests.
             assert_eq!(ms(&t.await.unwrap()), [0, 500, 1000, 1500]);
         }
+    }
+
+    /// N connections: at most N requests at once, and the rate still
+    /// spaces every request start of the host, whichever connection it
+    /// takes; a pause holds all of them.
+    #[tokio::test(start_paused = true)]
+    async fn n_connections_share_the_hosts_rate_and_pause() {
+        let h = Arc::new(Host::new("h:80".into(), 2.0, 4, Backoff::default()));
+        let t0 = Instant::now();
+        let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (h, open, most) = (h.clone(), open.clone(), most.clone());
+                tokio::spawn(async move {
+                    let p = h.turn(&slots(), &CancellationToken::new()).await.unwrap();
+                    let at = t0.elapsed();
+                    let now = open.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+                    // A slow response: 3 s on the wire.
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    open.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                    drop(p);
+                    at
+                })
+            })
+            .collect();
+        let mut starts = Vec::new();
+        for t in tasks {
+            starts.push(t.await.unwrap());
+        }
+        starts.sort();
+        // Four at the rate's pace, then each waits for a connection to free.
+        assert_eq!(ms(&starts), [0, 500, 1000, 1500, 3000, 3500, 4000, 4500]);
+        assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 4);
+        // A Retry-After pauses every connection of the host.
+        let t1 = Instant::now();
+        assert!(!h.failure(Some(Duration::from_secs(5))));
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let h = h.clone();
+                tokio::spawn(async move {
+                    drop(h.turn(&slots(), &CancellationToken::new()).await);
+                    t1.elapsed()
+                })
+            })
+            .collect();
+        let mut after = Vec::new();
+        for w in waiters {
+            after.push(w.await.unwrap());
+        }
+        after.sort();
+        assert_eq!(ms(&after), [5000, 5500, 6000]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,6 +1,7 @@
 //! Stage 0, fetch: URL → [`Fetched`] bytes, politely. One reqwest `Client`
-//! for the run; per host ([`host`]) a rate limiter, one connection, pauses
-//! and backoff; robots.txt ([`robots`]) read and cached before any other
+//! for the run; per host ([`host`]) a rate limiter, its connections (one
+//! by default, `--per-host N`: the rate and pauses bind them together),
+//! pauses and backoff; robots.txt ([`robots`]) read and cached before any other
 //! request to the host; [`safety`] checks on every address.
 //!
 //! One fetch, in order, for every hop of a redirect chain:
@@ -42,6 +43,9 @@ use safety::{CheckedResolver, Policy};
 /// Requests per second for a host name (the site rule's rate, a flag, …).
 pub type RateFn = Arc<dyn Fn(&str) -> f64 + Send + Sync>;
 
+/// A count for a host name (connections per host, from a flag or a rule).
+pub type CountFn = Arc<dyn Fn(&str) -> usize + Send + Sync>;
+
 /// The caller's check of each redirect target (scope, already fetched).
 pub type HopCheck<'a> = &'a (dyn Fn(&Url) -> Result<(), FetchError> + Sync);
 
@@ -70,7 +74,9 @@ pub struct FetchConfig {
     pub robots_token: String,
     /// Requests per second per host (0: no limit).
     pub rate: RateFn,
-    pub connections_per_host: usize,
+    /// Connections (and so requests in flight) per host name; the rate
+    /// binds the host as a whole however many there are.
+    pub connections: CountFn,
     /// Requests in flight at once, over all hosts.
     pub max_in_flight: usize,
     pub timeout: Duration,
@@ -93,7 +99,7 @@ impl FetchConfig {
             user_agent: user_agent.to_string(),
             robots_token: product_token(user_agent),
             rate: Arc::new(|_| 1.0),
-            connections_per_host: 1,
+            connections: Arc::new(|_| 1),
             max_in_flight: 8,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
@@ -210,13 +216,14 @@ impl Fetcher {
             .user_agent(cfg.user_agent.clone())
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
+            // No cap on idle connections per host: the pool never holds
+            // more than a host's permits (`connections`) let open at once.
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout)
-            .pool_max_idle_per_host(cfg.connections_per_host.max(1))
             .pool_idle_timeout(Duration::from_secs(30))
             .dns_resolver(CheckedResolver(policy.clone()))
             .build()?;
-        let hosts = Hosts::new(cfg.rate.clone(), cfg.connections_per_host, cfg.backoff);
+        let hosts = Hosts::new(cfg.rate.clone(), cfg.connections.clone(), cfg.backoff);
         Ok(Fetcher {
             client,
             in_flight: Arc::new(tokio::sync::Semaphore::new(cfg.max_in_flight.max(1))),
@@ -237,6 +244,11 @@ impl Fetcher {
     /// `None` for a host not met yet.
     pub fn ready_at(&self, key: &str) -> Option<Instant> {
         self.hosts.ready_at(key)
+    }
+
+    /// Connections (requests in flight) allowed to the host `key`.
+    pub fn connections(&self, key: &str) -> usize {
+        self.hosts.connections(key)
     }
 
     /// The `Sitemap:` URLs of robots.txt files read since the last call.
@@ -485,6 +497,43 @@ impl Fetcher {
         tracing::trace!(url = %url, "GET");
         // Tests make a request panic here: the crawl's task isolation.
         fail::fail_point!("fetch");
+        let (req, request_headers) = self.request(url, want, validators);
+        let mut resp = req.send().await.map_err(|e| self.send_error(url, &e))?;
+        let head = Head::of(&resp, request_headers);
+        if matches!(head.status, 301 | 302 | 303 | 307 | 308) {
+            return redirect(url, &head).map(Step::Redirect);
+        }
+        if head.status == 304 && !validators.is_empty() {
+            return Ok(Step::Done(Box::new(head.fetched(url, Vec::new()))));
+        }
+        if !(200..300).contains(&head.status) {
+            let retry_after = head
+                .text(header::RETRY_AFTER)
+                .and_then(|v| parse_retry_after(&v));
+            return Err(FetchError::http(url, head.status, retry_after));
+        }
+        if want == Want::Page
+            && let Some(ct) = head.text(header::CONTENT_TYPE)
+            && !is_html(&ct)
+        {
+            return Err(FetchError::new(
+                ErrorKind::NotHtml,
+                url,
+                format!("not HTML ({ct})"),
+            ));
+        }
+        let body = self.body(url, want, &mut resp).await?;
+        Ok(Step::Done(Box::new(head.fetched(url, body))))
+    }
+
+    /// The request for `url`, conditional on `validators`, with the headers
+    /// it sends as the WARC records them.
+    fn request(
+        &self,
+        url: &Url,
+        want: Want,
+        validators: &Validators,
+    ) -> (reqwest::RequestBuilder, Vec<(String, String)>) {
         let mut request_headers = vec![
             ("Host".into(), url.host_str().unwrap_or("").to_string()),
             ("User-Agent".into(), self.cfg.user_agent.clone()),
@@ -512,74 +561,17 @@ impl Fetcher {
                 request_headers.push((title.to_string(), v.clone()));
             }
         }
-        let mut resp = req.send().await.map_err(|e| self.send_error(url, &e))?;
-        let status = resp.status().as_u16();
-        let reason = resp.status().canonical_reason().unwrap_or("").to_string();
-        let ip = resp.remote_addr().map(|a| a.ip().to_string());
-        let response_headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let headers = resp.headers();
-        let text = |name: header::HeaderName| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        if matches!(status, 301 | 302 | 303 | 307 | 308) {
-            let loc = text(header::LOCATION).ok_or_else(|| {
-                FetchError::new(ErrorKind::BadUrl, url, "redirect without Location")
-            })?;
-            let next = url.join(loc.trim()).map_err(|e| {
-                FetchError::new(ErrorKind::BadUrl, url, format!("bad Location {loc:?}: {e}"))
-            })?;
-            if !matches!(next.scheme(), "http" | "https") {
-                return Err(FetchError::new(
-                    ErrorKind::BadUrl,
-                    url,
-                    format!("redirect to {}", next.scheme()),
-                ));
-            }
-            return Ok(Step::Redirect(next));
-        }
-        if status == 304 && !validators.is_empty() {
-            return Ok(Step::Done(Box::new(Fetched {
-                url: url.clone(),
-                status,
-                content_type: text(header::CONTENT_TYPE),
-                etag: text(header::ETAG),
-                last_modified: text(header::LAST_MODIFIED),
-                fetched_at: now_rfc3339(),
-                body: Vec::new(),
-                request_headers,
-                response_headers,
-                reason,
-                ip,
-            })));
-        }
-        if !(200..300).contains(&status) {
-            let retry_after = text(header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
-            return Err(FetchError::http(url, status, retry_after));
-        }
-        let content_type = text(header::CONTENT_TYPE);
-        if want == Want::Page
-            && let Some(ct) = &content_type
-            && !is_html(ct)
-        {
-            return Err(FetchError::new(
-                ErrorKind::NotHtml,
-                url,
-                format!("not HTML ({ct})"),
-            ));
-        }
-        let (etag, last_modified) = (text(header::ETAG), text(header::LAST_MODIFIED));
+        (req, request_headers)
+    }
+
+    /// Step 6: the body, streamed and bounded by `max_body` (a robots.txt
+    /// or sitemap is cut at the limit instead of refused).
+    async fn body(
+        &self,
+        url: &Url,
+        want: Want,
+        resp: &mut reqwest::Response,
+    ) -> Result<Vec<u8>, FetchError> {
         // robots.txt: one byte past the limit tells the parser the file went
         // on, so that it drops the cut last line.
         let max = match want {
@@ -616,20 +608,82 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Step::Done(Box::new(Fetched {
+        Ok(body)
+    }
+}
+
+/// A response head as received, before the body is read.
+struct Head {
+    status: u16,
+    reason: String,
+    ip: Option<String>,
+    headers: HeaderMap,
+    request_headers: Vec<(String, String)>,
+}
+
+impl Head {
+    fn of(resp: &reqwest::Response, request_headers: Vec<(String, String)>) -> Head {
+        Head {
+            status: resp.status().as_u16(),
+            reason: resp.status().canonical_reason().unwrap_or("").to_string(),
+            ip: resp.remote_addr().map(|a| a.ip().to_string()),
+            headers: resp.headers().clone(),
+            request_headers,
+        }
+    }
+
+    /// A header's value, when it is text.
+    fn text(&self, name: header::HeaderName) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// The response as [`Fetched`], with `body`.
+    fn fetched(self, url: &Url, body: Vec<u8>) -> Fetched {
+        let response_headers = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        Fetched {
             url: url.clone(),
-            status,
-            content_type,
-            etag,
-            last_modified,
+            status: self.status,
+            content_type: self.text(header::CONTENT_TYPE),
+            etag: self.text(header::ETAG),
+            last_modified: self.text(header::LAST_MODIFIED),
             fetched_at: now_rfc3339(),
             body,
-            request_headers,
+            request_headers: self.request_headers,
             response_headers,
-            reason,
-            ip,
-        })))
+            reason: self.reason,
+            ip: self.ip,
+        }
     }
+}
+
+/// Step 5: where a redirect leads (http or https only).
+fn redirect(url: &Url, head: &Head) -> Result<Url, FetchError> {
+    let loc = head
+        .text(header::LOCATION)
+        .ok_or_else(|| FetchError::new(ErrorKind::BadUrl, url, "redirect without Location"))?;
+    let next = url.join(loc.trim()).map_err(|e| {
+        FetchError::new(ErrorKind::BadUrl, url, format!("bad Location {loc:?}: {e}"))
+    })?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(FetchError::new(
+            ErrorKind::BadUrl,
+            url,
+            format!("redirect to {}", next.scheme()),
+        ));
+    }
+    Ok(next)
 }
 
 impl Fetcher {

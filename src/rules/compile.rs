@@ -308,7 +308,7 @@ fn districts(raw: &[RawDistrict], base: Option<&Rule>) -> Vec<District> {
     districts
 }
 
-/// `[crawl]`: seeds, follow/avoid patterns and rate are the site's own;
+/// `[crawl]`: seeds, follow/avoid patterns, rate and per_host are the site's own;
 /// parameters to strip are the union with the generic rule's.
 fn crawl(c: &Ctx, raw: &RawCrawl, base: Option<&Rule>) -> Result<CrawlRule, RuleError> {
     let mut crawl = CrawlRule {
@@ -323,6 +323,7 @@ fn crawl(c: &Ctx, raw: &RawCrawl, base: Option<&Rule>) -> Result<CrawlRule, Rule
         follow: c.regexes("crawl.follow", &raw.follow)?,
         avoid: c.regexes("crawl.avoid", &raw.avoid)?,
         rate: raw.rate,
+        per_host: raw.per_host,
         strip_params: raw.strip_params.clone(),
     };
     if let Some(r) = crawl.rate
@@ -332,6 +333,9 @@ fn crawl(c: &Ctx, raw: &RawCrawl, base: Option<&Rule>) -> Result<CrawlRule, Rule
             "crawl.rate",
             "must be a positive number of requests per second",
         ));
+    }
+    if crawl.per_host == Some(0) {
+        return Err(c.invalid("crawl.per_host", "must be at least 1"));
     }
     if let Some(b) = base {
         crawl

@@ -103,6 +103,8 @@ pub struct CrawlRule {
     pub avoid: Vec<Regex>,
     /// Requests per second per host, when the rule sets one.
     pub rate: Option<f64>,
+    /// Connections and requests in flight per host, when the rule sets it.
+    pub per_host: Option<usize>,
     /// Query parameters dropped when URLs are canonicalised.
     pub strip_params: Vec<String>,
 }

@@ -119,6 +119,7 @@ pub struct RawCrawl {
     #[serde(default)]
     pub avoid: Vec<String>,
     pub rate: Option<f64>,
+    pub per_host: Option<usize>,
     #[serde(default)]
     pub strip_params: Vec<String>,
 }

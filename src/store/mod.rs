@@ -47,10 +47,12 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use url::Url;
 
+use crate::crawl::dust::Learned;
 use crate::crawl::frontier::{Entry, EntryKind, Frontier, FrontierError};
 pub use crate::crawl::frontier::{Known, Visit};
 use crate::fetch::{ErrorKind, host_key, now_rfc3339};
 
+mod dust;
 mod output;
 pub mod postgres;
 mod repeated;
@@ -259,9 +261,10 @@ impl StateStore {
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             {SCHEMA}{}
+             {SCHEMA}{}{}
              UPDATE pages SET state = 0 WHERE state = 1;",
-            repeated::SCHEMA
+            repeated::SCHEMA,
+            dust::SCHEMA
         ))
         .map_err(sql)?;
         let mut s = StateStore {
@@ -369,6 +372,18 @@ impl StateStore {
                 [key, value],
             )
             .map(|_| ())
+            .map_err(self.sql())
+    }
+
+    /// Whether `url` has a row: queued, fetched, failed or skipped, in this
+    /// run or an earlier one.
+    pub fn has_url(&self, url: &Url) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("SELECT 1 FROM pages WHERE url = ?1", [url.as_str()], |_| {
+                Ok(())
+            })
+            .optional()
+            .map(|r| r.is_some())
             .map_err(self.sql())
     }
 
@@ -718,6 +733,18 @@ impl Frontier for StateStore {
 
     fn known(&self, url: &Url) -> Result<Option<Known>, FrontierError> {
         Ok(StateStore::known(self, url)?)
+    }
+
+    fn seen(&self, url: &Url) -> Result<bool, FrontierError> {
+        Ok(self.has_url(url)?)
+    }
+
+    fn dust_rules(&self) -> Result<Vec<Learned>, FrontierError> {
+        Ok(self.load_dust()?)
+    }
+
+    fn save_dust(&mut self, rules: &[Learned]) -> Result<(), FrontierError> {
+        Ok(StateStore::save_dust(self, rules)?)
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use url::Url;
 
 use super::{Known, StateStore, Visit};
+use crate::crawl::dust::Learned;
 use crate::crawl::frontier::{Entry, Frontier, FrontierError};
 use crate::crawl::sink::Ledger;
 use crate::fetch::ErrorKind;
@@ -67,6 +68,18 @@ impl Frontier for SharedStore {
 
     fn known(&self, url: &Url) -> Result<Option<Known>, FrontierError> {
         Ok(self.lock().known(url)?)
+    }
+
+    fn seen(&self, url: &Url) -> Result<bool, FrontierError> {
+        Ok(self.lock().has_url(url)?)
+    }
+
+    fn dust_rules(&self) -> Result<Vec<Learned>, FrontierError> {
+        Ok(self.lock().load_dust()?)
+    }
+
+    fn save_dust(&mut self, rules: &[Learned]) -> Result<(), FrontierError> {
+        Ok(self.lock().save_dust(rules)?)
     }
 }
 

@@ -810,3 +810,72 @@ fn bad_starts_exit_2() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// A host of 12 pages under `/`, each answered after `delay`.
+fn slow_site(delay: Duration) -> impl Fn(&Hit) -> Reply + Send + Sync + 'static {
+    let inner = small_site(12);
+    move |hit: &Hit| {
+        let reply = inner(hit);
+        if hit.path == "/robots.txt" {
+            reply
+        } else {
+            reply.delayed(delay)
+        }
+    }
+}
+
+/// `--per-host N` (flag or site rule): up to N requests of a host at once,
+/// never more, by the server's own count of requests it was answering; and
+/// with a rate, request starts still at least 1/rate apart over the whole
+/// host, whichever connection each took.
+#[test]
+fn per_host_n_caps_requests_in_flight_and_keeps_the_hosts_rate() {
+    // Rate 5/s allows five 1-second replies at once: the cap of 4 binds.
+    let server = Server::start_with(2, slow_site(Duration::from_secs(1)));
+    let run = crawl(
+        &server,
+        &["a.test"],
+        &["http://a.test/", "--per-host", "4", "--rate", "5"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.records.len(), 13);
+    assert_eq!(server.peak_in_flight("a.test"), 4);
+    assert_spacing(&server.hits_of("a.test"), Duration::from_millis(200));
+
+    // The default stays one at a time.
+    let server = Server::start_with(2, slow_site(Duration::from_millis(300)));
+    let run = crawl(&server, &["a.test"], &["http://a.test/", "--rate", "0"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.peak_in_flight("a.test"), 1);
+
+    // A site rule's per_host, unlimited rate: 3 at once, on its host only.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.test.toml"),
+        "id = \"r.test\"\n[match]\nhosts = [\"r.test\"]\n[crawl]\nper_host = 3\n",
+    )
+    .unwrap();
+    let server = Server::start_with(2, slow_site(Duration::from_millis(300)));
+    let rules = dir.path().display().to_string();
+    let run = crawl(
+        &server,
+        &["r.test", "b.test"],
+        &[
+            "http://r.test/",
+            "http://b.test/",
+            "--rate",
+            "0",
+            "--rules",
+            &rules,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.records.len(), 26);
+    assert_eq!(server.peak_in_flight("r.test"), 3);
+    assert_eq!(server.peak_in_flight("b.test"), 1);
+
+    // Zero is refused in one line naming the flag.
+    let run = crawl(&server, &[], &["http://a.test/", "--per-host", "0"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--per-host"), "{}", run.stderr);
+}

@@ -4,6 +4,7 @@
 mod clean;
 mod cli;
 mod crawl;
+mod dust;
 mod format;
 mod fuzz;
 mod guard;

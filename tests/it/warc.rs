@@ -105,34 +105,20 @@ fn a_truncated_warc_gives_every_whole_record_and_one_error() {
 }
 
 /// warcio, installed by this test into its own virtual environment, reads
-/// every record and checks every digest. Needs PyPI (a package registry).
+/// every record and checks every digest. Needs python3 with venv and PyPI (a
+/// package registry): without them the test is skipped, saying why, unless
+/// `PARKCRAWL_REQUIRE_WARCIO=1` (CI sets it), which makes that a failure.
 #[test]
 fn warcio_accepts_our_warc() {
-    let venv = support::root().join("target/warcio-venv");
+    let venv = match warcio_venv() {
+        Ok(v) => v,
+        Err(why) if std::env::var_os("PARKCRAWL_REQUIRE_WARCIO").is_none() => {
+            eprintln!("warcio test skipped: {why} (PARKCRAWL_REQUIRE_WARCIO=1 makes it fail)");
+            return;
+        }
+        Err(why) => panic!("warcio is required here: {why}"),
+    };
     let python = venv.join("bin/python");
-    if !python.exists() {
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "python3 -m venv failed");
-    }
-    let has = Command::new(&python)
-        .args(["-c", "import warcio"])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    if !has {
-        let ok = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "warcio==1.8.1"])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "pip install warcio failed");
-    }
     let dir = tempfile::tempdir().unwrap();
     let warc = dir.path().join("site.warc.gz");
     let pages = fixture_warc(&warc);
@@ -240,4 +226,33 @@ fn assert_inputs_are(warc: &Path, offsets: &[u64]) {
         .map(|o| serde_json::json!({"warc": name, "offset": o}))
         .collect();
     assert_eq!(inputs, want, "{name}");
+}
+
+/// `target/warcio-venv` with warcio in it, made on first use.
+fn warcio_venv() -> Result<std::path::PathBuf, String> {
+    let venv = support::root().join("target/warcio-venv");
+    let python = venv.join("bin/python");
+    let succeeds = |c: &mut Command| c.status().map(|s| s.success()).unwrap_or(false);
+    if !python.exists() && !succeeds(Command::new("python3").args(["-m", "venv"]).arg(&venv)) {
+        return Err("python3 -m venv failed (is python3 with venv installed?)".into());
+    }
+    let has = |python: &std::path::Path| {
+        succeeds(
+            Command::new(python)
+                .args(["-c", "import warcio"])
+                .stderr(std::process::Stdio::null()),
+        )
+    };
+    if !has(&python)
+        && !succeeds(Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "warcio==1.8.1",
+        ]))
+    {
+        return Err("pip install warcio==1.8.1 failed (no access to PyPI?)".into());
+    }
+    Ok(venv)
 }

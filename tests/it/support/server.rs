@@ -170,6 +170,33 @@ pub type Handler = Arc<dyn Fn(&Hit) -> Reply + Send + Sync>;
 struct Log {
     hits: Vec<Hit>,
     counts: HashMap<(String, String), usize>,
+    /// Per host, requests being answered now (arrived, reply not yet
+    /// handed back), and the most there ever were at once.
+    open: HashMap<String, usize>,
+    peak: HashMap<String, usize>,
+    /// When each request's reply was handed back (by index of `hits`).
+    replied: Vec<Option<Duration>>,
+}
+
+/// One request being answered: counted open until dropped (the reply is
+/// handed back, or the client went away during its delay).
+struct Open {
+    shared: Arc<Shared>,
+    host: String,
+    index: usize,
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        let mut log = self.shared.log.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = log.open.get_mut(&self.host) {
+            *n = n.saturating_sub(1);
+        }
+        let at = self.shared.start.elapsed();
+        if let Some(r) = log.replied.get_mut(self.index) {
+            *r = Some(at);
+        }
+    }
 }
 
 struct Shared {
@@ -246,6 +273,18 @@ impl Server {
     pub fn hits_of(&self, host: &str) -> Vec<Hit> {
         self.hits().into_iter().filter(|h| h.host == host).collect()
     }
+
+    /// When the reply to each request of [`hits`](Self::hits) was handed
+    /// back (`None`: still being answered, or the client went away).
+    pub fn replied_at(&self) -> Vec<Option<Duration>> {
+        self.shared.log.lock().unwrap().replied.clone()
+    }
+
+    /// The most requests of `host` the server was answering at once.
+    pub fn peak_in_flight(&self, host: &str) -> usize {
+        let log = self.shared.log.lock().unwrap();
+        log.peak.get(host).copied().unwrap_or(0)
+    }
 }
 
 impl Drop for Server {
@@ -304,7 +343,20 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         };
         *n += 1;
         log.hits.push(hit.clone());
-        hit
+        log.replied.push(None);
+        let index = log.hits.len() - 1;
+        let open = log.open.entry(hit.host.clone()).or_insert(0);
+        *open += 1;
+        let now = *open;
+        let peak = log.peak.entry(hit.host.clone()).or_insert(0);
+        *peak = (*peak).max(now);
+        (hit, index)
+    };
+    let (hit, index) = hit;
+    let _open = Open {
+        shared: shared.clone(),
+        host: hit.host.clone(),
+        index,
     };
     let reply = (shared.handler)(&hit);
     if let Some(d) = reply.delay {
