@@ -1,4 +1,4 @@
-//! A throwaway PostgreSQL 15 server for the tests of the PostgreSQL store:
+//! A throwaway PostgreSQL server (15 here) for the tests of the PostgreSQL store:
 //! `initdb` into a temp dir, `pg_ctl start` on a free loopback port (unix
 //! socket in the temp dir too), stopped and removed on drop. As root, the
 //! server runs as the `postgres` user (it refuses to run as root).
@@ -10,8 +10,22 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Where Debian's `postgresql-15` puts its server binaries.
-const BIN: &str = "/usr/lib/postgresql/15/bin";
+/// Where the server binaries are: `PARKCRAWL_PG_BIN`, else the newest
+/// major version under Debian's `/usr/lib/postgresql/N/bin` (15 on
+/// bookworm; the store needs nothing newer than 12).
+fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PARKCRAWL_PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let newest = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|v| Path::new(&format!("/usr/lib/postgresql/{v}/bin/initdb")).exists())
+        .max();
+    PathBuf::from(format!("/usr/lib/postgresql/{}/bin", newest.unwrap_or(15)))
+}
 
 pub struct Postgres {
     dir: tempfile::TempDir,
@@ -23,9 +37,12 @@ impl Postgres {
     /// Starts a server, or says why it cannot (the test is then skipped).
     /// Panics on a failure of a server that is there.
     pub fn start() -> Result<Postgres, String> {
-        let bin = Path::new(BIN);
+        let bin = bin_dir();
         if !bin.join("initdb").exists() || !bin.join("pg_ctl").exists() {
-            return Err(format!("no PostgreSQL 15 binaries in {BIN}"));
+            return Err(format!(
+                "no PostgreSQL server binaries in {}",
+                bin.display()
+            ));
         }
         let as_postgres = is_root();
         let dir = tempfile::Builder::new()
@@ -104,7 +121,7 @@ impl Postgres {
     /// Runs one of the server's programs (as `postgres` when we are root);
     /// panics with its output when it fails.
     fn run_pg(&self, args: impl FnOnce(&mut Command) -> &mut Command, program: &str) {
-        let exe = Path::new(BIN).join(program);
+        let exe = bin_dir().join(program);
         let mut cmd = if self.as_postgres {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(exe);
@@ -132,7 +149,7 @@ impl Drop for Postgres {
             return;
         }
         let data = self.data();
-        let exe = Path::new(BIN).join("pg_ctl");
+        let exe = bin_dir().join("pg_ctl");
         let mut cmd = if self.as_postgres {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(exe);
