@@ -131,6 +131,6 @@ fn tail_text(html: &Html) -> String {
         }
     }
     let text: String = parts.into_iter().rev().collect();
-    let start = text.char_indices().rev().nth(599).map_or(0, |(i, _)| i);
-    text[start..].to_string()
+    let skip = text.chars().count().saturating_sub(600);
+    text.chars().skip(skip).collect()
 }

@@ -70,9 +70,11 @@ fn md(text: &str) -> String {
             out.push_str("  \n");
         }
         let body = line.trim_start();
-        let digits = body.chars().take_while(char::is_ascii_digit).count();
+        let after_digits = body.trim_start_matches(|c: char| c.is_ascii_digit());
+        // In bytes, as `char_indices` counts below.
+        let digits = body.len() - after_digits.len();
         let opens_block = body.starts_with(['#', '>', '-', '+', '=', '~'])
-            || (digits > 0 && body[digits..].starts_with(['.', ')']));
+            || (digits > 0 && after_digits.starts_with(['.', ')']));
         for (j, c) in body.char_indices() {
             let lead = opens_block && j == if digits > 0 { digits } else { 0 };
             if lead || matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|') {

@@ -52,10 +52,7 @@ impl StateStore {
     /// Keeps these rules as they stand now, in one transaction.
     pub fn save_dust(&mut self, rules: &[Learned]) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sql {
-            path: path.clone(),
-            source,
-        };
+        let sql = super::sql_at(&path);
         let tx = self.conn.transaction().map_err(sql)?;
         {
             let mut stmt = tx

@@ -322,10 +322,7 @@ impl StateStore {
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        |source| StoreError::Sql {
-            path: self.path.clone(),
-            source,
-        }
+        sql_at(&self.path)
     }
 
     /// Rebuilds the in-memory host rotation from the table.
@@ -757,3 +754,12 @@ fn lock_path(path: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests;
+
+/// The error of a statement on the state at `path`; a free function for
+/// where a transaction holds the connection (and so `self`) borrowed.
+fn sql_at(path: &str) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
+    move |source| StoreError::Sql {
+        path: path.to_string(),
+        source,
+    }
+}

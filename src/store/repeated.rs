@@ -63,10 +63,7 @@ impl StateStore {
     /// Saves these hosts' statistics, in one transaction.
     pub fn save_repeated(&mut self, hosts: &[(&str, &HostStats)]) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let sql = |source| StoreError::Sql {
-            path: path.clone(),
-            source,
-        };
+        let sql = super::sql_at(&path);
         let tx = self.conn.transaction().map_err(sql)?;
         {
             let mut stmt = tx
