@@ -11,14 +11,14 @@
 //!    a learned duplicate rule ([`dust`]) names a variant of a URL already
 //!    met is skipped, and one that would only probe a rule not yet
 //!    confirmed waits while its host's probe is out (`variants.rs`);
-//! 3. a task fetches (`crate::fetch`: robots, politeness, retries,
+//! 3. a task (`task.rs`) fetches (`crate::fetch`: robots, politeness, retries,
 //!    redirects vetted by [`scope`] and the claimed set; conditionally when
 //!    the page's validators are known), then decodes, cleans and finds links
 //!    on the blocking pool — or parses a [`sitemap`]. Links come from the
 //!    tree the cleaner parsed (`clean::parse`, after its pre-parse scan):
 //!    one scan and one parse per page, read by `clean::clean_parsed` and
 //!    [`links::of_tree`];
-//! 4. the loop learns from the page's canonical link ([`dust`]), dedups
+//! 4. the loop, by kind of outcome (`outcome.rs`), learns from the page's canonical link ([`dust`]), dedups
 //!    records by canonical URL, queues in-scope links one
 //!    level deeper (counting those [`links`] dropped), queues a sitemap's
 //!    pages and child sitemaps within the [`sitemap`] limits (`bounds.rs`),
@@ -43,7 +43,12 @@ pub mod sink;
 pub mod sitemap;
 
 mod bounds;
+mod outcome;
+mod task;
 mod variants;
+
+pub use task::page;
+use task::work;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -408,268 +413,6 @@ impl Crawler {
             .min()
             .map(|t| t.max(Instant::now() + Duration::from_millis(1)))
     }
-
-    /// A task ended: its outcome, then, for the host's last page so far,
-    /// word to the writer that records it holds back for the host
-    /// (repeated-block) need wait no longer. `false` when the writer is
-    /// gone.
-    async fn ended(
-        &mut self,
-        job: Job,
-        done: Done,
-        summary: &mut Summary,
-        out: &mpsc::Sender<Output>,
-        progress: &Progress,
-    ) -> Result<bool, FrontierError> {
-        let key = host_key(&job.entry.url);
-        self.probes.remove(job.entry.url.as_str());
-        let host = job.entry.url.host_str().map(str::to_string);
-        if let Some(n) = self.busy.get_mut(&key) {
-            *n = n.saturating_sub(1);
-        }
-        let mut sent = self.finish(job, done, summary, out, progress).await?;
-        if sent
-            && self.busy(&key) == 0
-            && !self.frontier.has_queued(&key)
-            && let Some(h) = host
-        {
-            sent = out.send(Output::HostDone(h)).await.is_ok();
-        }
-        Ok(sent)
-    }
-
-    /// Step 4 for one finished task, by kind of outcome. Returns `false`
-    /// when the writer is gone.
-    async fn finish(
-        &mut self,
-        job: Job,
-        done: Done,
-        summary: &mut Summary,
-        out: &mpsc::Sender<Output>,
-        progress: &Progress,
-    ) -> Result<bool, FrontierError> {
-        let Job { entry, known } = job;
-        let known = known.unwrap_or_default();
-        match done {
-            Done::Page(doc, links, exchange) => {
-                // Every fetched response is archived, duplicates included.
-                if let Some(x) = exchange
-                    && out.send(Output::Archive(x)).await.is_err()
-                {
-                    return Ok(false);
-                }
-                self.count_dropped_links(&links, &entry.url, summary, progress);
-                // A duplicate's links are followed too: the copy written
-                // first (an alias naming this page as canonical) may lack them.
-                self.queue_links(&entry, links)?;
-                self.finish_page(entry, doc, &known, summary, out).await
-            }
-            Done::NotModified(v) => {
-                self.finish_not_modified(&entry, known, v, summary)?;
-                Ok(true)
-            }
-            Done::Sitemap(map) => {
-                self.finish_sitemap(&entry, map, summary, progress)?;
-                Ok(true)
-            }
-            Done::Failed(e) if is_gone(&e) && known.emitted && known.record_id.is_some() => {
-                self.finish_gone(entry, known, e, summary, out, progress)
-                    .await
-            }
-            Done::Failed(e) => self.finish_failed(entry, e, summary, out, progress).await,
-        }
-    }
-
-    /// Queues a page's in-scope links one level deeper, within `--max-depth`.
-    fn queue_links(&mut self, entry: &Entry, links: links::Found) -> Result<(), FrontierError> {
-        let next_depth = entry.depth + 1;
-        if self.cfg.max_depth.is_some_and(|m| next_depth > m) {
-            return Ok(());
-        }
-        for link in links.urls {
-            if let Some(c) = self.ctx.canon(&link)
-                && self.ctx.scope.link(&c).is_ok()
-            {
-                self.frontier.push(Entry::page(c, next_depth))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// A page cleaned: a duplicate of a record written (same canonical URL),
-    /// unchanged since the last run, or a record for the writer.
-    async fn finish_page(
-        &mut self,
-        entry: Entry,
-        doc: Box<Document>,
-        known: &Known,
-        summary: &mut Summary,
-        out: &mpsc::Sender<Output>,
-    ) -> Result<bool, FrontierError> {
-        self.learn(&doc)?;
-        let mut visit = visit_of(&doc);
-        let keys: Vec<String> = std::iter::once(doc.url.as_str())
-            .chain(doc.canonical_url.as_deref())
-            .filter_map(|u| Url::parse(u).ok())
-            .filter_map(|u| self.ctx.canon(&u))
-            .map(String::from)
-            .collect();
-        if keys.iter().any(|k| self.emitted.contains(k)) {
-            tracing::debug!(url = %doc.url, "duplicate record (same canonical URL)");
-            summary.count(ErrorKind::Duplicate);
-            // No record id: the page that owns it is the one written
-            // (perhaps still on its way to the writer).
-            visit.record_id = None;
-            self.frontier.done(&entry.url, Some(&visit))?;
-            return Ok(true);
-        }
-        self.emitted.extend(keys);
-        tracing::debug!(url = %doc.url, depth = entry.depth, kind = ?doc.kind, "page");
-        if !self.cfg.emit_all && known.content_hash.as_ref() == Some(&doc.content_hash) {
-            tracing::debug!(url = %doc.url, "unchanged");
-            summary.unchanged += 1;
-            self.frontier.done(&entry.url, Some(&visit))?;
-            return Ok(true);
-        }
-        summary.ok += 1;
-        visit.emitted = true;
-        let commit = Commit {
-            url: entry.url,
-            visit,
-        };
-        Ok(out
-            .send(Output::Record(doc, Some(Box::new(commit))))
-            .await
-            .is_ok())
-    }
-
-    /// 304 to a conditional request: the page is as it was.
-    fn finish_not_modified(
-        &mut self,
-        entry: &Entry,
-        known: Known,
-        v: Validators,
-        summary: &mut Summary,
-    ) -> Result<(), FrontierError> {
-        tracing::debug!(url = %entry.url, "not modified");
-        if let Some(c) = self.ctx.canon(&entry.url) {
-            self.emitted.insert(c.into());
-        }
-        summary.unchanged += 1;
-        // The page's links were queued when it was last fetched: they are in
-        // the frontier, due for revisit like any page.
-        let visit = Visit {
-            record_id: known.record_id,
-            content_hash: known.content_hash,
-            etag: v.etag.or(known.etag),
-            last_modified: v.last_modified.or(known.last_modified),
-            status: Some(304),
-            at: Some(now_rfc3339()),
-            emitted: false,
-        };
-        self.frontier.done(&entry.url, Some(&visit))
-    }
-
-    /// 404 / 410 of a page emitted before: a tombstone, once.
-    async fn finish_gone(
-        &mut self,
-        entry: Entry,
-        known: Known,
-        e: FetchError,
-        summary: &mut Summary,
-        out: &mpsc::Sender<Output>,
-        progress: &Progress,
-    ) -> Result<bool, FrontierError> {
-        let status = e.status;
-        if known.tombstoned() {
-            // Gone before, tombstone written then: nothing new.
-            summary.unchanged += 1;
-            let visit = Visit {
-                record_id: known.record_id,
-                status,
-                at: Some(now_rfc3339()),
-                ..Visit::default()
-            };
-            self.frontier.done(&entry.url, Some(&visit))?;
-            return Ok(true);
-        }
-        let at = now_rfc3339();
-        let id = known.record_id.unwrap_or_default();
-        let url = canon::redact(&e.url);
-        progress.line(&format!(
-            "parkcrawl: {url}: gone ({}): tombstone written",
-            e.message
-        ));
-        summary.deleted += 1;
-        let tombstone = Tombstone {
-            line_type: LineType::Tombstone,
-            schema_version: SCHEMA_VERSION,
-            id: id.clone(),
-            url,
-            deleted: true,
-            deleted_at: at.clone(),
-            status: status.unwrap_or(404),
-        };
-        // The content is gone with the page: a page that comes back is a
-        // changed page, and gives a record again.
-        let commit = Commit {
-            url: entry.url,
-            visit: Visit {
-                record_id: Some(id),
-                status,
-                at: Some(at),
-                emitted: true,
-                ..Visit::default()
-            },
-        };
-        Ok(out
-            .send(Output::Tombstone(tombstone, Box::new(commit)))
-            .await
-            .is_ok())
-    }
-
-    /// A failure or a skip: counted, marked, one line on stderr and in the
-    /// errors file (a duplicate or a cancelled fetch only in the trace).
-    async fn finish_failed(
-        &mut self,
-        entry: Entry,
-        e: FetchError,
-        summary: &mut Summary,
-        out: &mpsc::Sender<Output>,
-        progress: &Progress,
-    ) -> Result<bool, FrontierError> {
-        summary.count(e.kind);
-        self.frontier.failed(&entry.url, e.kind, e.status)?;
-        if matches!(e.kind, ErrorKind::Duplicate | ErrorKind::Cancelled) {
-            tracing::debug!(url = %e.url, kind = %e.kind, "{}", e.message);
-            return Ok(true);
-        }
-        let url = canon::redact(&e.url);
-        let requested = (*e.url != entry.url).then(|| canon::redact(&entry.url));
-        // A failure names its kind (as in the errors file); a skip's message
-        // says why already.
-        let verdict = if e.kind.is_skip() {
-            "skipped:".to_string()
-        } else {
-            format!("failed ({}):", e.kind)
-        };
-        progress.line(&format!(
-            "parkcrawl: {}: {verdict} {}",
-            canon::shown(&url),
-            e.message
-        ));
-        Ok(out
-            .send(Output::Failure(Failure {
-                url,
-                kind: e.kind,
-                status: e.status,
-                message: e.message,
-                at: now_rfc3339(),
-                requested,
-            }))
-            .await
-            .is_ok())
-    }
 }
 
 /// The tasks in flight.
@@ -678,22 +421,6 @@ struct Tasks {
     set: JoinSet<(Job, Done)>,
     /// Task → its entry, for a task that panics (see [`joined`]).
     running: HashMap<tokio::task::Id, Entry>,
-}
-
-/// What a cleaned page leaves in the frontier. The hash is that of the page
-/// as cleaned, before the writer drops repeated blocks: whether a page
-/// changed must not depend on how many pages of its host were seen since.
-fn visit_of(doc: &Document) -> Visit {
-    let fetch = doc.fetch.as_ref();
-    Visit {
-        record_id: Some(doc.id.clone()),
-        content_hash: Some(doc.content_hash.clone()),
-        etag: fetch.and_then(|f| f.etag.clone()),
-        last_modified: fetch.and_then(|f| f.last_modified.clone()),
-        status: fetch.and_then(|f| f.status),
-        at: fetch.and_then(|f| f.fetched_at.clone()),
-        emitted: false,
-    }
 }
 
 /// A task's end as its job and outcome. A task that panicked outside the
@@ -739,147 +466,9 @@ fn host_ready(busy: &HashMap<String, usize>, fetcher: &Fetcher, key: &str, now: 
         && fetcher.ready_at(key).is_none_or(|t| t <= now + READY_SLACK)
 }
 
-/// A page that is no more: 404 Not Found or 410 Gone.
-fn is_gone(e: &FetchError) -> bool {
-    e.kind == ErrorKind::Http && matches!(e.status, Some(404 | 410))
-}
-
 async fn sleep_until_opt(t: Option<Instant>) {
     match t {
         Some(t) => tokio::time::sleep_until(t).await,
         None => std::future::pending().await,
     }
-}
-
-/// Step 3: one entry, fetched and processed.
-async fn work(ctx: Arc<Ctx>, job: Job, validators: Validators) -> (Job, Done) {
-    let done = match process(&ctx, &job.entry, &validators).await {
-        Ok(d) => d,
-        Err(e) => Done::Failed(e),
-    };
-    (job, done)
-}
-
-async fn process(
-    ctx: &Arc<Ctx>,
-    entry: &Entry,
-    validators: &Validators,
-) -> Result<Done, FetchError> {
-    if !ctx.claim(&entry.url) {
-        return Err(FetchError::new(
-            ErrorKind::Duplicate,
-            &entry.url,
-            "already fetched (a redirect led there)",
-        ));
-    }
-    let hop = |u: &Url| -> Result<(), FetchError> {
-        // A seed that redirects to another host (http://a.cn → www.a.cn)
-        // brings that host into the crawl.
-        if entry.depth == 0 && entry.kind == EntryKind::Page && !ctx.scope.origin_in_scope(u) {
-            ctx.scope.adopt(u);
-        }
-        ctx.scope.hop(u).map_err(|why| {
-            FetchError::new(
-                ErrorKind::OutOfScope,
-                u,
-                format!("redirect out of scope: {why}"),
-            )
-        })?;
-        if !ctx.claim(u) {
-            return Err(FetchError::new(
-                ErrorKind::Duplicate,
-                u,
-                "redirect to a page already fetched",
-            ));
-        }
-        Ok(())
-    };
-    let want = match entry.kind {
-        EntryKind::Page => Want::Page,
-        EntryKind::Sitemap => Want::Sitemap,
-    };
-    let fetched = ctx
-        .fetcher
-        .fetch_if_changed(&entry.url, want, validators, &hop, &ctx.stop)
-        .await?;
-    if fetched.status == 304 {
-        return Ok(Done::NotModified(Validators {
-            etag: fetched.etag,
-            last_modified: fetched.last_modified,
-        }));
-    }
-    let exchange = (ctx.archive && entry.kind == EntryKind::Page).then(|| archived(&fetched));
-    on_pool(fetched, ctx.rules.clone(), entry.kind, exchange).await
-}
-
-/// The exchange as the WARC keeps it.
-fn archived(fetched: &Fetched) -> Box<OwnedExchange> {
-    Box::new(OwnedExchange {
-        url: fetched.url.to_string(),
-        date: fetched.fetched_at.clone(),
-        ip: fetched.ip.clone(),
-        request_headers: fetched.request_headers.clone(),
-        status: fetched.status,
-        reason: fetched.reason.clone(),
-        response_headers: fetched.response_headers.clone(),
-        body: fetched.body.clone(),
-    })
-}
-
-/// A fetched page cleaned (or a sitemap parsed) on the blocking pool. A
-/// panic there is this page's error (`internal`), caught on the blocking
-/// thread itself so the hook prints nothing of its own.
-async fn on_pool(
-    fetched: Fetched,
-    rules: Arc<RuleSet>,
-    kind: EntryKind,
-    exchange: Option<Box<OwnedExchange>>,
-) -> Result<Done, FetchError> {
-    let url = fetched.url.clone();
-    let joined = tokio::task::spawn_blocking(move || {
-        isolate::page(|| match kind {
-            EntryKind::Page => {
-                page(fetched, &rules).map(|(d, l)| Done::Page(Box::new(d), l, exchange))
-            }
-            EntryKind::Sitemap => sitemap::parse(&fetched.body, &fetched.url).map(Done::Sitemap),
-        })
-    })
-    .await;
-    match joined {
-        Ok(Ok(Ok(done))) => Ok(done),
-        Ok(Ok(Err(msg))) => Err(FetchError::new(ErrorKind::Content, &url, msg)),
-        Ok(Err(p)) => Err(FetchError::new(ErrorKind::Internal, &url, p.to_string())),
-        Err(e) => Err(FetchError::new(
-            ErrorKind::Internal,
-            &url,
-            format!("internal error: {e}"),
-        )),
-    }
-}
-
-/// Decode, clean and find links: synchronous, on the blocking pool.
-pub fn page(f: Fetched, rules: &RuleSet) -> Result<(Document, links::Found), String> {
-    let url = f.url.clone();
-    let input = decode::Input {
-        name: url.to_string(),
-        bytes: f.body,
-        url: Some(url.clone()),
-        content_type: f.content_type,
-        fetch: Some(decode::FetchMeta {
-            status: Some(f.status),
-            fetched_at: Some(f.fetched_at),
-            etag: f.etag,
-            last_modified: f.last_modified,
-        }),
-    };
-    let decoded = decode::decode(input).map_err(|e| e.to_string())?;
-    // One scan and one parse serve both: links are read from the tree the
-    // cleaner parsed, after the pre-parse scan that bounds attributes and
-    // names (220,000 attributes on one tag cost html5ever quadratic time).
-    // The scan keeps `<a>`, `<area>`, `<base>` and `<meta>` as they are.
-    let prefiltered = clean::prefiltered(&decoded, rules).map_err(|e| e.to_string())?;
-    let parsed = clean::parse(prefiltered).map_err(|e| e.to_string())?;
-    let doc = clean::clean_parsed(&decoded, rules, &parsed);
-    let found = links::of_tree(&parsed.html, &url);
-    Ok((doc, found))
 }
