@@ -1,7 +1,8 @@
 //! Finding the main content of a page without a site rule.
 //!
-//! One pass over the tree (`content/measure.rs`) measures every element (visible text, link text,
-//! its own paragraph text, class/id hints); then, readability-style:
+//! One pass over the tree (`content/measure.rs`) measures every element
+//! (visible text, link text, its own paragraph text, class/id hints); then,
+//! readability-style:
 //!
 //! 1. **prune**: subtrees no reader reads as the page's text — hidden
 //!    elements, navigation, asides, headers and footers, forms' widgets, and
