@@ -135,6 +135,9 @@ pub struct Prefiltered {
     pub html: String,
     /// Elements nest deeper than the limit given.
     pub too_deep: bool,
+    /// Start tags kept: what the parser will make elements of (an
+    /// estimate, for sizing the tree beforehand).
+    pub elements: usize,
 }
 
 /// Filters `html`; `keep` are attribute names (lower case) that must stay
@@ -151,11 +154,13 @@ pub fn filter(html: &str, keep: &[String], max_depth: usize) -> Prefiltered {
         pre: 0,
         foreign: 0,
         kept: 0,
+        elements: 0,
     };
     f.run();
     Prefiltered {
         html: f.out,
         too_deep: f.too_deep,
+        elements: f.elements,
     }
 }
 
@@ -179,6 +184,8 @@ struct Filter<'a> {
     foreign: usize,
     /// The input up to here is in `out` (or cut).
     kept: usize,
+    /// Start tags kept.
+    elements: usize,
 }
 
 impl Filter<'_> {
@@ -341,6 +348,7 @@ impl Filter<'_> {
 
     /// What a kept start tag opens: nesting, foreign content, `<pre>`.
     fn open(&mut self, name: &str, k: u8, self_closing: bool) {
+        self.elements += 1;
         // An HTML tag such as `<div>` inside MathML breaks out of it: the
         // parser pops back to HTML, where `<div/>` opens a `div` again.
         if self.foreign > 0 && breaks_out_of_foreign(name) {
