@@ -163,7 +163,32 @@ pub fn normalize_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending: Option<bool> = None; // Some(had_newline_only)
     let mut last: Option<char> = None;
-    for c in s.chars().filter(|&c| !is_invisible(c)) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        // A run of printable ASCII (no space) is copied whole: none of it is
+        // whitespace, invisible or CJK, so it only ends a pending space.
+        let run = b[i..]
+            .iter()
+            .position(|c| !matches!(c, b'!'..=b'~'))
+            .map_or(b.len(), |p| i + p);
+        if run > i {
+            if pending.take().is_some() && last.is_some() {
+                out.push(' ');
+            }
+            out.push_str(&s[i..run]);
+            last = Some(char::from(b[run - 1]));
+            i = run;
+            continue;
+        }
+        // `i` is at a char boundary: runs end before a non-ASCII byte.
+        let Some(c) = s[i..].chars().next() else {
+            break;
+        };
+        i += c.len_utf8();
+        if is_invisible(c) {
+            continue;
+        }
         let ws =
             c.is_whitespace() || matches!(c, '\u{00a0}' | '\u{3000}' | '\u{2028}' | '\u{2029}');
         if ws {
@@ -342,6 +367,50 @@ mod tests {
         );
         assert_eq!(normalize_ws("Hello\nworld"), "Hello world");
         assert_eq!(normalize_ws("园区 \n 面积"), "园区 面积");
+    }
+
+    /// The whitespace rules read one character at a time: what the ASCII
+    /// runs of [`normalize_ws`] must give.
+    fn normalize_ws_by_chars(s: &str) -> String {
+        let mut out = String::new();
+        let mut pending: Option<bool> = None;
+        let mut last: Option<char> = None;
+        for c in s.chars().filter(|&c| !is_invisible(c)) {
+            if c.is_whitespace() || matches!(c, '\u{00a0}' | '\u{3000}' | '\u{2028}' | '\u{2029}') {
+                let newline = c == '\n' || c == '\r';
+                pending = Some(pending.map_or(newline, |only| {
+                    only && (newline || c == ' ' || c == '\t')
+                }));
+                continue;
+            }
+            if let Some(only_nl) = pending.take()
+                && let Some(prev) = last
+                && !(only_nl && is_cjk(prev) && is_cjk(c))
+            {
+                out.push(' ');
+            }
+            out.push(c);
+            last = Some(c);
+        }
+        out
+    }
+
+    #[test]
+    fn ascii_runs_read_as_characters_do() {
+        for s in [
+            "",
+            "  a  ",
+            "ab\ncd",
+            "中\n文\nab\n中",
+            "ab\n\n中文",
+            "中文\nab",
+            "x\u{3000}\u{3000}y\t\u{b}z",
+            "a\u{1}b \u{7f}c~!",
+            "\u{ad}a\u{200b} \u{feff}\nb",
+            "Ünïcode  words,\r\nand 中文。 \u{a0}end\n",
+        ] {
+            assert_eq!(normalize_ws(s), normalize_ws_by_chars(s), "{s:?}");
+        }
     }
 
     #[test]
