@@ -89,7 +89,24 @@ impl Tag {
 /// Length with CJK characters doubled, whitespace not counted; and commas.
 pub(super) fn measure(t: &str) -> (f64, u32, Option<char>) {
     let (mut n, mut commas, mut last) = (0.0, 0, None);
-    for c in t.chars() {
+    let mut rest = t;
+    loop {
+        // ASCII bytes counted as bytes (most text of most pages), the rest
+        // decoded: the same sums, in the same order.
+        let ascii = rest.bytes().take_while(u8::is_ascii).count();
+        for b in rest[..ascii].bytes() {
+            if matches!(b, b'\t'..=b'\r' | b' ') {
+                continue;
+            }
+            n += 1.0;
+            commas += u32::from(b == b',');
+            last = Some(char::from(b));
+        }
+        rest = &rest[ascii..];
+        let Some(c) = rest.chars().next() else {
+            break;
+        };
+        rest = &rest[c.len_utf8()..];
         if c.is_whitespace() || c == '\u{3000}' {
             continue;
         }
@@ -319,4 +336,35 @@ pub(super) fn html_name<'a>(root: ElementRef<'a>, id: NodeId) -> Option<&'a str>
         .get(id)
         .and_then(ElementRef::wrap)
         .map(|e| e.value().name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`measure`] one character at a time: what its ASCII fast path must give.
+    fn measure_by_chars(t: &str) -> (f64, u32, Option<char>) {
+        let (mut n, mut commas, mut last) = (0.0, 0, None);
+        for c in t.chars().filter(|&c| !c.is_whitespace() && c != '\u{3000}') {
+            n += if is_cjk(c) { 2.0 } else { 1.0 };
+            commas += u32::from(matches!(c, ',' | '，' | '、' | '。' | '；'));
+            last = Some(c);
+        }
+        (n, commas, last)
+    }
+
+    #[test]
+    fn ascii_bytes_count_as_characters_do() {
+        for t in [
+            "",
+            " \t\n\u{b}\u{c}\r ",
+            "a, b,c",
+            "园区，a、b。",
+            "x\u{3000}y\u{a0}z\u{85}",
+            "Ünïcode, end.",
+            "中文 ab",
+        ] {
+            assert_eq!(measure(t), measure_by_chars(t), "{t:?}");
+        }
+    }
 }
