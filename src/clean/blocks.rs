@@ -440,6 +440,11 @@ fn removal(cx: &Context, text: &str) -> Option<(String, Vec<(String, String)>)> 
         return Some(("site-name".to_string(), Vec::new()));
     }
     cx.rule.boilerplate.iter().find_map(|b| {
+        // Most lines match no pattern: `is_match` says so without the
+        // captures' allocation and slot search, which only a match needs.
+        if !b.regex.is_match(text) {
+            return None;
+        }
         let c = b.regex.captures(text)?;
         let caps = b
             .regex
