@@ -204,22 +204,9 @@ impl NameFlags {
     const POSITIVE: u8 = 8;
     const HIDDEN: u8 = 16;
 
-    fn of(attr: &str, is_class: bool) -> NameFlags {
+    fn of(attr: &str, is_class: bool, words: &mut WordCache) -> NameFlags {
         let mut f = 0;
-        each_word(attr, |w| {
-            if UNLIKELY_STEMS.starts(w) || UNLIKELY_WORDS.contains(&w) {
-                f |= Self::UNLIKELY;
-            }
-            if MAYBE.contains(&w) {
-                f |= Self::MAYBE;
-            }
-            if NEGATIVE_STEMS.starts(w) || NEGATIVE_WORDS.contains(&w) {
-                f |= Self::NEGATIVE;
-            }
-            if POSITIVE_STEMS.starts(w) {
-                f |= Self::POSITIVE;
-            }
-        });
+        each_word(attr, |w| f |= words.bits(w));
         if is_class
             && attr
                 .split_ascii_whitespace()
@@ -228,6 +215,24 @@ impl NameFlags {
             f |= Self::HIDDEN;
         }
         NameFlags(f)
+    }
+
+    /// What one lower-cased word of a class or id says.
+    fn of_word(w: &str) -> u8 {
+        let mut f = 0;
+        if UNLIKELY_STEMS.starts(w) || UNLIKELY_WORDS.contains(&w) {
+            f |= Self::UNLIKELY;
+        }
+        if MAYBE.contains(&w) {
+            f |= Self::MAYBE;
+        }
+        if NEGATIVE_STEMS.starts(w) || NEGATIVE_WORDS.contains(&w) {
+            f |= Self::NEGATIVE;
+        }
+        if POSITIVE_STEMS.starts(w) {
+            f |= Self::POSITIVE;
+        }
+        f
     }
 
     fn has(self, bit: u8) -> bool {
@@ -271,6 +276,25 @@ impl<'a> Attrs<'a> {
 pub(super) struct NameCache<'a> {
     classes: FxHashMap<&'a str, NameFlags>,
     ids: FxHashMap<&'a str, NameFlags>,
+    words: WordCache,
+}
+
+/// Flags of single words, computed once per distinct word: distinct class
+/// values and ids (every id is one) are made of the same few words
+/// (`col`, `item`, `link`), and a word's flags take four stem and list
+/// searches.
+#[derive(Default)]
+struct WordCache(FxHashMap<String, u8>);
+
+impl WordCache {
+    fn bits(&mut self, w: &str) -> u8 {
+        if let Some(&f) = self.0.get(w) {
+            return f;
+        }
+        let f = NameFlags::of_word(w);
+        self.0.insert(w.to_string(), f);
+        f
+    }
 }
 
 impl<'a> NameCache<'a> {
@@ -293,14 +317,14 @@ impl<'a> NameCache<'a> {
             f |= self
                 .classes
                 .entry(c)
-                .or_insert_with(|| NameFlags::of(c, true))
+                .or_insert_with(|| NameFlags::of(c, true, &mut self.words))
                 .0;
         }
         if let Some(i) = a.id {
             f |= self
                 .ids
                 .entry(i)
-                .or_insert_with(|| NameFlags::of(i, false))
+                .or_insert_with(|| NameFlags::of(i, false, &mut self.words))
                 .0;
         }
         NameFlags(f)
