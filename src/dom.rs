@@ -158,7 +158,9 @@ pub fn style_hides(s: &str) -> bool {
 /// indentation and spacing. A line break between two CJK characters is
 /// dropped (CSS Text 3 segment-break rule): it is source formatting, and a
 /// space there would split a word. Invisible characters (see
-/// [`is_invisible`]) are dropped, not turned into spaces.
+/// [`is_invisible`]) are dropped, not turned into spaces. The result is
+/// trimmed already: a space is only ever written between two characters
+/// that are not whitespace (callers need no `trim()` and no second copy).
 pub fn normalize_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending: Option<bool> = None; // Some(had_newline_only)
@@ -327,7 +329,7 @@ pub fn text_of(el: ElementRef, skip: &NodeSet) -> String {
             }
         }
     }
-    normalize_ws(&raw).trim().to_string()
+    normalize_ws(&raw)
 }
 
 /// Length of link text inside `el` (for link density), in characters.
@@ -410,6 +412,7 @@ mod tests {
             "Ünïcode  words,\r\nand 中文。 \u{a0}end\n",
         ] {
             assert_eq!(normalize_ws(s), normalize_ws_by_chars(s), "{s:?}");
+            assert_eq!(normalize_ws(s), normalize_ws(s).trim(), "{s:?}");
         }
     }
 

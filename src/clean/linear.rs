@@ -103,7 +103,7 @@ impl Builder<'_> {
             // the caption is a line, the paragraph another; read as one,
             // the paragraph would go as a caption (or, opening with ©, as a
             // footer). A short tail is the caption's credit.
-            let tail = normalize_ws(tail).trim().to_string();
+            let tail = normalize_ws(tail);
             if tail.chars().filter(|c| !c.is_whitespace()).count() >= PARAGRAPH_AFTER_CAPTION {
                 self.buf.truncate(at);
                 let links = std::mem::take(&mut self.links);
@@ -120,7 +120,7 @@ impl Builder<'_> {
                 return;
             }
         }
-        let text = normalize_ws(&self.buf).trim().to_string();
+        let text = normalize_ws(&self.buf);
         if !text.is_empty()
             && let Some(node) = self.line_node
         {
@@ -409,8 +409,8 @@ fn image(el: ElementRef) -> Option<Unit> {
     }
     Some(Unit::Image {
         src: src.map(str::to_string),
-        alt: attr("alt").map(|s| normalize_ws(s).trim().to_string()),
-        title: attr("title").map(|s| normalize_ws(s).trim().to_string()),
+        alt: attr("alt").map(normalize_ws),
+        title: attr("title").map(normalize_ws),
         node: el.id(),
     })
 }

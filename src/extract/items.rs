@@ -207,7 +207,7 @@ fn item(el: ElementRef, skip: &NodeSet, base: Option<&Url>, tz: &TimeZone) -> Op
     {
         rest = rest.replacen(&text_of(cta, skip), " ", 1);
     }
-    let summary = crate::dom::normalize_ws(&rest).trim().to_string();
+    let summary = crate::dom::normalize_ws(&rest);
     Some(Item {
         url: a
             .value()

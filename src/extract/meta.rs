@@ -60,7 +60,7 @@ fn meta_tag(e: &scraper::node::Element, m: &mut PageMeta, published: &mut Vec<(u
         .or_else(|| e.attr("itemprop"))
         .unwrap_or("")
         .to_ascii_lowercase();
-    let content = normalize_ws(content).trim().to_string();
+    let content = normalize_ws(content);
     if content.is_empty() {
         return;
     }
@@ -109,9 +109,7 @@ pub fn read(html: &Html) -> PageMeta {
         match e.name() {
             "title" if !title => {
                 title = true;
-                m.title = normalize_ws(&el.text().collect::<String>())
-                    .trim()
-                    .to_string();
+                m.title = normalize_ws(&el.text().collect::<String>());
             }
             "link" => {
                 let rel = e.attr("rel").unwrap_or("").to_ascii_lowercase();
@@ -204,7 +202,7 @@ fn name_of(v: &Value) -> Option<String> {
         }
         _ => None,
     }
-    .map(|s| normalize_ws(&s).trim().to_string())
+    .map(|s| normalize_ws(&s))
     .filter(|s| !s.is_empty())
 }
 
