@@ -137,21 +137,30 @@ const CHROME_ROLES: &[&str] = &[
 
 /// Calls `f` with each word of a class or id: split at punctuation and at
 /// camelCase humps, lower-cased (`PageBuilder-pageRow` → page, builder,
-/// page, row).
-fn each_word(s: &str, mut f: impl FnMut(&str)) {
-    let mut cur = String::new();
+/// page, row). `cur` is a buffer to reuse.
+fn each_word(s: &str, cur: &mut String, f: impl FnMut(&str)) {
+    if s.is_ascii() {
+        each_ascii_word(s, cur, f)
+    } else {
+        each_char_word(s, cur, f)
+    }
+}
+
+/// [`each_word`] by characters, for any value.
+fn each_char_word(s: &str, cur: &mut String, mut f: impl FnMut(&str)) {
+    cur.clear();
     let mut prev_lower = false;
     for c in s.chars() {
         if !c.is_alphanumeric() {
             if !cur.is_empty() {
-                f(&cur);
+                f(cur);
                 cur.clear();
             }
             prev_lower = false;
             continue;
         }
         if c.is_uppercase() && prev_lower && !cur.is_empty() {
-            f(&cur);
+            f(cur);
             cur.clear();
         }
         prev_lower = c.is_lowercase() || c.is_ascii_digit();
@@ -162,7 +171,44 @@ fn each_word(s: &str, mut f: impl FnMut(&str)) {
         }
     }
     if !cur.is_empty() {
-        f(&cur);
+        f(cur);
+    }
+}
+
+/// [`each_word`] of an ASCII value (nearly all of them), by bytes: a word
+/// without capitals is passed as the slice it is, without a copy.
+fn each_ascii_word(s: &str, cur: &mut String, mut f: impl FnMut(&str)) {
+    let b = s.as_bytes();
+    let mut emit = |from: usize, to: usize| {
+        let w = &s[from..to];
+        if w.bytes().any(|c| c.is_ascii_uppercase()) {
+            cur.clear();
+            cur.push_str(w);
+            cur.make_ascii_lowercase();
+            f(cur);
+        } else {
+            f(w);
+        }
+    };
+    let mut start = 0;
+    let mut prev_lower = false;
+    for (i, &c) in b.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if start < i {
+                emit(start, i);
+            }
+            start = i + 1;
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && start < i {
+            emit(start, i);
+            start = i;
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    if start < b.len() {
+        emit(start, b.len());
     }
 }
 
@@ -206,7 +252,9 @@ impl NameFlags {
 
     fn of(attr: &str, is_class: bool, words: &mut WordCache) -> NameFlags {
         let mut f = 0;
-        each_word(attr, |w| f |= words.bits(w));
+        let mut cur = std::mem::take(&mut words.cur);
+        each_word(attr, &mut cur, |w| f |= words.bits(w));
+        words.cur = cur;
         if is_class
             && attr
                 .split_ascii_whitespace()
@@ -284,15 +332,19 @@ pub(super) struct NameCache<'a> {
 /// (`col`, `item`, `link`), and a word's flags take four stem and list
 /// searches.
 #[derive(Default)]
-struct WordCache(FxHashMap<String, u8>);
+struct WordCache {
+    flags: FxHashMap<String, u8>,
+    /// A buffer for lower-casing words, reused.
+    cur: String,
+}
 
 impl WordCache {
     fn bits(&mut self, w: &str) -> u8 {
-        if let Some(&f) = self.0.get(w) {
+        if let Some(&f) = self.flags.get(w) {
             return f;
         }
         let f = NameFlags::of_word(w);
-        self.0.insert(w.to_string(), f);
+        self.flags.insert(w.to_string(), f);
         f
     }
 }
@@ -417,6 +469,33 @@ pub(super) fn class_weight(names: NameFlags, hinted: bool) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn words(s: &str, each: fn(&str, &mut String, &mut dyn FnMut(&str))) -> Vec<String> {
+        let mut out = Vec::new();
+        each(s, &mut String::new(), &mut |w| out.push(w.to_string()));
+        out
+    }
+
+    #[test]
+    fn ascii_words_split_as_characters_do() {
+        let ascii: fn(&str, &mut String, &mut dyn FnMut(&str)) = |s, c, f| each_ascii_word(s, c, f);
+        let chars: fn(&str, &mut String, &mut dyn FnMut(&str)) = |s, c, f| each_char_word(s, c, f);
+        for s in [
+            "",
+            "PageBuilder-pageRow",
+            "  nav__item--ACTIVE col-md-6 ",
+            "h2Title x9Y aB_cD",
+            "ShareBar2Top",
+            "---",
+            "a",
+        ] {
+            assert_eq!(words(s, ascii), words(s, chars), "{s:?}");
+        }
+        assert_eq!(
+            words("PageBuilder-pageRow", ascii),
+            ["page", "builder", "page", "row"]
+        );
+    }
 
     fn by_id<'a>(html: &'a scraper::Html, id: &str) -> NodeRef<'a, Node> {
         html.tree
