@@ -111,6 +111,45 @@ pub fn looks_english(text: &str) -> bool {
     words >= 20 && hits * 10 >= words
 }
 
+/// Letters of the first characters of a text, by script.
+#[derive(Debug, Default, PartialEq)]
+struct Scripts {
+    han: usize,
+    kana: usize,
+    hangul: usize,
+    /// Other alphabetic characters.
+    letters: usize,
+}
+
+impl Scripts {
+    /// Counts the first `max` characters of `text`: ASCII bytes as bytes
+    /// (most characters of most pages), the rest decoded.
+    fn of(text: &str, max: usize) -> Scripts {
+        let mut s = Scripts::default();
+        let (mut seen, mut rest) = (0usize, text);
+        while seen < max {
+            let ascii = rest.bytes().take(max - seen).take_while(u8::is_ascii);
+            let n = ascii.clone().count();
+            s.letters += ascii.filter(u8::is_ascii_alphabetic).count();
+            seen += n;
+            rest = &rest[n..];
+            let Some(c) = rest.chars().next().filter(|_| seen < max) else {
+                break;
+            };
+            seen += 1;
+            rest = &rest[c.len_utf8()..];
+            match c as u32 {
+                0x3040..=0x30FF => s.kana += 1,
+                0xAC00..=0xD7AF => s.hangul += 1,
+                0x3400..=0x4DBF | 0x4E00..=0x9FFF => s.han += 1,
+                _ if c.is_alphabetic() => s.letters += 1,
+                _ => {}
+            }
+        }
+        s
+    }
+}
+
 /// BCP 47 primary tag of the main text: by script for CJK text, by
 /// whatlang's trigram model for the rest; the page's `lang` attribute when the
 /// text is too short to tell.
@@ -120,16 +159,12 @@ pub fn lang(text: &str, declared: Option<&str>) -> Option<(String, &'static str)
         .map(|d| d.to_ascii_lowercase())
         .filter(|d| !d.is_empty());
     let detected = |code: &str| Some((code.to_string(), "text"));
-    let (mut han, mut kana, mut hangul, mut letters) = (0usize, 0usize, 0usize, 0usize);
-    for c in text.chars().take(20_000) {
-        match c as u32 {
-            0x3040..=0x30FF => kana += 1,
-            0xAC00..=0xD7AF => hangul += 1,
-            0x3400..=0x4DBF | 0x4E00..=0x9FFF => han += 1,
-            _ if c.is_alphabetic() => letters += 1,
-            _ => {}
-        }
-    }
+    let Scripts {
+        han,
+        kana,
+        hangul,
+        letters,
+    } = Scripts::of(text, 20_000);
     let total = han + kana + hangul + letters;
     if total < 10 {
         return declared.map(|d| (d, "html-lang"));
@@ -183,6 +218,36 @@ pub fn lang(text: &str, declared: Option<&str>) -> Option<(String, &'static str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`Scripts::of`] one character at a time.
+    fn scripts_by_chars(text: &str, max: usize) -> Scripts {
+        let mut s = Scripts::default();
+        for c in text.chars().take(max) {
+            match c as u32 {
+                0x3040..=0x30FF => s.kana += 1,
+                0xAC00..=0xD7AF => s.hangul += 1,
+                0x3400..=0x4DBF | 0x4E00..=0x9FFF => s.han += 1,
+                _ if c.is_alphabetic() => s.letters += 1,
+                _ => {}
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn scripts_count_ascii_bytes_as_characters() {
+        let texts = [
+            "",
+            "Plain English, 42 words.",
+            "园区ab한국어カナ Ünï 3",
+            "ab中cd",
+        ];
+        for t in texts {
+            for max in [0, 1, 2, 3, 5, 20_000] {
+                assert_eq!(Scripts::of(t, max), scripts_by_chars(t, max), "{t:?} {max}");
+            }
+        }
+    }
 
     #[test]
     fn english_by_function_words_and_nothing_else() {
