@@ -142,8 +142,9 @@ impl Builder<'_> {
     }
 
     fn text(&mut self, t: &str, ctx: Ctx, block: NodeId) {
+        let n = visible_chars(t);
         if self.line_node.is_none() {
-            if t.chars().all(char::is_whitespace) {
+            if n == 0 {
                 // Whitespace before any text does not start a line.
                 self.buf.push(' ');
                 return;
@@ -153,20 +154,25 @@ impl Builder<'_> {
         } else if self.line_ctx.figcaption
             && !ctx.figcaption
             && self.after_caption.is_none()
-            && !t.chars().all(char::is_whitespace)
+            && n > 0
         {
             self.after_caption = Some(self.buf.len());
         }
-        let n = t
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
-            .count();
         self.chars += n;
         if ctx.strong || ctx.heading.is_some() {
             self.strong_chars += n;
         }
         self.buf.push_str(t);
     }
+}
+
+/// Characters of `t` that are not whitespace (U+3000 is whitespace too),
+/// ASCII counted by bytes.
+fn visible_chars(t: &str) -> usize {
+    if t.is_ascii() {
+        return t.bytes().filter(|b| !b.is_ascii_whitespace() && *b != 0x0b).count();
+    }
+    t.chars().filter(|c| !c.is_whitespace()).count()
 }
 
 /// Linearizes `root`, skipping the subtrees in `skip` (dropped boilerplate,
@@ -524,6 +530,17 @@ fn has_layout_content(el: ElementRef) -> bool {
 mod tests {
     use super::*;
     use scraper::Html;
+
+    #[test]
+    fn visible_chars_count_as_characters_do() {
+        for t in ["", " \t\n\u{b}\u{c}\r", "a b\u{1c}", "园\u{3000}区 x", "\u{a0}é\u{85}"] {
+            let by_chars = t
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
+                .count();
+            assert_eq!(visible_chars(t), by_chars, "{t:?}");
+        }
+    }
 
     fn lines(html: &str) -> Vec<Unit> {
         let doc = Html::parse_document(html);
