@@ -380,9 +380,9 @@ mod tests {
         for c in s.chars().filter(|&c| !is_invisible(c)) {
             if c.is_whitespace() || matches!(c, '\u{00a0}' | '\u{3000}' | '\u{2028}' | '\u{2029}') {
                 let newline = c == '\n' || c == '\r';
-                pending = Some(pending.map_or(newline, |only| {
-                    only && (newline || c == ' ' || c == '\t')
-                }));
+                pending = Some(
+                    pending.map_or(newline, |only| only && (newline || c == ' ' || c == '\t')),
+                );
                 continue;
             }
             if let Some(only_nl) = pending.take()

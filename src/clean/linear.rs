@@ -170,7 +170,10 @@ impl Builder<'_> {
 /// ASCII counted by bytes.
 fn visible_chars(t: &str) -> usize {
     if t.is_ascii() {
-        return t.bytes().filter(|b| !b.is_ascii_whitespace() && *b != 0x0b).count();
+        return t
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace() && *b != 0x0b)
+            .count();
     }
     t.chars().filter(|c| !c.is_whitespace()).count()
 }
@@ -533,7 +536,13 @@ mod tests {
 
     #[test]
     fn visible_chars_count_as_characters_do() {
-        for t in ["", " \t\n\u{b}\u{c}\r", "a b\u{1c}", "园\u{3000}区 x", "\u{a0}é\u{85}"] {
+        for t in [
+            "",
+            " \t\n\u{b}\u{c}\r",
+            "a b\u{1c}",
+            "园\u{3000}区 x",
+            "\u{a0}é\u{85}",
+        ] {
             let by_chars = t
                 .chars()
                 .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
