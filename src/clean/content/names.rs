@@ -469,7 +469,10 @@ pub(super) fn class_weight(names: NameFlags, hinted: bool) -> f64 {
 mod tests {
     use super::*;
 
-    fn words(s: &str, each: fn(&str, &mut String, &mut dyn FnMut(&str))) -> Vec<String> {
+    /// A word splitter, as [`each_ascii_word`] and [`each_char_word`] are.
+    type Split = fn(&str, &mut String, &mut dyn FnMut(&str));
+
+    fn words(s: &str, each: Split) -> Vec<String> {
         let mut out = Vec::new();
         each(s, &mut String::new(), &mut |w| out.push(w.to_string()));
         out
@@ -495,8 +498,8 @@ mod tests {
 
     #[test]
     fn ascii_words_split_as_characters_do() {
-        let ascii: fn(&str, &mut String, &mut dyn FnMut(&str)) = |s, c, f| each_ascii_word(s, c, f);
-        let chars: fn(&str, &mut String, &mut dyn FnMut(&str)) = |s, c, f| each_char_word(s, c, f);
+        let ascii: Split = |s, c, f| each_ascii_word(s, c, f);
+        let chars: Split = |s, c, f| each_char_word(s, c, f);
         for s in [
             "",
             "PageBuilder-pageRow",
