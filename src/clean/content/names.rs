@@ -249,11 +249,9 @@ impl NameFlags {
     const POSITIVE: u8 = 8;
     const HIDDEN: u8 = 16;
 
-    fn of(attr: &str, is_class: bool, words: &mut WordCache) -> NameFlags {
+    fn of(attr: &str, is_class: bool, cur: &mut String) -> NameFlags {
         let mut f = 0;
-        let mut cur = std::mem::take(&mut words.cur);
-        each_word(attr, &mut cur, |w| f |= words.bits(w));
-        words.cur = cur;
+        each_word(attr, cur, |w| f |= Self::of_word(w));
         if is_class
             && attr
                 .split_ascii_whitespace()
@@ -323,29 +321,8 @@ impl<'a> Attrs<'a> {
 pub(super) struct NameCache<'a> {
     classes: FxHashMap<&'a str, NameFlags>,
     ids: FxHashMap<&'a str, NameFlags>,
-    words: WordCache,
-}
-
-/// Flags of single words, computed once per distinct word: distinct class
-/// values and ids (every id is one) are made of the same few words
-/// (`col`, `item`, `link`), and a word's flags take four stem and list
-/// searches.
-#[derive(Default)]
-struct WordCache {
-    flags: FxHashMap<String, u8>,
     /// A buffer for lower-casing words, reused.
     cur: String,
-}
-
-impl WordCache {
-    fn bits(&mut self, w: &str) -> u8 {
-        if let Some(&f) = self.flags.get(w) {
-            return f;
-        }
-        let f = NameFlags::of_word(w);
-        self.flags.insert(w.to_string(), f);
-        f
-    }
 }
 
 impl<'a> NameCache<'a> {
@@ -368,14 +345,14 @@ impl<'a> NameCache<'a> {
             f |= self
                 .classes
                 .entry(c)
-                .or_insert_with(|| NameFlags::of(c, true, &mut self.words))
+                .or_insert_with(|| NameFlags::of(c, true, &mut self.cur))
                 .0;
         }
         if let Some(i) = a.id {
             f |= self
                 .ids
                 .entry(i)
-                .or_insert_with(|| NameFlags::of(i, false, &mut self.words))
+                .or_insert_with(|| NameFlags::of(i, false, &mut self.cur))
                 .0;
         }
         NameFlags(f)
