@@ -4,7 +4,9 @@
 //! count that ends in giving the host up rather than hammering it.
 //!
 //! A request to a host takes, in order: a connection permit, the end of any
-//! pause, then a cell of the rate limiter ([`Host::turn`]).
+//! pause, then a cell of the rate limiter ([`Host::turn`]); right before it
+//! is sent, the pause is checked once more ([`Host::paused`]): a request
+//! whose turn came before a 429 was read goes back to waiting.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -282,6 +284,14 @@ impl Host {
         st.paused_until = Some(st.paused_until.map_or(until, |p| p.max(until)));
         st.ready_at = st.ready_at.max(until);
         false
+    }
+
+    /// A pause (Retry-After, backoff) holds the host now. Checked right
+    /// before a request is sent, after its turn: the pause may have come
+    /// since (see `Fetcher::get`).
+    pub fn paused(&self) -> bool {
+        let st = self.state.lock().expect("host state");
+        st.paused_until.is_some_and(|p| p > Instant::now())
     }
 
     pub fn given_up(&self) -> Option<String> {
