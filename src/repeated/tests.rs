@@ -149,10 +149,7 @@ fn keys_normalise_whitespace_and_tell_kinds_apart() {
         ],
     };
     assert_eq!(block_key(&table), joined("table", "名称\t地址 上海\n\tx"));
-    assert_eq!(
-        block_key(&h(" 园区\n简介")),
-        joined("heading", "园区 简介")
-    );
+    assert_eq!(block_key(&h(" 园区\n简介")), joined("heading", "园区 简介"));
 }
 
 #[test]
