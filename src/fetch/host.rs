@@ -472,6 +472,22 @@ mod tests {
         assert_eq!(h.state.lock().unwrap().failures, 0);
     }
 
+    /// The check right before a send: a pause set after a turn was granted
+    /// holds the host until it ends, and only until then.
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_after_the_turn_is_seen_before_the_send() {
+        let h = Arc::new(Host::new("h:80".into(), 0.0, 64, Backoff::default()));
+        let granted = h.turn(&slots(), &CancellationToken::new()).await.unwrap();
+        assert!(!h.paused());
+        assert!(!h.failure(Some(Duration::from_secs(3))));
+        assert!(h.paused());
+        drop(granted);
+        tokio::time::sleep(Duration::from_millis(2999)).await;
+        assert!(h.paused());
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert!(!h.paused());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_request_held_up_for_a_slot_moves_the_next_one_back() {
         let h = host(4.0);
