@@ -67,34 +67,66 @@ impl Default for RepeatedConfig {
 /// text; for an image, its `src`. `None` for a block without text (an
 /// image without `src`, an empty list): nothing to recognise it by.
 pub fn block_key(block: &Block) -> Option<u64> {
-    let norm = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (kind, text) = match block {
-        Block::Heading { text } => ("heading", norm(text)),
-        Block::Paragraph { text } => ("paragraph", norm(text)),
-        Block::Quote { text } => ("quote", norm(text)),
-        Block::Image { src, .. } => ("image", norm(src.as_deref().unwrap_or(""))),
-        // Item and cell boundaries stay: ["a b", "c"] is not ["a", "b c"].
-        Block::List { items } => (
-            "list",
-            items.iter().map(|i| norm(i)).collect::<Vec<_>>().join("\n"),
-        ),
-        Block::Table { rows } => (
-            "table",
-            rows.iter()
-                .map(|r| r.iter().map(|c| norm(c)).collect::<Vec<_>>().join("\t"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
+    // The hash of `kind`, a zero byte and the normalised text: its words
+    // joined by one space, the items of a list by a line break, the cells
+    // of a row by a tab and the rows by a line break. Fed to the hasher
+    // piece by piece, without building the text (the writer keys every
+    // block of every record).
+    let mut h = Sha256::new();
+    let mut words = 0usize;
+    let mut norm = |h: &mut Sha256, t: &str| {
+        for (i, w) in t.split_whitespace().enumerate() {
+            if i > 0 {
+                h.update(b" ");
+            }
+            h.update(w.as_bytes());
+            words += 1;
+        }
     };
-    if text.trim().is_empty() {
+    let kind = match block {
+        Block::Heading { .. } => "heading",
+        Block::Paragraph { .. } => "paragraph",
+        Block::Quote { .. } => "quote",
+        Block::Image { .. } => "image",
+        Block::List { .. } => "list",
+        Block::Table { .. } => "table",
+    };
+    h.update(kind.as_bytes());
+    h.update([0]);
+    match block {
+        Block::Heading { text } | Block::Paragraph { text } | Block::Quote { text } => {
+            norm(&mut h, text)
+        }
+        Block::Image { src, .. } => norm(&mut h, src.as_deref().unwrap_or("")),
+        // Item and cell boundaries stay: ["a b", "c"] is not ["a", "b c"].
+        Block::List { items } => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    h.update(b"\n");
+                }
+                norm(&mut h, item);
+            }
+        }
+        Block::Table { rows } => {
+            for (i, row) in rows.iter().enumerate() {
+                if i > 0 {
+                    h.update(b"\n");
+                }
+                for (j, cell) in row.iter().enumerate() {
+                    if j > 0 {
+                        h.update(b"\t");
+                    }
+                    norm(&mut h, cell);
+                }
+            }
+        }
+    }
+    // Only separators, or nothing: nothing to recognise the block by.
+    if words == 0 {
         return None;
     }
     // A stable hash, not std's (whose algorithm may change between Rust
     // releases): a crawl state keeps these keys across runs.
-    let mut h = Sha256::new();
-    h.update(kind.as_bytes());
-    h.update([0]);
-    h.update(text.as_bytes());
     let d = h.finalize();
     Some(u64::from_le_bytes(d[..8].try_into().expect("8 bytes")))
 }
@@ -330,8 +362,13 @@ impl Stats {
     /// Drops the repeated blocks of `doc` ([`drops`](Self::drops), then
     /// [`apply`]). Returns how many went.
     pub fn filter(&self, doc: &mut Document) -> u64 {
+        self.filter_keyed(doc, &block_keys(&doc.blocks))
+    }
+
+    /// [`filter`](Self::filter) with the keys of `doc`'s blocks known.
+    fn filter_keyed(&self, doc: &mut Document, keys: &[BlockKey]) -> u64 {
         let more = !doc.items.is_empty() || !doc.fields.is_empty();
-        match self.drops(doc.site.host.as_deref(), &block_keys(&doc.blocks), more) {
+        match self.drops(doc.site.host.as_deref(), keys, more) {
             Some(drop) => apply(doc, &drop),
             None => 0,
         }
@@ -417,11 +454,13 @@ impl<T> Gate<T> {
     /// Counts `doc`'s page and returns what may be written now, in order:
     /// nothing (held), `doc` alone, or the records of its host held so far
     /// followed by `doc`, each filtered.
-    pub fn admit(&mut self, doc: Document, tag: T) -> Vec<(Document, T)> {
+    pub fn admit(&mut self, mut doc: Document, tag: T) -> Vec<(Document, T)> {
         let Some(host) = doc.site.host.clone() else {
             return vec![(doc, tag)];
         };
-        self.stats.observe(&host, &page_keys(&doc.blocks));
+        // Keyed once: for the statistics and, when it passes now, the filter.
+        let keys = block_keys(&doc.blocks);
+        self.stats.observe(&host, &distinct(&keys));
         if !self.changed.contains(&host) {
             self.changed.insert(host.clone());
         }
@@ -429,9 +468,12 @@ impl<T> Gate<T> {
             self.held.entry(host).or_default().push((doc, tag));
             return Vec::new();
         }
-        let mut out = self.held.remove(&host).unwrap_or_default();
+        let held = self.held.remove(&host).unwrap_or_default();
+        let mut out = self.release(held);
+        let n = self.stats.filter_keyed(&mut doc, &keys);
+        self.removed.add(&doc, n);
         out.push((doc, tag));
-        self.release(out)
+        out
     }
 
     /// The records held for `host`, filtered: its pages have run out, so no

@@ -142,6 +142,8 @@ struct Ctx {
     stop: CancellationToken,
     /// Fetched pages go to the WARC too.
     archive: bool,
+    /// Permits = pages cleaned at once, one per core (see [`cleaners`]).
+    cleaners: Arc<tokio::sync::Semaphore>,
 }
 
 impl Ctx {
@@ -162,6 +164,16 @@ enum Done {
     NotModified(Validators),
     Sitemap(sitemap::Sitemap),
     Failed(FetchError),
+}
+
+/// Pages cleaned at once: one per core. Fetched pages beyond that wait
+/// for a cleaner as futures (holding their task slot, so fetching slows to
+/// the cleaning rate) instead of each taking a blocking thread: hundreds
+/// of cleaning threads on a few cores starve the runtime's workers, which
+/// then read answers (a 429 with its Retry-After among them) and send
+/// requests hundreds of milliseconds late.
+fn cleaners() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// One task's entry, with what earlier runs learned of it.
@@ -226,6 +238,7 @@ impl Crawler {
                 claimed: Mutex::new(HashSet::new()),
                 stop,
                 archive,
+                cleaners: Arc::new(tokio::sync::Semaphore::new(cleaners())),
             }),
             frontier,
         }

@@ -62,7 +62,14 @@ async fn process(
         }));
     }
     let exchange = (ctx.archive && entry.kind == EntryKind::Page).then(|| archived(&fetched));
-    on_pool(fetched, ctx.rules.clone(), entry.kind, exchange).await
+    let Ok(cleaner) = ctx.cleaners.clone().acquire_owned().await else {
+        return Err(FetchError::new(
+            ErrorKind::Cancelled,
+            &entry.url,
+            "crawl stopped",
+        ));
+    };
+    on_pool(fetched, ctx.rules.clone(), entry.kind, exchange, cleaner).await
 }
 
 /// The exchange as the WARC keeps it.
@@ -79,17 +86,20 @@ fn archived(fetched: &Fetched) -> Box<OwnedExchange> {
     })
 }
 
-/// A fetched page cleaned (or a sitemap parsed) on the blocking pool. A
-/// panic there is this page's error (`internal`), caught on the blocking
-/// thread itself so the hook prints nothing of its own.
+/// A fetched page cleaned (or a sitemap parsed) on the blocking pool,
+/// holding one of the crawl's cleaner permits until done. A panic there is
+/// this page's error (`internal`), caught on the blocking thread itself so
+/// the hook prints nothing of its own.
 async fn on_pool(
     fetched: Fetched,
     rules: Arc<RuleSet>,
     kind: EntryKind,
     exchange: Option<Box<OwnedExchange>>,
+    cleaner: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<Done, FetchError> {
     let url = fetched.url.clone();
     let joined = tokio::task::spawn_blocking(move || {
+        let _cleaner = cleaner;
         isolate::page(|| match kind {
             EntryKind::Page => {
                 page(fetched, &rules).map(|(d, l)| Done::Page(Box::new(d), l, exchange))

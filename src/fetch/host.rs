@@ -4,7 +4,9 @@
 //! count that ends in giving the host up rather than hammering it.
 //!
 //! A request to a host takes, in order: a connection permit, the end of any
-//! pause, then a cell of the rate limiter ([`Host::turn`]).
+//! pause, then a cell of the rate limiter ([`Host::turn`]); right before it
+//! is sent, the pause is checked once more ([`Host::paused`]): a request
+//! whose turn came before a 429 was read goes back to waiting.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -284,6 +286,14 @@ impl Host {
         false
     }
 
+    /// A pause (Retry-After, backoff) holds the host now. Checked right
+    /// before a request is sent, after its turn: the pause may have come
+    /// since (see `Fetcher::get`).
+    pub fn paused(&self) -> bool {
+        let st = self.state.lock().expect("host state");
+        st.paused_until.is_some_and(|p| p > Instant::now())
+    }
+
     pub fn given_up(&self) -> Option<String> {
         self.state.lock().expect("host state").given_up.clone()
     }
@@ -460,6 +470,22 @@ mod tests {
         // Success resets the failure count.
         h.success();
         assert_eq!(h.state.lock().unwrap().failures, 0);
+    }
+
+    /// The check right before a send: a pause set after a turn was granted
+    /// holds the host until it ends, and only until then.
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_after_the_turn_is_seen_before_the_send() {
+        let h = Arc::new(Host::new("h:80".into(), 0.0, 64, Backoff::default()));
+        let granted = h.turn(&slots(), &CancellationToken::new()).await.unwrap();
+        assert!(!h.paused());
+        assert!(!h.failure(Some(Duration::from_secs(3))));
+        assert!(h.paused());
+        drop(granted);
+        tokio::time::sleep(Duration::from_millis(2999)).await;
+        assert!(h.paused());
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert!(!h.paused());
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,7 +8,8 @@
 //!
 //! 1. the host is not given up; its address is allowed (safety);
 //! 2. robots.txt allows the path (fetched first if not yet known);
-//! 3. the host's turn: connection permit, pause, rate-limiter cell;
+//! 3. the host's turn: connection permit, pause, rate-limiter cell; the
+//!    pause checked again right before the send;
 //! 4. the request; a transient failure (connect, timeout, truncated reply,
 //!    408, 429, 5xx; [`error`] classifies) pauses the host (backoff with
 //!    jitter, or `Retry-After`) and goes back to 3, up to `retries` times;
@@ -453,6 +454,14 @@ impl Fetcher {
             let Some(permits) = host.turn(&self.in_flight, cancel).await else {
                 return Err(cancelled(url));
             };
+            // Right before the send. Whatever is awaited between the turn
+            // and here (a shared pacing hook) comes before this check: a
+            // pause set meanwhile (another connection's 429 read) sends the
+            // request back to wait, unsent and without spending an attempt.
+            if host.paused() {
+                drop(permits);
+                continue;
+            }
             if let Some(why) = host.given_up() {
                 return Err(FetchError::new(
                     ErrorKind::HostUnavailable,

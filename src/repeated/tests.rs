@@ -126,6 +126,30 @@ fn keys_normalise_whitespace_and_tell_kinds_apart() {
     // Stable across runs and releases (a crawl state keeps keys): the
     // first 8 bytes, little-endian, of SHA-256("paragraph\0扫一扫关注").
     assert_eq!(block_key(&p(FOLLOW)), Some(0x0f4a_64db_ce9a_ad2f));
+    // The key is of the normalised text as one string: a list's items
+    // joined by line breaks, a table's cells by tabs and rows by breaks.
+    let joined = |kind: &str, text: &str| {
+        use sha2::{Digest, Sha256};
+        let d = Sha256::new()
+            .chain_update(kind)
+            .chain_update([0])
+            .chain_update(text)
+            .finalize();
+        Some(u64::from_le_bytes(d[..8].try_into().unwrap()))
+    };
+    assert_eq!(
+        block_key(&list(&[" 园区 简介 ", "", "a\tb"])),
+        joined("list", "园区 简介\n\na b")
+    );
+    assert_eq!(block_key(&list(&["", " "])), None);
+    let table = Block::Table {
+        rows: vec![
+            vec!["名称".into(), " 地址  上海 ".into()],
+            vec![String::new(), "x".into()],
+        ],
+    };
+    assert_eq!(block_key(&table), joined("table", "名称\t地址 上海\n\tx"));
+    assert_eq!(block_key(&h(" 园区\n简介")), joined("heading", "园区 简介"));
 }
 
 #[test]

@@ -879,3 +879,64 @@ fn per_host_n_caps_requests_in_flight_and_keeps_the_hosts_rate() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--per-host"), "{}", run.stderr);
 }
+
+/// `--per-host 64`, unthrottled: a host answers one page's first request
+/// 429 + Retry-After: 3 in the middle of a stream of 64 requests at once
+/// (every page 20 ms). No request of the host may reach the server from
+/// `ALLOWANCE` after the 429 left it until its Retry-After ended: requests
+/// whose turn came before the crawler read the 429 go back to waiting.
+/// The allowance covers requests sent before the 429 could be read but
+/// logged late by a busy server; a crawler that ignored the pause would
+/// send hundreds inside the window (the stream runs at 64 per 20 ms).
+#[test]
+fn retry_after_holds_every_connection_of_a_busy_host() {
+    const ALLOWANCE: Duration = Duration::from_millis(300);
+    let server = Server::start_with(2, |hit: &Hit| match (hit.path.as_str(), hit.n) {
+        ("/robots.txt", _) => Reply::status(404),
+        ("/", _) => {
+            let links: Vec<String> = (1..=400).map(|i| format!("/p{i}")).collect();
+            let links: Vec<&str> = links.iter().map(String::as_str).collect();
+            Reply::page("home", &links)
+        }
+        ("/p150", 0) => Reply::status(429).header("retry-after", "3"),
+        (p, _) => Reply::page(p, &[]).delayed(Duration::from_millis(20)),
+    });
+    let run = crawl(
+        &server,
+        &["r.test"],
+        &[
+            "http://r.test/",
+            "--per-host",
+            "64",
+            "--rate",
+            "0",
+            "--concurrency",
+            "64",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.records.len(), 401, "{}", run.stderr);
+    assert!(server.peak_in_flight("r.test") > 16);
+    let hits = server.hits_of("r.test");
+    let i = hits
+        .iter()
+        .position(|h| h.path == "/p150" && h.n == 0)
+        .unwrap();
+    let answered = server.replied_at()[server
+        .hits()
+        .iter()
+        .position(|h| h.host == "r.test" && h.path == "/p150" && h.n == 0)
+        .unwrap()]
+    .expect("the 429 was answered");
+    let window = answered + ALLOWANCE..answered + Duration::from_secs(3) - TOLERANCE;
+    let inside: Vec<(&str, Duration)> = hits
+        .iter()
+        .filter(|h| window.contains(&h.at))
+        .map(|h| (h.path.as_str(), h.at - answered))
+        .collect();
+    assert!(inside.is_empty(), "sent during the Retry-After: {inside:?}");
+    // The stream was going when the 429 came, and went on after the pause.
+    assert!(hits[..i].len() > 64, "{}", hits[..i].len());
+    assert!(hits.iter().filter(|h| h.at >= window.end).count() > 64);
+    assert_eq!(hits.iter().filter(|h| h.path == "/p150").count(), 2);
+}
