@@ -203,3 +203,107 @@ fn two_workers_share_one_job_and_every_page_is_exported_once() {
     export(&url, &again);
     assert_eq!(records(&std::fs::read(&again).unwrap()).len(), 0);
 }
+
+/// The epoch guard through the frontier and the ledger, as a worker that
+/// stalled past its lease meets it: the host taken over, its record and its
+/// failure are refused (nothing written, both counted), its buffer dropped,
+/// and the pages are the new holder's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_whose_lease_was_taken_over_commits_nothing() {
+    use parkcrawl::crawl::frontier::{Entry, Frontier, Visit};
+    use parkcrawl::crawl::sink::{Landed, Ledger, Line};
+    use parkcrawl::fetch::ErrorKind;
+    use parkcrawl::store::postgres::{PgStore, PgWorker};
+    let Some(pg) = Postgres::start_or_skip("a_worker_whose_lease_was_taken_over_commits_nothing")
+    else {
+        return;
+    };
+    let store = PgStore::open(&pg.url()).await.unwrap();
+    store
+        .begin_job("w1", Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let lease = Duration::from_millis(300);
+    // No heartbeat: this worker stalls.
+    let w1 = PgWorker::new(store.clone(), "w1", lease);
+    let mut frontier = w1.frontier();
+    let u = |p: &str| url::Url::parse(&format!("http://s.test/{p}")).unwrap();
+    let pushed = frontier
+        .push_all(vec![
+            Entry::page(u("1"), 0),
+            Entry::page(u("2"), 0),
+            Entry::page(u("3"), 0),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(pushed, 3);
+    frontier.poll(true).await.unwrap();
+    assert_eq!(
+        frontier.queued(),
+        3,
+        "the host is leased, its pages buffered"
+    );
+    let first = frontier.pop(&mut |_| true).await.unwrap().unwrap();
+    let second = frontier.pop(&mut |_| true).await.unwrap().unwrap();
+    // Past the lease (by the database's clock), another worker takes over.
+    tokio::time::sleep(lease * 2).await;
+    let taken = store
+        .claim_host("w2", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .expect("the expired lease is taken over");
+    assert_eq!(taken.host, "s.test:80");
+    let json = r#"{"id":"x1","url":"http://s.test/1"}"#;
+    let visit = Visit {
+        record_id: Some("x1".into()),
+        content_hash: Some("sha256:0".into()),
+        emitted: true,
+        ..Visit::default()
+    };
+    let line = Line {
+        id: "x1",
+        deleted: false,
+        json,
+    };
+    let mut ledger = w1.ledger();
+    let landed = ledger
+        .written(&first.url, &visit, None, Some(line))
+        .await
+        .unwrap();
+    assert_eq!(landed, Landed::Refused);
+    assert!(
+        store.records_after(0, 10).await.unwrap().is_empty(),
+        "no record under a stale epoch"
+    );
+    assert_eq!(frontier.queued(), 0, "the lost host's buffer is dropped");
+    frontier
+        .failed(&second.url, ErrorKind::Http, Some(500))
+        .await
+        .unwrap();
+    assert_eq!(w1.refused(), 2);
+    assert!(frontier.pop(&mut |_| true).await.unwrap().is_none());
+    // Every page is queued again, for the new holder.
+    let pages = store.claim_pages(&taken, 10).await.unwrap();
+    let urls: Vec<&str> = pages.iter().map(|p| p.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        ["http://s.test/1", "http://s.test/2", "http://s.test/3"]
+    );
+}
+
+#[test]
+fn a_postgresql_state_refuses_an_output_file() {
+    let out = support::run(&[
+        "crawl".into(),
+        "http://a.test/".into(),
+        "--state".into(),
+        "postgres://crawl@127.0.0.1:1/parks".into(),
+        "-o".into(),
+        "out.jsonl".into(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "parkcrawl: -o: a PostgreSQL state keeps the records in the database: write them out with `parkcrawl export --state URL -o FILE`\n"
+    );
+}
