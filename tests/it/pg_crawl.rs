@@ -307,3 +307,92 @@ fn a_postgresql_state_refuses_an_output_file() {
         "parkcrawl: -o: a PostgreSQL state keeps the records in the database: write them out with `parkcrawl export --state URL -o FILE`\n"
     );
 }
+
+/// The next cycle on PostgreSQL, as on SQLite: with nothing changed, every
+/// page is fetched again (conditionally, with its ETag) and gives no record;
+/// with a page changed and one gone, one record and one tombstone.
+#[test]
+fn the_next_cycle_emits_only_changes_and_tombstones() {
+    use std::sync::{Arc, Mutex};
+    let Some(pg) = Postgres::start_or_skip("the_next_cycle_emits_only_changes_and_tombstones")
+    else {
+        return;
+    };
+    // (version of /a, /b still there)
+    let site = Arc::new(Mutex::new((1, true)));
+    let s = site.clone();
+    let server = Server::start(move |hit: &Hit| {
+        let (version, b) = *s.lock().unwrap();
+        let tag = format!("\"{}-{version}\"", hit.path);
+        let page = |title: &str, links: &[&str]| {
+            if hit.if_none_match.as_deref() == Some(tag.as_str()) {
+                return Reply::status(304).header("etag", &tag);
+            }
+            Reply::page(title, links).header("etag", &tag)
+        };
+        match hit.path.as_str() {
+            "/robots.txt" => Reply::status(404),
+            "/" => page("home", &["/a", "/b", "/c"]),
+            "/a" => page(&format!("a version {version}"), &["/"]),
+            "/b" if b => page("b", &["/"]),
+            "/c" => page("c", &["/"]),
+            _ => Reply::status(404),
+        }
+    });
+    let url = pg.url();
+    let crawl = || {
+        let args = [
+            "http://c.test/",
+            "--rate",
+            "0",
+            "--state",
+            &url,
+            "--recrawl-after",
+            "0s",
+        ];
+        run(crawl_cmd(&server, &["c.test"], &args))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let first = crawl();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    export(&url, &out);
+    assert_eq!(output(&out).len(), 4);
+    let before = server.hits().len();
+    let second = crawl();
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains("cycle 2 starts, revisiting 4 page(s)"),
+        "{}",
+        second.stderr
+    );
+    let revisits: Vec<Hit> = server.hits()[before..]
+        .iter()
+        .filter(|h| h.path != "/robots.txt")
+        .cloned()
+        .collect();
+    assert_eq!(revisits.len(), 4, "{revisits:?}");
+    assert!(revisits.iter().all(Hit::conditional), "{revisits:?}");
+    export(&url, &out);
+    assert_eq!(output(&out).len(), 4, "nothing changed: no record");
+    *site.lock().unwrap() = (2, false);
+    let third = crawl();
+    assert_eq!(third.code, 0, "{}", third.stderr);
+    export(&url, &out);
+    let all = output(&out);
+    let news: Vec<(String, bool)> = all[4..]
+        .iter()
+        .map(|r| (r["url"].as_str().unwrap().to_string(), r["deleted"] == true))
+        .collect();
+    let mut news = news;
+    news.sort();
+    assert_eq!(
+        news,
+        [
+            ("http://c.test/a".to_string(), false),
+            ("http://c.test/b".to_string(), true)
+        ]
+    );
+}
