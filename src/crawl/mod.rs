@@ -269,15 +269,9 @@ impl Crawler {
         loop {
             self.queue_robots_sitemaps(&mut summary, progress).await?;
             let stopping = stop.graceful.is_cancelled() || out_closed;
-            if !stopping {
-                let room = tasks.set.len() < self.cfg.max_tasks && self.budget_left();
-                self.frontier.poll(room).await?;
-                for skip in self.dispatch(&mut tasks, &mut summary).await? {
-                    if out.send(Output::Failure(skip)).await.is_err() {
-                        out_closed = true;
-                        stop.graceful.cancel();
-                    }
-                }
+            if !stopping && !self.take_work(&mut tasks, &mut summary, &out).await? {
+                out_closed = true;
+                stop.graceful.cancel();
             }
             let budget_left = self.budget_left();
             progress.update(&summary, self.frontier.queued(), tasks.set.len());
@@ -296,14 +290,7 @@ impl Crawler {
                     stop.graceful.cancel();
                 }
             }
-            let wake = (!stopping && budget_left && tasks.set.len() < self.cfg.max_tasks)
-                .then(|| self.next_ready())
-                .flatten();
-            // A shared store's next look for work (or at the job's end).
-            let wake = match (wake, self.frontier.next_poll().filter(|_| !stopping)) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let wake = self.wake_at(stopping, budget_left, &tasks);
             // Sleep until a task ends, a waiting host is ready, or a signal.
             tokio::select! {
                 Some(ended) = tasks.set.join_next_with_id() => {
@@ -333,11 +320,44 @@ impl Crawler {
         }
         tasks.set.shutdown().await;
         summary.unfetched += (self.frontier.queued() + self.held.len()) as u64;
-        self.frontier.close().await?;
         summary.interrupted = stop.graceful.is_cancelled() && !out_closed;
         summary.requests = self.ctx.fetcher.requests();
         summary.elapsed = started.elapsed();
         Ok(summary)
+    }
+
+    /// Step 2 for one turn of the loop: the frontier takes work (a shared
+    /// one: from the others' queue), then tasks start; the skipped pages go
+    /// to the writer. `false` when the writer is gone.
+    async fn take_work(
+        &mut self,
+        tasks: &mut Tasks,
+        summary: &mut Summary,
+        out: &mpsc::Sender<Output>,
+    ) -> Result<bool, FrontierError> {
+        let room = tasks.set.len() < self.cfg.max_tasks && self.budget_left();
+        self.frontier.poll(room).await?;
+        for skip in self.dispatch(tasks, summary).await? {
+            if out.send(Output::Failure(skip)).await.is_err() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// When the loop wakes without a task ending: a waiting host is ready,
+    /// or a shared store's next look for work (or at the job's end) is due.
+    fn wake_at(&self, stopping: bool, budget_left: bool, tasks: &Tasks) -> Option<Instant> {
+        if stopping {
+            return None;
+        }
+        let ready = (budget_left && tasks.set.len() < self.cfg.max_tasks)
+            .then(|| self.next_ready())
+            .flatten();
+        match (ready, self.frontier.next_poll()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// `--max-pages` leaves room for another page fetch.
