@@ -396,3 +396,45 @@ fn the_next_cycle_emits_only_changes_and_tombstones() {
         ]
     );
 }
+
+/// The fetcher's shared pace on the hosts table: the host's own interval
+/// written when first met, robots.txt's Crawl-delay and a Retry-After
+/// written so that every worker's next slot keeps them (read back through
+/// the slots the store hands out, on the database's clock).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shared_pace_writes_the_interval_crawl_delay_and_retry_after() {
+    use parkcrawl::fetch::pace::SharedPace;
+    use parkcrawl::store::postgres::{PgPace, PgStore};
+    let Some(pg) =
+        Postgres::start_or_skip("the_shared_pace_writes_the_interval_crawl_delay_and_retry_after")
+    else {
+        return;
+    };
+    let store = PgStore::open(&pg.url()).await.unwrap();
+    let key = "p.test:80";
+    // 0.5 requests per second for p.test: one every 2 s.
+    let pace = PgPace::new(
+        store.clone(),
+        std::sync::Arc::new(|host: &str| if host == "p.test" { 0.5 } else { 9.0 }),
+    );
+    // A first request of a host never met goes at once.
+    tokio::time::timeout(Duration::from_secs(60), pace.before_request(key))
+        .await
+        .expect("the first slot is now");
+    let slot = store.reserve_slot(key).await.unwrap();
+    assert_eq!(slot.interval_ms, 2000);
+    assert!(
+        slot.wait_micros > 0,
+        "the second slot is one interval later"
+    );
+    pace.crawl_delay(key, Some(Duration::from_secs(3))).await;
+    assert_eq!(store.reserve_slot(key).await.unwrap().interval_ms, 3000);
+    pace.crawl_delay(key, None).await;
+    assert_eq!(store.reserve_slot(key).await.unwrap().interval_ms, 2000);
+    pace.retry_after(key, Duration::from_secs(600)).await;
+    let slot = store.reserve_slot(key).await.unwrap();
+    assert!(
+        slot.wait_micros > 590_000_000,
+        "no slot during the Retry-After: {slot:?}"
+    );
+}
