@@ -99,6 +99,9 @@ struct Open {
     host: String,
     page_id: i64,
     known: Known,
+    /// The lease it was claimed under: its end carries that epoch, even if
+    /// this worker has leased the host again since (after a stall).
+    lease: Lease,
 }
 
 struct Shared {
@@ -211,7 +214,7 @@ impl PgWorker {
         let dropped = x.buffer.len();
         let open = x.open;
         x.buffer.clear();
-        h.queued -= dropped;
+        h.queued = h.queued.saturating_sub(dropped);
         h.turn.retain(|k| *k != lease.host);
         tracing::warn!(
             worker = %self.0.name,
@@ -270,8 +273,7 @@ impl PgWorker {
     fn open_lease<V>(&self, url: &Url, visit: impl FnOnce(&Known) -> V) -> Option<(Lease, i64, V)> {
         let h = self.held();
         let open = h.open.get(url.as_str())?;
-        let x = h.hosts.get(&open.host)?;
-        Some((x.lease.clone(), open.page_id, visit(&open.known)))
+        Some((open.lease.clone(), open.page_id, visit(&open.known)))
     }
 
     /// The page's end is settled: it is no longer open.
@@ -279,6 +281,7 @@ impl PgWorker {
         let mut h = self.held();
         if let Some(open) = h.open.remove(url.as_str())
             && let Some(x) = h.hosts.get_mut(&open.host)
+            && x.lease.epoch == open.lease.epoch
         {
             x.open = x.open.saturating_sub(1);
         }
@@ -336,7 +339,7 @@ impl PgWorker {
                 .collect();
             for k in &done {
                 let n = h.hosts.get(k).map_or(0, |x| x.buffer.len());
-                h.queued -= n;
+                h.queued = h.queued.saturating_sub(n);
                 h.turn.retain(|t| t != k);
             }
             let release: Vec<Lease> = done
@@ -409,17 +412,26 @@ impl PgWorker {
                 return Ok(());
             };
             tracing::debug!(worker = %self.0.name, host = %lease.host, epoch = lease.epoch, "host leased");
-            self.held().hosts.insert(
-                lease.host.clone(),
-                HostHeld {
-                    lease: lease.clone(),
-                    buffer: VecDeque::new(),
-                    open: 0,
-                    drained: false,
-                    lost: false,
-                    yielding: false,
-                },
-            );
+            {
+                let mut h = self.held();
+                // A host this worker held before a stall and leased again: the
+                // old lease's buffer is void (its pages were requeued).
+                if let Some(old) = h.hosts.get(&lease.host) {
+                    let n = old.buffer.len();
+                    h.queued = h.queued.saturating_sub(n);
+                }
+                h.hosts.insert(
+                    lease.host.clone(),
+                    HostHeld {
+                        lease: lease.clone(),
+                        buffer: VecDeque::new(),
+                        open: 0,
+                        drained: false,
+                        lost: false,
+                        yielding: false,
+                    },
+                );
+            }
             let pages = self.0.store.claim_pages(&lease, CLAIM_BATCH).await?;
             self.fill(&lease, pages);
         }
@@ -487,7 +499,7 @@ impl PgFrontier {
             if !x.buffer.is_empty() {
                 h.turn.push_back(key.clone());
             }
-            h.queued -= 1;
+            h.queued = h.queued.saturating_sub(1);
             let Ok(url) = Url::parse(&c.url) else {
                 x.open -= 1;
                 h.bad.push((x.lease.clone(), c.id));
@@ -497,6 +509,7 @@ impl PgFrontier {
                 host: key,
                 page_id: c.id,
                 known: known_of(&c),
+                lease: x.lease.clone(),
             };
             h.open.insert(c.url.clone(), open);
             let depth = u32::try_from(c.depth).unwrap_or(0);
