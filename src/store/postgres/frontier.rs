@@ -113,6 +113,9 @@ struct Shared {
     refused: AtomicU64,
     /// Stops the heartbeat.
     stop: CancellationToken,
+    /// The heartbeat task, awaited when the worker ends: a renewal late
+    /// after the end must not make the worker live again.
+    beat: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// One worker of the fleet: its leases, its buffer, its heartbeat.
@@ -128,6 +131,7 @@ impl PgWorker {
             held: Mutex::new(Held::default()),
             refused: AtomicU64::new(0),
             stop: CancellationToken::new(),
+            beat: Mutex::new(None),
         }))
     }
 
@@ -165,10 +169,10 @@ impl PgWorker {
 
     /// Starts the heartbeat: every third of the TTL, the worker's row and
     /// each lease it holds are renewed, until [`PgWorker::finish`].
-    pub fn start_heartbeat(&self) -> tokio::task::JoinHandle<()> {
+    pub fn start_heartbeat(&self) {
         let w = self.clone();
         let every = (self.0.ttl / 3).max(Duration::from_millis(10));
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             loop {
                 tokio::select! {
                     _ = w.0.stop.cancelled() => return,
@@ -178,7 +182,8 @@ impl PgWorker {
                     tracing::warn!(worker = %w.0.name, "heartbeat failed: {e}");
                 }
             }
-        })
+        });
+        *self.0.beat.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
     }
 
     async fn renew(&self) -> Result<(), PgError> {
@@ -227,6 +232,10 @@ impl PgWorker {
     /// under them go back to the queue. Stops the heartbeat.
     pub async fn finish(&self) -> Result<(), PgError> {
         self.0.stop.cancel();
+        let beat = self.0.beat.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(task) = beat {
+            let _ = task.await;
+        }
         let leases: Vec<Lease> = {
             let mut h = self.held();
             h.turn.clear();
@@ -240,7 +249,7 @@ impl PgWorker {
         for lease in leases {
             self.0.store.release_lease(&lease).await?;
         }
-        Ok(())
+        self.0.store.worker_stopped(&self.0.name).await
     }
 
     /// Ends the visit of `url`, one of this worker's open pages, in the
