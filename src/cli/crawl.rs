@@ -651,7 +651,8 @@ fn conclude(
         return code;
     }
     if let Some(line) = written.as_ref().and_then(|w| w.removed.summary()) {
-        eprintln!("{line}");
+        let line = line.strip_prefix("parkcrawl: ").unwrap_or(&line);
+        eprintln!("{prefix}: {line}");
     }
     eprintln!("{prefix}: {summary}");
     code

@@ -335,7 +335,10 @@ impl Crawler {
         summary: &mut Summary,
         out: &mpsc::Sender<Output>,
     ) -> Result<bool, FrontierError> {
-        let room = tasks.set.len() < self.cfg.max_tasks && self.budget_left();
+        let room = match self.budget_left() {
+            true => self.cfg.max_tasks.saturating_sub(tasks.set.len()),
+            false => 0,
+        };
         self.frontier.poll(room).await?;
         for skip in self.dispatch(tasks, summary).await? {
             if out.send(Output::Failure(skip)).await.is_err() {

@@ -237,7 +237,7 @@ async fn a_worker_whose_lease_was_taken_over_commits_nothing() {
         .await
         .unwrap();
     assert_eq!(pushed, 3);
-    frontier.poll(true).await.unwrap();
+    frontier.poll(8).await.unwrap();
     assert_eq!(
         frontier.queued(),
         3,

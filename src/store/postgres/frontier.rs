@@ -381,9 +381,11 @@ impl PgWorker {
     }
 
     /// Holds this worker to its fair share of the hosts with work: hosts
-    /// past it are yielded (to workers that joined since), and with `room`
-    /// (free task slots) more are leased up to it.
-    async fn balance(&self, room: bool) -> Result<(), FrontierError> {
+    /// past it are yielded (to workers that joined since), and more are
+    /// leased up to it while the hosts with pages buffered are fewer than
+    /// `room`, the loop's free task slots (a worker never hoards hosts it
+    /// has no tasks for).
+    async fn balance(&self, room: usize) -> Result<(), FrontierError> {
         let load = self.0.store.load(self.0.ttl).await?;
         let share = load.fair_share();
         {
@@ -404,17 +406,14 @@ impl PgWorker {
                 }
             }
         }
-        if !room {
-            return Ok(());
-        }
         loop {
-            let held = self
-                .held()
-                .hosts
-                .values()
-                .filter(|x| !x.lost && !x.yielding)
-                .count();
-            if held >= share {
+            let (held, serving) = {
+                let h = self.held();
+                let kept = h.hosts.values().filter(|x| !x.lost && !x.yielding);
+                let serving = kept.clone().filter(|x| !x.buffer.is_empty()).count();
+                (kept.count(), serving)
+            };
+            if held >= share || serving >= room {
                 return Ok(());
             }
             let Some(lease) = self.0.store.claim_host(&self.0.name, self.0.ttl).await? else {
@@ -664,7 +663,7 @@ impl Frontier for PgFrontier {
         Ok(self.w.0.store.save_dust(rules).await?)
     }
 
-    async fn poll(&mut self, room: bool) -> Result<(), FrontierError> {
+    async fn poll(&mut self, room: usize) -> Result<(), FrontierError> {
         self.w.refill_and_release().await?;
         let now = Instant::now();
         if now < self.next_poll {
@@ -689,7 +688,8 @@ impl Frontier for PgFrontier {
 
     async fn complete(&mut self) -> Result<bool, FrontierError> {
         self.next_poll = Instant::now();
-        self.poll(true).await?;
+        // Idle: every task slot is free.
+        self.poll(usize::MAX).await?;
         self.w.refill_and_release().await?;
         {
             let h = self.w.held();
