@@ -686,6 +686,8 @@ fn settle(ended: Ended) -> (Summary, Option<Written>, Option<i32>) {
     if let Some(w) = &written {
         // Records the writer found already written under another URL.
         summary.ok = summary.ok.saturating_sub(w.duplicates);
+        // Records a shared store refused (a lost lease) are not this run's.
+        summary.ok = summary.ok.saturating_sub(w.refused);
         summary.skip("duplicate", w.duplicates);
     }
     (summary, written, code)
