@@ -438,3 +438,53 @@ async fn the_shared_pace_writes_the_interval_crawl_delay_and_retry_after() {
         "no slot during the Retry-After: {slot:?}"
     );
 }
+
+/// Fair shares: a worker alone leases every host with work; when a second
+/// worker comes alive, the first yields the hosts past its share, ceil(4 /
+/// 2) = 2, and the newcomer gets exactly those.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_yields_the_hosts_past_its_fair_share_to_a_newcomer() {
+    use parkcrawl::crawl::frontier::{Entry, Frontier};
+    use parkcrawl::store::postgres::{PgStore, PgWorker};
+    let Some(pg) =
+        Postgres::start_or_skip("a_worker_yields_the_hosts_past_its_fair_share_to_a_newcomer")
+    else {
+        return;
+    };
+    let store = PgStore::open(&pg.url()).await.unwrap();
+    store
+        .begin_job("w1", Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let ttl = Duration::from_secs(60);
+    let w1 = PgWorker::new(store.clone(), "w1", ttl);
+    let mut frontier = w1.frontier();
+    let seeds: Vec<Entry> = (1..=4)
+        .map(|i| Entry::page(url::Url::parse(&format!("http://f{i}.test/")).unwrap(), 0))
+        .collect();
+    assert_eq!(frontier.push_all(seeds).await.unwrap(), 4);
+    frontier.poll(32).await.unwrap();
+    assert_eq!(frontier.queued(), 4, "alone, w1 leases all four hosts");
+    assert!(store.claim_host("w2", ttl).await.unwrap().is_none());
+    // w2 comes alive; at w1's next periodic look, its share is 2.
+    store.heartbeat("w2").await.unwrap();
+    tokio::time::sleep(parkcrawl::store::postgres::frontier::POLL_EVERY * 2).await;
+    frontier.poll(32).await.unwrap();
+    frontier.poll(32).await.unwrap();
+    assert_eq!(
+        frontier.queued(),
+        2,
+        "two hosts yielded, their pages with them"
+    );
+    let mut got = Vec::new();
+    while let Some(lease) = store.claim_host("w2", ttl).await.unwrap() {
+        got.push(lease.host);
+    }
+    assert_eq!(got.len(), 2, "{got:?}");
+    let mut mine: Vec<String> = Vec::new();
+    while let Some(e) = frontier.pop(&mut |_| true).await.unwrap() {
+        mine.push(parkcrawl::fetch::host_key(&e.url));
+    }
+    assert_eq!(mine.len(), 2);
+    assert!(mine.iter().all(|h| !got.contains(h)), "{mine:?} {got:?}");
+}
