@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use regex::Regex;
+use tracing::Instrument;
 use url::Url;
 
 use super::log::Verbosity;
@@ -611,7 +612,12 @@ async fn crawl_and_write(
         stop.graceful.clone(),
     );
     let crawler = Crawler::new(p.crawl, fetcher, p.rules, frontier, stop.graceful.clone());
-    let result = crawler.run(tx, &stop, &progress).await;
+    // A fleet's worker names its log lines (`worker{name=…}`).
+    let span = match fleet {
+        Some(f) => tracing::info_span!("worker", name = %f.worker.name()),
+        None => tracing::Span::none(),
+    };
+    let result = crawler.run(tx, &stop, &progress).instrument(span).await;
     // The sender is gone with the crawler: the writer drains and ends.
     let written = tokio::task::spawn_blocking(move || writer.join())
         .await

@@ -66,6 +66,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use url::Url;
 
 use crate::clean::{self, decode};
@@ -457,7 +458,10 @@ impl Crawler {
             entry: entry.clone(),
             known,
         };
-        let task = tasks.set.spawn(work(self.ctx.clone(), job, validators));
+        // In the loop's span: a fleet's worker names every line of its tasks.
+        let task = tasks
+            .set
+            .spawn(work(self.ctx.clone(), job, validators).in_current_span());
         tasks.running.insert(task.id(), entry);
         Ok(())
     }

@@ -34,6 +34,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use url::Url;
 
 use super::{
@@ -172,17 +173,20 @@ impl PgWorker {
     pub fn start_heartbeat(&self) {
         let w = self.clone();
         let every = (self.0.ttl / 3).max(Duration::from_millis(10));
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = w.0.stop.cancelled() => return,
-                    _ = tokio::time::sleep(every) => {}
-                }
-                if let Err(e) = w.renew().await {
-                    tracing::warn!(worker = %w.0.name, "heartbeat failed: {e}");
+        let task = tokio::spawn(
+            async move {
+                loop {
+                    tokio::select! {
+                        _ = w.0.stop.cancelled() => return,
+                        _ = tokio::time::sleep(every) => {}
+                    }
+                    if let Err(e) = w.renew().await {
+                        tracing::warn!(worker = %w.0.name, "heartbeat failed: {e}");
+                    }
                 }
             }
-        });
+            .in_current_span(),
+        );
         *self.0.beat.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
     }
 
