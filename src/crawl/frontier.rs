@@ -171,6 +171,11 @@ pub trait Frontier: Send + Sync {
     async fn poll(&mut self, _room: usize) -> Result<(), FrontierError> {
         Ok(())
     }
+    /// Learned duplicate rules of hosts this worker took over since the
+    /// last call (a shared store: saved by the workers that held them).
+    fn take_learned(&mut self) -> Vec<Learned> {
+        Vec::new()
+    }
     /// When [`Frontier::poll`] wants to run next (`None`: never).
     fn next_poll(&self) -> Option<Instant> {
         None

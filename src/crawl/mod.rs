@@ -341,6 +341,10 @@ impl Crawler {
             false => 0,
         };
         self.frontier.poll(room).await?;
+        let learned = self.frontier.take_learned();
+        if !learned.is_empty() {
+            self.dust.adopt(learned);
+        }
         for skip in self.dispatch(tasks, summary).await? {
             if out.send(Output::Failure(skip)).await.is_err() {
                 return Ok(false);

@@ -488,3 +488,43 @@ async fn a_worker_yields_the_hosts_past_its_fair_share_to_a_newcomer() {
     assert_eq!(mine.len(), 2);
     assert!(mine.iter().all(|h| !got.contains(h)), "{mine:?} {got:?}");
 }
+
+/// Learned duplicate rules are shared: the rules a worker saves for a host
+/// reach the worker that leases the host next.
+#[tokio::test(flavor = "multi_thread")]
+async fn learned_rules_reach_the_next_holder_of_a_host() {
+    use parkcrawl::crawl::dust::{Learned, Rewrite, Standing};
+    use parkcrawl::crawl::frontier::{Entry, Frontier};
+    use parkcrawl::store::postgres::{PgStore, PgWorker};
+    let Some(pg) = Postgres::start_or_skip("learned_rules_reach_the_next_holder_of_a_host") else {
+        return;
+    };
+    let store = PgStore::open(&pg.url()).await.unwrap();
+    store
+        .begin_job("w1", Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let ttl = Duration::from_secs(60);
+    let rule = Learned {
+        host: "d.test".into(),
+        rewrite: Rewrite::StripSlash,
+        confirmations: 3,
+        standing: Standing::Confirmed,
+    };
+    let mut one = PgWorker::new(store.clone(), "w1", ttl).frontier();
+    one.save_dust(std::slice::from_ref(&rule)).await.unwrap();
+    let other = Learned {
+        host: "e.test".into(),
+        ..rule.clone()
+    };
+    one.save_dust(std::slice::from_ref(&other)).await.unwrap();
+    assert_eq!(one.dust_rules().await.unwrap(), [rule.clone(), other]);
+    let page = Entry::page(url::Url::parse("http://d.test/a/").unwrap(), 0);
+    assert!(one.push(page).await.unwrap());
+    let mut two = PgWorker::new(store.clone(), "w2", ttl).frontier();
+    assert!(two.take_learned().is_empty());
+    two.poll(8).await.unwrap();
+    assert_eq!(two.queued(), 1, "w2 leased d.test");
+    assert_eq!(two.take_learned(), [rule], "only the leased host's rules");
+    assert!(two.take_learned().is_empty(), "taken once");
+}

@@ -75,6 +75,8 @@ struct Held {
     /// Claimed pages whose URL does not parse (a row edited by hand): ended
     /// as failed at the next poll.
     bad: Vec<(Lease, i64)>,
+    /// Learned rules of hosts leased since the loop last took them.
+    learned: Vec<Learned>,
 }
 
 struct HostHeld {
@@ -444,6 +446,10 @@ impl PgWorker {
                     },
                 );
             }
+            // What the host's earlier holders learned of its URLs.
+            let name = lease.host.rsplit_once(':').map_or(&*lease.host, |(h, _)| h);
+            let rules = self.0.store.load_dust_of(name).await?;
+            self.held().learned.extend(rules);
             let pages = self.0.store.claim_pages(&lease, CLAIM_BATCH).await?;
             self.fill(&lease, pages);
         }
@@ -684,6 +690,10 @@ impl Frontier for PgFrontier {
         }
         self.w.balance(room).await?;
         Ok(())
+    }
+
+    fn take_learned(&mut self) -> Vec<Learned> {
+        std::mem::take(&mut self.w.held().learned)
     }
 
     fn next_poll(&self) -> Option<Instant> {
