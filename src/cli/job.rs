@@ -29,7 +29,15 @@ pub fn load(path: &Path) -> Result<CrawlArgs, String> {
     rel(&mut job.output);
     rel(&mut job.errors);
     rel(&mut job.warc);
-    rel(&mut job.state);
+    // A PostgreSQL URL is no path.
+    if !job
+        .state
+        .as_deref()
+        .and_then(Path::to_str)
+        .is_some_and(crate::store::postgres::is_url)
+    {
+        rel(&mut job.state);
+    }
     rel(&mut job.rules);
     rel(&mut job.stats);
     rel(&mut job.format.deletes);
@@ -106,6 +114,8 @@ pub fn merge(flags: CrawlArgs, file: CrawlArgs) -> CrawlArgs {
         max_sitemaps: flags.max_sitemaps.or(file.max_sitemaps),
         rules: flags.rules.or(file.rules),
         state: flags.state.or(file.state),
+        worker: flags.worker.or(file.worker),
+        lease: flags.lease.or(file.lease),
         recrawl_after: flags.recrawl_after.or(file.recrawl_after),
         emit: flags.emit.or(file.emit),
         keep_repeated: flags.keep_repeated || file.keep_repeated,
@@ -185,6 +195,26 @@ mod tests {
         assert!(!err.contains('\n'));
         std::fs::write(&path, "rate = \"fast\"\n").unwrap();
         assert!(load(&path).unwrap_err().contains("line 1"));
+    }
+
+    #[test]
+    fn a_postgresql_state_in_a_job_file_is_a_url_not_a_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fleet.toml");
+        std::fs::write(
+            &path,
+            "seeds = [\"http://a.test/\"]\nstate = \"postgres://crawl@db.internal:5432/parks\"\n\
+             worker = \"w7\"\nlease = \"10s\"\n",
+        )
+        .unwrap();
+        let job = load(&path).unwrap();
+        assert_eq!(
+            job.state,
+            Some(PathBuf::from("postgres://crawl@db.internal:5432/parks"))
+        );
+        let m = merge(CrawlArgs::default(), job);
+        assert_eq!(m.worker.as_deref(), Some("w7"));
+        assert_eq!(m.lease.map(|s| s.0), Some(10.0));
     }
 
     #[test]

@@ -10,23 +10,29 @@ use super::report::{Progress, Summary};
 use super::{Crawler, canon, links, sitemap};
 use crate::fetch::{MAX_URL_LEN, host_key};
 
+/// A sitemap's pages are queued this many at a time.
+const SITEMAP_BATCH: usize = 500;
+
 impl Crawler {
     /// Step 1: the seeds and sitemaps given. A resumed crawl has them
     /// already: pushing a known URL is a no-op.
-    pub(super) fn queue_seeds(
+    pub(super) async fn queue_seeds(
         &mut self,
         summary: &mut Summary,
         progress: &Progress,
     ) -> Result<(), FrontierError> {
         for s in self.cfg.seeds.clone() {
             match self.ctx.canon(&s) {
-                Some(u) => _ = self.frontier.push(Entry::page(u, 0))?,
+                Some(u) => _ = self.frontier.push(Entry::page(u, 0)).await?,
                 None => too_long_seed(&s, progress),
             }
         }
         for s in self.cfg.sitemaps.clone() {
             match self.ctx.canon(&s) {
-                Some(u) => self.queue_sitemap(Entry::sitemap(u), summary, progress)?,
+                Some(u) => {
+                    self.queue_sitemap(Entry::sitemap(u), summary, progress)
+                        .await?
+                }
                 None => too_long_seed(&s, progress),
             }
         }
@@ -35,7 +41,7 @@ impl Crawler {
 
     /// Queues a sitemap within its host's budget and the nesting limit; a
     /// refused one is counted (and said once a run).
-    pub(super) fn queue_sitemap(
+    pub(super) async fn queue_sitemap(
         &mut self,
         entry: Entry,
         summary: &mut Summary,
@@ -44,7 +50,7 @@ impl Crawler {
         let key = host_key(&entry.url);
         match self.sitemaps.allows(&key, entry.depth) {
             Ok(()) => {
-                if self.frontier.push(entry)? {
+                if self.frontier.push(entry).await? {
                     self.sitemaps.count(&key);
                 }
             }
@@ -59,7 +65,7 @@ impl Crawler {
 
     /// Step 4 for a sitemap: its pages (as many as `--max-pages` can still
     /// reach) and its child sitemaps (within the budget) are queued.
-    pub(super) fn finish_sitemap(
+    pub(super) async fn finish_sitemap(
         &mut self,
         entry: &Entry,
         map: sitemap::Sitemap,
@@ -80,7 +86,11 @@ impl Crawler {
             .cfg
             .max_pages
             .map(|m| m.saturating_sub(self.pages_started + self.frontier.queued() as u64));
-        for (i, u) in map.pages.iter().enumerate() {
+        // In batches (one statement each for a store behind a network), of
+        // at most the room left: a batch cannot overshoot the budget, so
+        // the pages queued are those one push at a time would queue.
+        let mut i = 0;
+        while i < map.pages.len() {
             if self.ctx.stop.is_cancelled() {
                 // Left "fetching" in a resumable frontier: read again on
                 // the next run, none of its pages lost.
@@ -90,12 +100,21 @@ impl Crawler {
                 summary.unfetched += (map.pages.len() - i) as u64;
                 break;
             }
-            if let Some(c) = self.ctx.canon(u)
-                && self.ctx.scope.link(&c).is_ok()
-                && self.frontier.push(Entry::page(c, 0))?
-                && let Some(r) = &mut room
-            {
-                *r -= 1;
+            let take = room.map_or(SITEMAP_BATCH, |r| r.min(SITEMAP_BATCH as u64) as usize);
+            let end = (i + take).min(map.pages.len());
+            let batch: Vec<Entry> = map.pages[i..end]
+                .iter()
+                .filter_map(|u| self.ctx.canon(u))
+                .filter(|c| self.ctx.scope.link(c).is_ok())
+                .map(|c| Entry::page(c, 0))
+                .collect();
+            i = end;
+            if batch.is_empty() {
+                continue;
+            }
+            let added = self.frontier.push_all(batch).await?;
+            if let Some(r) = &mut room {
+                *r = r.saturating_sub(added as u64);
             }
         }
         for u in map.sitemaps {
@@ -106,10 +125,10 @@ impl Crawler {
                 && self.ctx.scope.hop(&c).is_ok()
             {
                 let child = Entry::sitemap_at(c, entry.depth + 1);
-                self.queue_sitemap(child, summary, progress)?;
+                Box::pin(self.queue_sitemap(child, summary, progress)).await?;
             }
         }
-        self.frontier.done(&entry.url, None)
+        self.frontier.done(&entry.url, None).await
     }
 
     /// Counts the links a page's discovery dropped; the first time a run

@@ -1,9 +1,16 @@
 //! The crawl: seeds → frontier → fetch → clean → records, until the frontier
-//! is empty, a limit is reached or a stop signal comes.
+//! is empty, a limit is reached or a stop signal comes. The frontier and the
+//! writer's ledger are async traits ([`frontier::Frontier`],
+//! [`sink::Ledger`]): in memory, a SQLite file, or a PostgreSQL job shared
+//! by many workers (`crate::store::postgres`), which the loop does not tell
+//! apart; for a shared one, "empty" means the whole job's pages, and an
+//! idle worker waits while others still have pages in flight.
 //!
 //! 1. seeds (command line, else the site rules' seeds) and sitemaps are
 //!    canonicalised ([`canon`]) and queued in the [`frontier`];
-//! 2. the loop takes entries of hosts that are neither busy nor waiting
+//! 2. the loop lets the frontier take work (a shared one: hosts leased,
+//!    their pages claimed, [`frontier::Frontier::poll`]), then takes
+//!    entries of hosts that are neither busy nor waiting
 //!    (hosts in turn), at most `max_tasks` at once, each a task (the
 //!    fetcher caps the requests actually in flight: a task waiting for its
 //!    host's turn, robots.txt or a backoff holds no request slot), with
@@ -27,8 +34,9 @@
 //!    nothing for a page not modified or unchanged, a tombstone for a page
 //!    emitted before and now gone (404 / 410); it counts and
 //!    reports failures ([`report`]); when a host has nothing left queued or
-//!    in flight, it tells the writer, which may hold the host's first
-//!    records back for `repeated-block` statistics;
+//!    in flight (or the loop is idle, waiting for other workers), it tells
+//!    the writer, which may hold the host's first records back for
+//!    `repeated-block` statistics;
 //! 5. on a stop signal ([`shutdown`]) no new entries are taken; tasks in
 //!    flight get a grace period, then are abandoned; the writer is flushed.
 
@@ -58,6 +66,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use url::Url;
 
 use crate::clean::{self, decode};
@@ -205,6 +214,9 @@ pub struct Crawler {
     probes: HashMap<String, String>,
     /// `dust.changes()` when the held pages were last looked at.
     held_at: u64,
+    /// Hosts (`site.host`) of pages started since the writer was last told
+    /// that the host has nothing left ([`Output::HostDone`]).
+    undone: HashSet<String>,
 }
 
 impl Crawler {
@@ -231,6 +243,7 @@ impl Crawler {
             held: Default::default(),
             probes: HashMap::new(),
             held_at: 0,
+            undone: HashSet::new(),
             ctx: Arc::new(Ctx {
                 fetcher,
                 rules,
@@ -256,8 +269,8 @@ impl Crawler {
     ) -> Result<Summary, FrontierError> {
         let started = Instant::now();
         let mut summary = Summary::default();
-        self.dust = dust::Dust::from_saved(self.frontier.dust_rules()?);
-        self.queue_seeds(&mut summary, progress)?;
+        self.dust = dust::Dust::from_saved(self.frontier.dust_rules().await?);
+        self.queue_seeds(&mut summary, progress).await?;
         tracing::info!(
             seeds = self.cfg.seeds.len(),
             sitemaps = self.cfg.sitemaps.len(),
@@ -268,25 +281,30 @@ impl Crawler {
         let mut grace_until: Option<Instant> = None;
         let mut out_closed = false;
         loop {
-            self.queue_robots_sitemaps(&mut summary, progress)?;
+            self.queue_robots_sitemaps(&mut summary, progress).await?;
             let stopping = stop.graceful.is_cancelled() || out_closed;
-            if !stopping {
-                for skip in self.dispatch(&mut tasks, &mut summary)? {
-                    if out.send(Output::Failure(skip)).await.is_err() {
-                        out_closed = true;
-                        stop.graceful.cancel();
-                    }
-                }
+            if !stopping && !self.take_work(&mut tasks, &mut summary, &out).await? {
+                out_closed = true;
+                stop.graceful.cancel();
             }
             let budget_left = self.budget_left();
             progress.update(&summary, self.frontier.queued(), tasks.set.len());
             let empty = self.frontier.queued() == 0 && self.held.is_empty();
-            if tasks.set.is_empty() && (stopping || !budget_left || empty) {
+            if tasks.set.is_empty() && (stopping || !budget_left) {
                 break;
             }
-            let wake = (!stopping && budget_left && tasks.set.len() < self.cfg.max_tasks)
-                .then(|| self.next_ready())
-                .flatten();
+            if tasks.set.is_empty() && empty {
+                if self.frontier.complete().await? {
+                    break;
+                }
+                // Idle while other workers of a shared store finish: the
+                // hosts met here have nothing left here.
+                if !self.hosts_done(&out).await {
+                    out_closed = true;
+                    stop.graceful.cancel();
+                }
+            }
+            let wake = self.wake_at(stopping, budget_left, &tasks);
             // Sleep until a task ends, a waiting host is ready, or a signal.
             tokio::select! {
                 Some(ended) = tasks.set.join_next_with_id() => {
@@ -322,6 +340,47 @@ impl Crawler {
         Ok(summary)
     }
 
+    /// Step 2 for one turn of the loop: the frontier takes work (a shared
+    /// one: from the others' queue), then tasks start; the skipped pages go
+    /// to the writer. `false` when the writer is gone.
+    async fn take_work(
+        &mut self,
+        tasks: &mut Tasks,
+        summary: &mut Summary,
+        out: &mpsc::Sender<Output>,
+    ) -> Result<bool, FrontierError> {
+        let room = match self.budget_left() {
+            true => self.cfg.max_tasks.saturating_sub(tasks.set.len()),
+            false => 0,
+        };
+        self.frontier.poll(room).await?;
+        let learned = self.frontier.take_learned();
+        if !learned.is_empty() {
+            self.dust.adopt(learned);
+        }
+        for skip in self.dispatch(tasks, summary).await? {
+            if out.send(Output::Failure(skip)).await.is_err() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// When the loop wakes without a task ending: a waiting host is ready,
+    /// or a shared store's next look for work (or at the job's end) is due.
+    fn wake_at(&self, stopping: bool, budget_left: bool, tasks: &Tasks) -> Option<Instant> {
+        if stopping {
+            return None;
+        }
+        let ready = (budget_left && tasks.set.len() < self.cfg.max_tasks)
+            .then(|| self.next_ready())
+            .flatten();
+        match (ready, self.frontier.next_poll()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// `--max-pages` leaves room for another page fetch.
     fn budget_left(&self) -> bool {
         self.cfg.max_pages.is_none_or(|m| self.pages_started < m)
@@ -334,7 +393,7 @@ impl Crawler {
 
     /// Queues the `Sitemap:` lines of the robots.txt files read since the
     /// last turn of the loop (those in scope).
-    fn queue_robots_sitemaps(
+    async fn queue_robots_sitemaps(
         &mut self,
         summary: &mut Summary,
         progress: &Progress,
@@ -346,7 +405,8 @@ impl Crawler {
             if self.ctx.scope.origin_in_scope(&u)
                 && let Some(c) = self.ctx.canon(&u)
             {
-                self.queue_sitemap(Entry::sitemap(c), summary, progress)?;
+                self.queue_sitemap(Entry::sitemap(c), summary, progress)
+                    .await?;
             }
         }
         Ok(())
@@ -359,29 +419,30 @@ impl Crawler {
     /// back or handed back, never dropped (a resumable frontier would lose
     /// it). A page a learned rule names a variant of is skipped instead:
     /// returned, for the errors file.
-    fn dispatch(
+    async fn dispatch(
         &mut self,
         tasks: &mut Tasks,
         summary: &mut Summary,
     ) -> Result<Vec<Failure>, FrontierError> {
-        let mut skipped = self.release_held(tasks, summary)?;
+        let mut skipped = self.release_held(tasks, summary).await?;
         while self.budget_left() && tasks.set.len() < self.cfg.max_tasks {
             let now = Instant::now();
             let (busy, fetcher) = (&self.busy, &self.ctx.fetcher);
             let entry = self
                 .frontier
-                .pop(&mut |key| host_ready(busy, fetcher, key, now))?;
+                .pop(&mut |key| host_ready(busy, fetcher, key, now))
+                .await?;
             let Some(entry) = entry else { break };
             if entry.kind == EntryKind::Page {
-                if let Some(skip) = self.variant(&entry, summary)? {
+                if let Some(skip) = self.variant(&entry, summary).await? {
                     skipped.push(skip);
                     continue;
                 }
-                if self.hold_as_probe(&entry)? {
+                if self.hold_as_probe(&entry).await? {
                     continue;
                 }
             }
-            self.start(tasks, entry)?;
+            self.start(tasks, entry).await?;
         }
         Ok(skipped)
     }
@@ -392,12 +453,17 @@ impl Crawler {
     }
 
     /// Starts the task of `entry`, with what the frontier knows of it.
-    fn start(&mut self, tasks: &mut Tasks, entry: Entry) -> Result<(), FrontierError> {
+    async fn start(&mut self, tasks: &mut Tasks, entry: Entry) -> Result<(), FrontierError> {
         if entry.kind == EntryKind::Page {
             self.pages_started += 1;
         }
-        let known = self.frontier.known(&entry.url)?;
+        let known = self.frontier.known(&entry.url).await?;
         *self.busy.entry(host_key(&entry.url)).or_default() += 1;
+        if let Some(h) = entry.url.host_str()
+            && !self.undone.contains(h)
+        {
+            self.undone.insert(h.to_string());
+        }
         let validators = match (&known, entry.kind) {
             (Some(k), EntryKind::Page) if !self.cfg.emit_all && !k.tombstoned() => Validators {
                 etag: k.etag.clone(),
@@ -409,9 +475,23 @@ impl Crawler {
             entry: entry.clone(),
             known,
         };
-        let task = tasks.set.spawn(work(self.ctx.clone(), job, validators));
+        // In the loop's span: a fleet's worker names every line of its tasks.
+        let task = tasks
+            .set
+            .spawn(work(self.ctx.clone(), job, validators).in_current_span());
         tasks.running.insert(task.id(), entry);
         Ok(())
+    }
+
+    /// Tells the writer that every host met has nothing left (records it
+    /// holds back for them wait no longer); `false` when it is gone.
+    async fn hosts_done(&mut self, out: &mpsc::Sender<Output>) -> bool {
+        for h in std::mem::take(&mut self.undone) {
+            if out.send(Output::HostDone(h)).await.is_err() {
+                return false;
+            }
+        }
+        true
     }
 
     /// When the first waiting host with room for a task is ready.

@@ -21,6 +21,10 @@ pub struct Lease {
 pub struct Slot {
     pub at_micros: i64,
     pub interval_ms: i64,
+    /// How long from now until `at`, by the database's clock (0 when the
+    /// slot is now): the wait that keeps the rate whatever the worker's
+    /// clock says.
+    pub wait_micros: i64,
 }
 
 fn millis(d: Duration) -> i64 {
@@ -59,7 +63,7 @@ impl PgStore {
         client
             .execute(
                 "INSERT INTO workers (name) VALUES ($1)
-                 ON CONFLICT (name) DO UPDATE SET heartbeat = now()",
+                 ON CONFLICT (name) DO UPDATE SET heartbeat = now(), stopped_at = NULL",
                 &[&worker],
             )
             .await
@@ -140,7 +144,8 @@ impl PgStore {
                  )
                  UPDATE hosts SET next_at = h.slot + h.gap * interval '1 millisecond'
                  FROM h WHERE hosts.host = h.host
-                 RETURNING (extract(epoch FROM h.slot) * 1000000)::bigint, h.gap",
+                 RETURNING (extract(epoch FROM h.slot) * 1000000)::bigint, h.gap,
+                           greatest(0, (extract(epoch FROM h.slot - now()) * 1000000)::bigint)",
                 &[&host],
             )
             .await
@@ -148,6 +153,7 @@ impl PgStore {
         Ok(Slot {
             at_micros: row.get(0),
             interval_ms: row.get(1),
+            wait_micros: row.get(2),
         })
     }
 
@@ -166,6 +172,9 @@ impl PgStore {
     }
 
     /// robots.txt's Crawl-delay, binding every worker (`None`: none given).
+    /// The request just made (robots.txt itself) counts as the last one:
+    /// the next slot is a whole delay from now, as the fetcher's own turn
+    /// has it (`fetch::host`).
     pub async fn set_crawl_delay(
         &self,
         host: &str,
@@ -174,7 +183,11 @@ impl PgStore {
         let client = self.client().await?;
         client
             .execute(
-                "UPDATE hosts SET crawl_delay_ms = $2 WHERE host = $1",
+                "UPDATE hosts SET crawl_delay_ms = $2::bigint,
+                     next_at = CASE WHEN $2::bigint IS NULL THEN next_at
+                                    ELSE greatest(next_at, now() + $2::bigint * interval '1 millisecond')
+                               END
+                 WHERE host = $1",
                 &[&host, &delay.map(millis)],
             )
             .await
