@@ -12,6 +12,7 @@ mod hostile;
 mod hostile_crawl;
 mod hostile_fetch;
 mod pg;
+mod pg_status;
 mod repeated;
 mod robots;
 mod state;
