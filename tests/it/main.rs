@@ -5,6 +5,7 @@ mod clean;
 mod cli;
 mod crawl;
 mod dust;
+mod fleet;
 mod format;
 mod fuzz;
 mod guard;

@@ -30,7 +30,7 @@ fn status_json(url: &str) -> Value {
 /// expiries, cursor updates, ages.
 fn masked(mut v: Value) -> Value {
     let rfc3339 = regex::Regex::new(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$").unwrap();
-    let mut mask = |x: &mut Value, key: &str| {
+    let mask = |x: &mut Value, key: &str| {
         let s = x[key].as_str().unwrap_or_else(|| panic!("{key}: {x}"));
         assert!(rfc3339.is_match(s), "{key}: {s}");
         x[key] = json!("<time>");
