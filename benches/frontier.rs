@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use parkcrawl::crawl::frontier::{Entry, Frontier};
+use parkcrawl::crawl::frontier::Entry;
 use parkcrawl::store::{StateStore, Visit};
 
 fn peak_rss_mb() -> f64 {

@@ -13,20 +13,23 @@ use crate::fetch::{MAX_URL_LEN, host_key};
 impl Crawler {
     /// Step 1: the seeds and sitemaps given. A resumed crawl has them
     /// already: pushing a known URL is a no-op.
-    pub(super) fn queue_seeds(
+    pub(super) async fn queue_seeds(
         &mut self,
         summary: &mut Summary,
         progress: &Progress,
     ) -> Result<(), FrontierError> {
         for s in self.cfg.seeds.clone() {
             match self.ctx.canon(&s) {
-                Some(u) => _ = self.frontier.push(Entry::page(u, 0))?,
+                Some(u) => _ = self.frontier.push(Entry::page(u, 0)).await?,
                 None => too_long_seed(&s, progress),
             }
         }
         for s in self.cfg.sitemaps.clone() {
             match self.ctx.canon(&s) {
-                Some(u) => self.queue_sitemap(Entry::sitemap(u), summary, progress)?,
+                Some(u) => {
+                    self.queue_sitemap(Entry::sitemap(u), summary, progress)
+                        .await?
+                }
                 None => too_long_seed(&s, progress),
             }
         }
@@ -35,7 +38,7 @@ impl Crawler {
 
     /// Queues a sitemap within its host's budget and the nesting limit; a
     /// refused one is counted (and said once a run).
-    pub(super) fn queue_sitemap(
+    pub(super) async fn queue_sitemap(
         &mut self,
         entry: Entry,
         summary: &mut Summary,
@@ -44,7 +47,7 @@ impl Crawler {
         let key = host_key(&entry.url);
         match self.sitemaps.allows(&key, entry.depth) {
             Ok(()) => {
-                if self.frontier.push(entry)? {
+                if self.frontier.push(entry).await? {
                     self.sitemaps.count(&key);
                 }
             }
@@ -59,7 +62,7 @@ impl Crawler {
 
     /// Step 4 for a sitemap: its pages (as many as `--max-pages` can still
     /// reach) and its child sitemaps (within the budget) are queued.
-    pub(super) fn finish_sitemap(
+    pub(super) async fn finish_sitemap(
         &mut self,
         entry: &Entry,
         map: sitemap::Sitemap,
@@ -92,7 +95,7 @@ impl Crawler {
             }
             if let Some(c) = self.ctx.canon(u)
                 && self.ctx.scope.link(&c).is_ok()
-                && self.frontier.push(Entry::page(c, 0))?
+                && self.frontier.push(Entry::page(c, 0)).await?
                 && let Some(r) = &mut room
             {
                 *r -= 1;
@@ -106,10 +109,10 @@ impl Crawler {
                 && self.ctx.scope.hop(&c).is_ok()
             {
                 let child = Entry::sitemap_at(c, entry.depth + 1);
-                self.queue_sitemap(child, summary, progress)?;
+                Box::pin(self.queue_sitemap(child, summary, progress)).await?;
             }
         }
-        self.frontier.done(&entry.url, None)
+        self.frontier.done(&entry.url, None).await
     }
 
     /// Counts the links a page's discovery dropped; the first time a run

@@ -1,11 +1,14 @@
 //! The frontier: URLs waiting to be fetched, each at most once per run.
 //! Behind a small trait so that the crawl loop does not know where it lives:
 //! [`MemoryFrontier`] for a one-off crawl, the SQLite `StateStore`
-//! (`--state`, `crate::store`) for resumable, incremental ones, and later
-//! perhaps a server shared by several machines.
+//! (`--state FILE`, `crate::store`) for resumable, incremental ones, and
+//! the PostgreSQL frontier (`--state postgres://…`,
+//! `crate::store::postgres`) shared by any number of workers.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use async_trait::async_trait;
+use tokio::time::Instant;
 use url::Url;
 
 use super::dust::Learned;
@@ -95,45 +98,93 @@ pub struct Visit {
     pub emitted: bool,
 }
 
-pub trait Frontier: Send {
+/// The crawl's storage, as the crawl loop sees it: claim work ([`pop`]),
+/// queue links, mark pages done or failed, and — for a store shared by
+/// many workers — take work from the others' queue ([`poll`]) and say when
+/// the whole job, not just this worker's share, is done ([`complete`]).
+/// Async, so that a store behind a network (PostgreSQL) waits without
+/// holding a thread; the memory and SQLite frontiers answer at once, their
+/// futures ready on the first poll. Asked from the loop only, never from
+/// a task: the loop owns it. Records reach the store through the writer's
+/// [`Ledger`](super::sink::Ledger).
+///
+/// [`pop`]: Frontier::pop
+/// [`poll`]: Frontier::poll
+/// [`complete`]: Frontier::complete
+#[async_trait]
+pub trait Frontier: Send + Sync {
     /// Queues `entry` unless its URL was queued before; returns whether it was new.
-    fn push(&mut self, entry: Entry) -> Result<bool, FrontierError>;
+    async fn push(&mut self, entry: Entry) -> Result<bool, FrontierError>;
+    /// Queues the new ones of `entries` (one page's links), in one step for
+    /// a store behind a network; returns how many were new.
+    async fn push_all(&mut self, entries: Vec<Entry>) -> Result<usize, FrontierError> {
+        let mut added = 0;
+        for e in entries {
+            added += self.push(e).await? as usize;
+        }
+        Ok(added)
+    }
     /// The next entry of a host for which `ready(host_key)` holds, taking the
     /// hosts in turn so that one big site does not starve the others.
-    fn pop(&mut self, ready: &mut dyn FnMut(&str) -> bool) -> Result<Option<Entry>, FrontierError>;
+    async fn pop(
+        &mut self,
+        ready: &mut (dyn for<'k> FnMut(&'k str) -> bool + Send),
+    ) -> Result<Option<Entry>, FrontierError>;
     /// Host keys with queued entries.
     fn waiting_hosts(&self) -> Vec<String>;
     /// `url` was processed and gave nothing for the writer to write: a
     /// sitemap, a duplicate, a page not modified or unchanged. A page whose
     /// record goes to the writer is marked done by the writer, after the
     /// record is written (see `crate::store` for why that order matters).
-    fn done(&mut self, url: &Url, visit: Option<&Visit>) -> Result<(), FrontierError>;
+    async fn done(&mut self, url: &Url, visit: Option<&Visit>) -> Result<(), FrontierError>;
     /// `url` failed or was skipped for `kind` (with the HTTP status, if any).
-    fn failed(
+    async fn failed(
         &mut self,
         url: &Url,
         kind: ErrorKind,
         status: Option<u16>,
     ) -> Result<(), FrontierError>;
-    /// Entries queued and not yet popped.
+    /// Entries queued here and not yet popped.
     fn queued(&self) -> usize;
     /// Whether `url` was ever pushed (queued, fetched, failed or skipped).
-    fn seen(&self, url: &Url) -> Result<bool, FrontierError>;
-    /// Whether `host_key` has entries queued.
+    async fn seen(&self, url: &Url) -> Result<bool, FrontierError>;
+    /// Whether `host_key` has entries queued here.
     fn has_queued(&self, host_key: &str) -> bool {
         self.waiting_hosts().iter().any(|h| h == host_key)
     }
     /// What earlier runs learned of `url`; a frontier without memory knows
     /// nothing.
-    fn known(&self, _url: &Url) -> Result<Option<Known>, FrontierError> {
+    async fn known(&self, _url: &Url) -> Result<Option<Known>, FrontierError> {
         Ok(None)
     }
     /// The learned duplicate rules earlier runs kept (`crate::crawl::dust`).
-    fn dust_rules(&self) -> Result<Vec<Learned>, FrontierError> {
+    async fn dust_rules(&self) -> Result<Vec<Learned>, FrontierError> {
         Ok(Vec::new())
     }
     /// Keeps these rules (confirmed or retracted now) for later runs.
-    fn save_dust(&mut self, _rules: &[Learned]) -> Result<(), FrontierError> {
+    async fn save_dust(&mut self, _rules: &[Learned]) -> Result<(), FrontierError> {
+        Ok(())
+    }
+    /// A shared store: takes more work when due (`room`: the loop has free
+    /// task slots), gives back what it no longer needs. A frontier of one
+    /// process has nothing to do.
+    async fn poll(&mut self, _room: bool) -> Result<(), FrontierError> {
+        Ok(())
+    }
+    /// When [`Frontier::poll`] wants to run next (`None`: never).
+    fn next_poll(&self) -> Option<Instant> {
+        None
+    }
+    /// Asked when nothing is queued here and no task is in flight: whether
+    /// the crawl is over. A shared store says no while other workers still
+    /// have pages queued or in flight (they may queue more, or die and leave
+    /// theirs to be taken over).
+    async fn complete(&mut self) -> Result<bool, FrontierError> {
+        Ok(true)
+    }
+    /// The crawl ended (complete or stopped): what this worker holds goes
+    /// back to the store.
+    async fn close(&mut self) -> Result<(), FrontierError> {
         Ok(())
     }
 }
@@ -156,8 +207,8 @@ impl MemoryFrontier {
     }
 }
 
-impl Frontier for MemoryFrontier {
-    fn push(&mut self, entry: Entry) -> Result<bool, FrontierError> {
+impl MemoryFrontier {
+    pub fn push(&mut self, entry: Entry) -> Result<bool, FrontierError> {
         if !self.seen.insert(entry.url.as_str().to_string()) {
             return Ok(false);
         }
@@ -171,7 +222,10 @@ impl Frontier for MemoryFrontier {
         Ok(true)
     }
 
-    fn pop(&mut self, ready: &mut dyn FnMut(&str) -> bool) -> Result<Option<Entry>, FrontierError> {
+    pub fn pop(
+        &mut self,
+        ready: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Option<Entry>, FrontierError> {
         for _ in 0..self.turn.len() {
             let Some(key) = self.turn.pop_front() else {
                 break;
@@ -193,8 +247,30 @@ impl Frontier for MemoryFrontier {
         Ok(None)
     }
 
-    fn waiting_hosts(&self) -> Vec<String> {
+    pub fn waiting_hosts(&self) -> Vec<String> {
         self.turn.iter().cloned().collect()
+    }
+
+    pub fn queued(&self) -> usize {
+        self.queued
+    }
+}
+
+#[async_trait]
+impl Frontier for MemoryFrontier {
+    async fn push(&mut self, entry: Entry) -> Result<bool, FrontierError> {
+        MemoryFrontier::push(self, entry)
+    }
+
+    async fn pop(
+        &mut self,
+        ready: &mut (dyn for<'k> FnMut(&'k str) -> bool + Send),
+    ) -> Result<Option<Entry>, FrontierError> {
+        MemoryFrontier::pop(self, ready)
+    }
+
+    fn waiting_hosts(&self) -> Vec<String> {
+        MemoryFrontier::waiting_hosts(self)
     }
 
     fn has_queued(&self, host_key: &str) -> bool {
@@ -202,11 +278,11 @@ impl Frontier for MemoryFrontier {
     }
 
     // A one-off crawl keeps no record of what became of a page.
-    fn done(&mut self, _url: &Url, _visit: Option<&Visit>) -> Result<(), FrontierError> {
+    async fn done(&mut self, _url: &Url, _visit: Option<&Visit>) -> Result<(), FrontierError> {
         Ok(())
     }
 
-    fn failed(
+    async fn failed(
         &mut self,
         _url: &Url,
         _kind: ErrorKind,
@@ -219,7 +295,7 @@ impl Frontier for MemoryFrontier {
         self.queued
     }
 
-    fn seen(&self, url: &Url) -> Result<bool, FrontierError> {
+    async fn seen(&self, url: &Url) -> Result<bool, FrontierError> {
         Ok(self.seen.contains(url.as_str()))
     }
 }

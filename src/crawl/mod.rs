@@ -243,8 +243,8 @@ impl Crawler {
     ) -> Result<Summary, FrontierError> {
         let started = Instant::now();
         let mut summary = Summary::default();
-        self.dust = dust::Dust::from_saved(self.frontier.dust_rules()?);
-        self.queue_seeds(&mut summary, progress)?;
+        self.dust = dust::Dust::from_saved(self.frontier.dust_rules().await?);
+        self.queue_seeds(&mut summary, progress).await?;
         tracing::info!(
             seeds = self.cfg.seeds.len(),
             sitemaps = self.cfg.sitemaps.len(),
@@ -255,10 +255,12 @@ impl Crawler {
         let mut grace_until: Option<Instant> = None;
         let mut out_closed = false;
         loop {
-            self.queue_robots_sitemaps(&mut summary, progress)?;
+            self.queue_robots_sitemaps(&mut summary, progress).await?;
             let stopping = stop.graceful.is_cancelled() || out_closed;
             if !stopping {
-                for skip in self.dispatch(&mut tasks, &mut summary)? {
+                let room = tasks.set.len() < self.cfg.max_tasks && self.budget_left();
+                self.frontier.poll(room).await?;
+                for skip in self.dispatch(&mut tasks, &mut summary).await? {
                     if out.send(Output::Failure(skip)).await.is_err() {
                         out_closed = true;
                         stop.graceful.cancel();
@@ -268,12 +270,19 @@ impl Crawler {
             let budget_left = self.budget_left();
             progress.update(&summary, self.frontier.queued(), tasks.set.len());
             let empty = self.frontier.queued() == 0 && self.held.is_empty();
-            if tasks.set.is_empty() && (stopping || !budget_left || empty) {
+            if tasks.set.is_empty()
+                && (stopping || !budget_left || (empty && self.frontier.complete().await?))
+            {
                 break;
             }
             let wake = (!stopping && budget_left && tasks.set.len() < self.cfg.max_tasks)
                 .then(|| self.next_ready())
                 .flatten();
+            // A shared store's next look for work (or at the job's end).
+            let wake = match (wake, self.frontier.next_poll().filter(|_| !stopping)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             // Sleep until a task ends, a waiting host is ready, or a signal.
             tokio::select! {
                 Some(ended) = tasks.set.join_next_with_id() => {
@@ -303,6 +312,7 @@ impl Crawler {
         }
         tasks.set.shutdown().await;
         summary.unfetched += (self.frontier.queued() + self.held.len()) as u64;
+        self.frontier.close().await?;
         summary.interrupted = stop.graceful.is_cancelled() && !out_closed;
         summary.requests = self.ctx.fetcher.requests();
         summary.elapsed = started.elapsed();
@@ -321,7 +331,7 @@ impl Crawler {
 
     /// Queues the `Sitemap:` lines of the robots.txt files read since the
     /// last turn of the loop (those in scope).
-    fn queue_robots_sitemaps(
+    async fn queue_robots_sitemaps(
         &mut self,
         summary: &mut Summary,
         progress: &Progress,
@@ -333,7 +343,8 @@ impl Crawler {
             if self.ctx.scope.origin_in_scope(&u)
                 && let Some(c) = self.ctx.canon(&u)
             {
-                self.queue_sitemap(Entry::sitemap(c), summary, progress)?;
+                self.queue_sitemap(Entry::sitemap(c), summary, progress)
+                    .await?;
             }
         }
         Ok(())
@@ -346,29 +357,30 @@ impl Crawler {
     /// back or handed back, never dropped (a resumable frontier would lose
     /// it). A page a learned rule names a variant of is skipped instead:
     /// returned, for the errors file.
-    fn dispatch(
+    async fn dispatch(
         &mut self,
         tasks: &mut Tasks,
         summary: &mut Summary,
     ) -> Result<Vec<Failure>, FrontierError> {
-        let mut skipped = self.release_held(tasks, summary)?;
+        let mut skipped = self.release_held(tasks, summary).await?;
         while self.budget_left() && tasks.set.len() < self.cfg.max_tasks {
             let now = Instant::now();
             let (busy, fetcher) = (&self.busy, &self.ctx.fetcher);
             let entry = self
                 .frontier
-                .pop(&mut |key| host_ready(busy, fetcher, key, now))?;
+                .pop(&mut |key| host_ready(busy, fetcher, key, now))
+                .await?;
             let Some(entry) = entry else { break };
             if entry.kind == EntryKind::Page {
-                if let Some(skip) = self.variant(&entry, summary)? {
+                if let Some(skip) = self.variant(&entry, summary).await? {
                     skipped.push(skip);
                     continue;
                 }
-                if self.hold_as_probe(&entry)? {
+                if self.hold_as_probe(&entry).await? {
                     continue;
                 }
             }
-            self.start(tasks, entry)?;
+            self.start(tasks, entry).await?;
         }
         Ok(skipped)
     }
@@ -379,11 +391,11 @@ impl Crawler {
     }
 
     /// Starts the task of `entry`, with what the frontier knows of it.
-    fn start(&mut self, tasks: &mut Tasks, entry: Entry) -> Result<(), FrontierError> {
+    async fn start(&mut self, tasks: &mut Tasks, entry: Entry) -> Result<(), FrontierError> {
         if entry.kind == EntryKind::Page {
             self.pages_started += 1;
         }
-        let known = self.frontier.known(&entry.url)?;
+        let known = self.frontier.known(&entry.url).await?;
         *self.busy.entry(host_key(&entry.url)).or_default() += 1;
         let validators = match (&known, entry.kind) {
             (Some(k), EntryKind::Page) if !self.cfg.emit_all && !k.tombstoned() => Validators {

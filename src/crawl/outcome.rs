@@ -57,15 +57,15 @@ impl Crawler {
                 self.count_dropped_links(&links, &entry.url, summary, progress);
                 // A duplicate's links are followed too: the copy written
                 // first (an alias naming this page as canonical) may lack them.
-                self.queue_links(&entry, links)?;
+                self.queue_links(&entry, links).await?;
                 self.finish_page(entry, doc, &known, summary, out).await
             }
             Done::NotModified(v) => {
-                self.finish_not_modified(&entry, known, v, summary)?;
+                self.finish_not_modified(&entry, known, v, summary).await?;
                 Ok(true)
             }
             Done::Sitemap(map) => {
-                self.finish_sitemap(&entry, map, summary, progress)?;
+                self.finish_sitemap(&entry, map, summary, progress).await?;
                 Ok(true)
             }
             Done::Failed(e) if is_gone(&e) && known.emitted && known.record_id.is_some() => {
@@ -77,17 +77,25 @@ impl Crawler {
     }
 
     /// Queues a page's in-scope links one level deeper, within `--max-depth`.
-    fn queue_links(&mut self, entry: &Entry, links: links::Found) -> Result<(), FrontierError> {
+    /// All in one push: one statement for a store behind a network.
+    async fn queue_links(
+        &mut self,
+        entry: &Entry,
+        links: links::Found,
+    ) -> Result<(), FrontierError> {
         let next_depth = entry.depth + 1;
         if self.cfg.max_depth.is_some_and(|m| next_depth > m) {
             return Ok(());
         }
-        for link in links.urls {
-            if let Some(c) = self.ctx.canon(&link)
-                && self.ctx.scope.link(&c).is_ok()
-            {
-                self.frontier.push(Entry::page(c, next_depth))?;
-            }
+        let entries: Vec<Entry> = links
+            .urls
+            .iter()
+            .filter_map(|link| self.ctx.canon(link))
+            .filter(|c| self.ctx.scope.link(c).is_ok())
+            .map(|c| Entry::page(c, next_depth))
+            .collect();
+        if !entries.is_empty() {
+            self.frontier.push_all(entries).await?;
         }
         Ok(())
     }
@@ -102,7 +110,7 @@ impl Crawler {
         summary: &mut Summary,
         out: &mpsc::Sender<Output>,
     ) -> Result<bool, FrontierError> {
-        self.learn(&doc)?;
+        self.learn(&doc).await?;
         let mut visit = visit_of(&doc);
         let keys: Vec<String> = std::iter::once(doc.url.as_str())
             .chain(doc.canonical_url.as_deref())
@@ -116,7 +124,7 @@ impl Crawler {
             // No record id: the page that owns it is the one written
             // (perhaps still on its way to the writer).
             visit.record_id = None;
-            self.frontier.done(&entry.url, Some(&visit))?;
+            self.frontier.done(&entry.url, Some(&visit)).await?;
             return Ok(true);
         }
         self.emitted.extend(keys);
@@ -124,7 +132,7 @@ impl Crawler {
         if !self.cfg.emit_all && known.content_hash.as_ref() == Some(&doc.content_hash) {
             tracing::debug!(url = %doc.url, "unchanged");
             summary.unchanged += 1;
-            self.frontier.done(&entry.url, Some(&visit))?;
+            self.frontier.done(&entry.url, Some(&visit)).await?;
             return Ok(true);
         }
         summary.ok += 1;
@@ -140,7 +148,7 @@ impl Crawler {
     }
 
     /// 304 to a conditional request: the page is as it was.
-    fn finish_not_modified(
+    async fn finish_not_modified(
         &mut self,
         entry: &Entry,
         known: Known,
@@ -163,7 +171,7 @@ impl Crawler {
             at: Some(now_rfc3339()),
             emitted: false,
         };
-        self.frontier.done(&entry.url, Some(&visit))
+        self.frontier.done(&entry.url, Some(&visit)).await
     }
 
     /// 404 / 410 of a page emitted before: a tombstone, once.
@@ -186,7 +194,7 @@ impl Crawler {
                 at: Some(now_rfc3339()),
                 ..Visit::default()
             };
-            self.frontier.done(&entry.url, Some(&visit))?;
+            self.frontier.done(&entry.url, Some(&visit)).await?;
             return Ok(true);
         }
         let at = now_rfc3339();
@@ -235,7 +243,7 @@ impl Crawler {
         progress: &Progress,
     ) -> Result<bool, FrontierError> {
         summary.count(e.kind);
-        self.frontier.failed(&entry.url, e.kind, e.status)?;
+        self.frontier.failed(&entry.url, e.kind, e.status).await?;
         if matches!(e.kind, ErrorKind::Duplicate | ErrorKind::Cancelled) {
             tracing::debug!(url = %e.url, kind = %e.kind, "{}", e.message);
             return Ok(true);

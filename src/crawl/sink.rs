@@ -21,7 +21,9 @@ use std::io;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use serde::Serialize;
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -67,22 +69,55 @@ pub struct Commit {
     pub visit: Visit,
 }
 
+/// A record or tombstone as its JSON line (the bytes a JSON Lines output
+/// holds, without the newline), for a store that keeps the records itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    pub id: &'a str,
+    pub deleted: bool,
+    pub json: &'a str,
+}
+
+/// What became of a record handed to a store that keeps records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landed {
+    /// Committed with its page.
+    Written,
+    /// Its id was committed for another URL in this cycle already: the
+    /// page is done, the record not kept again.
+    Duplicate,
+    /// The store refused the commit (the lease on the page's host was
+    /// taken over): nothing was written; another worker fetches the page.
+    Refused,
+}
+
 /// The writer's side of the crawl state: whether a record may be written,
-/// and that it was.
+/// and that it was. Async like the frontier (`Frontier`): the writer thread
+/// waits for it on the crawl's runtime.
+#[async_trait]
 pub trait Ledger: Send {
+    /// The store keeps the records (PostgreSQL, in the same transaction as
+    /// the page): nothing goes to the records output, `written` gets each
+    /// line. `false`: the line goes to the output first (SQLite).
+    fn keeps_records(&self) -> bool {
+        false
+    }
     /// Whether a record with `id` was already written (or found unchanged)
     /// in this crawl cycle for another URL than `url`.
-    fn seen_id(&mut self, id: &str, url: &Url) -> Result<bool, FrontierError>;
-    /// The record of `url` is written and flushed; the output now ends at
-    /// `output_offset` (`None` for stdout).
-    fn written(
+    async fn seen_id(&mut self, id: &str, url: &Url) -> Result<bool, FrontierError>;
+    /// The page `url` is done as `visit` says. Its record (if any) is
+    /// written and flushed to the output, which now ends at
+    /// `output_offset` (`None` for stdout) — or, when the store keeps the
+    /// records, is `line`, committed with the page.
+    async fn written(
         &mut self,
         url: &Url,
         visit: &Visit,
         output_offset: Option<u64>,
-    ) -> Result<(), FrontierError>;
+        line: Option<Line<'_>>,
+    ) -> Result<Landed, FrontierError>;
     /// Keeps these hosts' block statistics for the next run.
-    fn save_repeated(&mut self, hosts: &[(&str, &HostStats)]) -> Result<(), FrontierError>;
+    async fn save_repeated(&mut self, hosts: &[(&str, &HostStats)]) -> Result<(), FrontierError>;
 }
 
 #[derive(Debug)]
@@ -108,8 +143,12 @@ pub struct Written {
     pub records: u64,
     pub tombstones: u64,
     /// Records not written: their id was written for another URL in this
-    /// crawl cycle (a redirect or canonical alias met again after a restart).
+    /// crawl cycle (a redirect or canonical alias met again after a restart,
+    /// or, with a shared store, by another worker).
     pub duplicates: u64,
+    /// Records and tombstones a shared store refused: their host's lease
+    /// was taken over (see [`Landed::Refused`]).
+    pub refused: u64,
     pub failures: u64,
     /// stdout was closed by its reader (`| head`): a quiet end.
     pub closed: bool,
@@ -120,7 +159,8 @@ pub struct Written {
 /// Starts the writer. When the records output breaks, `stop` is cancelled so
 /// that the crawl ends; the thread returns the error (or `closed`).
 /// `repeated`: the block statistics to start from, `None` to keep repeated
-/// blocks (`--keep-repeated`).
+/// blocks (`--keep-repeated`). Called on the crawl's runtime: the ledger's
+/// calls run on it.
 pub fn spawn(
     records: RecordWriter,
     errors: Option<JsonlWriter>,
@@ -130,8 +170,10 @@ pub fn spawn(
     stop: CancellationToken,
 ) -> (mpsc::Sender<Output>, JoinHandle<io::Result<Written>>) {
     let (tx, mut rx) = mpsc::channel::<Output>(CHANNEL);
+    let rt = Handle::current();
     let handle = std::thread::spawn(move || {
         let mut writer = Writer {
+            rt,
             records,
             errors,
             archive,
@@ -168,6 +210,9 @@ pub fn spawn(
 
 /// The writer thread's state.
 struct Writer {
+    /// The crawl's runtime, which the ledger's futures run on (a SQLite
+    /// ledger's are ready at once).
+    rt: Handle,
     records: RecordWriter,
     errors: Option<JsonlWriter>,
     archive: Option<Archive>,
@@ -189,15 +234,21 @@ impl Writer {
     fn take(&mut self, out: Output, drained: bool) -> io::Result<()> {
         match out {
             Output::Record(doc, commit) => {
+                // A store that keeps the records dedups ids in the commit.
                 if let (Some(ledger), Some(c)) = (&mut self.ledger, &commit)
-                    && ledger.seen_id(&doc.id, &c.url).map_err(state)?
+                    && !ledger.keeps_records()
+                    && self
+                        .rt
+                        .block_on(ledger.seen_id(&doc.id, &c.url))
+                        .map_err(state)?
                 {
                     let visit = Visit {
                         record_id: None,
                         emitted: false,
                         ..c.visit.clone()
                     };
-                    ledger.written(&c.url, &visit, None).map_err(state)?;
+                    let w = ledger.written(&c.url, &visit, None, None);
+                    self.rt.block_on(w).map_err(state)?;
                     self.w.duplicates += 1;
                     return Ok(());
                 }
@@ -217,12 +268,23 @@ impl Writer {
                 }
             }
             Output::Tombstone(t, c) => {
+                if self.ledger.as_ref().is_some_and(|l| l.keeps_records()) {
+                    let json = serde_json::to_string(&t).map_err(io::Error::other)?;
+                    let line = Line {
+                        id: &t.id,
+                        deleted: true,
+                        json: &json,
+                    };
+                    if self.keep(&c, line)? {
+                        self.w.tombstones += 1;
+                    }
+                    return Ok(());
+                }
                 self.records.write(&t)?;
                 self.records.flush()?;
                 if let Some(ledger) = &mut self.ledger {
-                    ledger
-                        .written(&c.url, &c.visit, self.records.offset())
-                        .map_err(state)?;
+                    let w = ledger.written(&c.url, &c.visit, self.records.offset(), None);
+                    self.rt.block_on(w).map_err(state)?;
                 }
                 self.w.tombstones += 1;
             }
@@ -279,15 +341,25 @@ impl Writer {
         drained: bool,
     ) -> io::Result<()> {
         match (&mut self.ledger, commit) {
+            (Some(ledger), Some(c)) if ledger.keeps_records() => {
+                let json = serde_json::to_string(doc).map_err(io::Error::other)?;
+                let line = Line {
+                    id: &doc.id,
+                    deleted: false,
+                    json: &json,
+                };
+                if !self.keep(&c, line)? {
+                    return Ok(());
+                }
+            }
             (Some(ledger), Some(c)) => {
                 // The order that makes the output exactly-once: the line
                 // is whole in the file before the state says the page is
                 // done.
                 self.records.write(doc)?;
                 self.records.flush()?;
-                ledger
-                    .written(&c.url, &c.visit, self.records.offset())
-                    .map_err(state)?;
+                let w = ledger.written(&c.url, &c.visit, self.records.offset(), None);
+                self.rt.block_on(w).map_err(state)?;
             }
             _ => {
                 self.records.write(doc)?;
@@ -298,6 +370,24 @@ impl Writer {
         }
         self.w.records += 1;
         Ok(())
+    }
+
+    /// A record handed to a store that keeps records, committed with its
+    /// page; `true` when it was kept (the rest is counted here).
+    fn keep(&mut self, c: &Commit, line: Line<'_>) -> io::Result<bool> {
+        let Some(ledger) = &mut self.ledger else {
+            return Ok(false);
+        };
+        let landed = self
+            .rt
+            .block_on(ledger.written(&c.url, &c.visit, None, Some(line)))
+            .map_err(state)?;
+        match landed {
+            Landed::Written => return Ok(true),
+            Landed::Duplicate => self.w.duplicates += 1,
+            Landed::Refused => self.w.refused += 1,
+        }
+        Ok(false)
     }
 
     /// Saves the statistics of the hosts that changed and hold nothing back
@@ -315,6 +405,8 @@ impl Writer {
         if stats.is_empty() {
             return Ok(());
         }
-        ledger.save_repeated(&stats).map_err(state)
+        self.rt
+            .block_on(ledger.save_repeated(&stats))
+            .map_err(state)
     }
 }

@@ -28,7 +28,7 @@ impl Crawler {
     /// not fetched. A rewrite to a URL not met yet is not trusted that far:
     /// the page may be the true one (a section `/news/` on a host whose
     /// articles drop their slash), and fetching it may retract the rule.
-    pub(super) fn variant(
+    pub(super) async fn variant(
         &mut self,
         entry: &Entry,
         summary: &mut Summary,
@@ -39,11 +39,12 @@ impl Crawler {
         let Some(to) = self.ctx.canon(&to) else {
             return Ok(None);
         };
-        if to == entry.url || !self.met(&to)? {
+        if to == entry.url || !self.met(&to).await? {
             return Ok(None);
         }
         self.frontier
-            .failed(&entry.url, ErrorKind::Duplicate, None)?;
+            .failed(&entry.url, ErrorKind::Duplicate, None)
+            .await?;
         summary.count(ErrorKind::Duplicate);
         let rules: Vec<String> = used.iter().map(dust::Rewrite::describe).collect();
         let message = format!(
@@ -63,7 +64,7 @@ impl Crawler {
     }
 
     /// What the page's canonical link teaches of its host's URLs.
-    pub(super) fn learn(&mut self, doc: &Document) -> Result<(), FrontierError> {
+    pub(super) async fn learn(&mut self, doc: &Document) -> Result<(), FrontierError> {
         let canon = |s: &str| Url::parse(s).ok().and_then(|u| self.ctx.canon(&u));
         let (Some(url), Some(canonical)) = (
             canon(&doc.url),
@@ -75,21 +76,21 @@ impl Crawler {
         if changed.is_empty() {
             return Ok(());
         }
-        self.frontier.save_dust(&changed)
+        self.frontier.save_dust(&changed).await
     }
 
     /// Whether a URL is already fetched, queued or written (as a record's
     /// URL or canonical).
-    fn met(&self, url: &Url) -> Result<bool, FrontierError> {
-        Ok(self.emitted.contains(url.as_str()) || self.frontier.seen(url)?)
+    async fn met(&self, url: &Url) -> Result<bool, FrontierError> {
+        Ok(self.emitted.contains(url.as_str()) || self.frontier.seen(url).await?)
     }
 
     /// Whether `entry` would probe an unconfirmed rule.
-    fn is_probe(&self, entry: &Entry) -> Result<bool, FrontierError> {
+    async fn is_probe(&self, entry: &Entry) -> Result<bool, FrontierError> {
         for to in self.dust.candidate_rewrites(&entry.url) {
             if let Some(to) = self.ctx.canon(&to)
                 && to != entry.url
-                && self.met(&to)?
+                && self.met(&to).await?
             {
                 return Ok(true);
             }
@@ -100,8 +101,8 @@ impl Crawler {
     /// A probe: `false` when it may go now (it is then counted as one in
     /// flight, and the caller starts it), `true` when it was held back
     /// behind its host's probe in flight.
-    pub(super) fn hold_as_probe(&mut self, entry: &Entry) -> Result<bool, FrontierError> {
-        if !self.is_probe(entry)? {
+    pub(super) async fn hold_as_probe(&mut self, entry: &Entry) -> Result<bool, FrontierError> {
+        if !self.is_probe(entry).await? {
             return Ok(false);
         }
         let key = host_key(&entry.url);
@@ -116,7 +117,7 @@ impl Crawler {
     /// Looks again at the pages held back: skipped as variants of a rule
     /// confirmed since, started when the rule was retracted (or when they
     /// may go as their host's probe), held on otherwise.
-    pub(super) fn release_held(
+    pub(super) async fn release_held(
         &mut self,
         tasks: &mut Tasks,
         summary: &mut Summary,
@@ -134,7 +135,7 @@ impl Crawler {
                 self.held.push_back(entry);
                 continue;
             }
-            if let Some(skip) = self.variant(&entry, summary)? {
+            if let Some(skip) = self.variant(&entry, summary).await? {
                 skipped.push(skip);
                 continue;
             }
@@ -143,8 +144,8 @@ impl Crawler {
                 && self.host_ready(&key, now);
             if !room {
                 self.held.push_back(entry);
-            } else if !self.hold_as_probe(&entry)? {
-                self.start(tasks, entry)?;
+            } else if !self.hold_as_probe(&entry).await? {
+                self.start(tasks, entry).await?;
             }
         }
         Ok(skipped)

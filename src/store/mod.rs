@@ -1,8 +1,8 @@
 //! Crawl state in one SQLite file (`--state FILE`). [`StateStore`] owns every
-//! SQL statement of the project; the crawler sees it through the
-//! [`Frontier`] trait and the writer through [`Ledger`], so a server-backed
-//! store shared by several machines could replace it without touching the
-//! crawl loop.
+//! SQLite statement of the project; the crawler sees it through the
+//! `Frontier` trait and the writer through `Ledger` ([`SharedStore`]), as
+//! it sees the PostgreSQL store shared by many workers ([`postgres`]):
+//! the crawl loop does not know which it has.
 //!
 //! What it holds: every URL ever queued (the frontier and the seen-set are
 //! one table), each page's state, depth, validators (ETag, Last-Modified),
@@ -47,8 +47,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use url::Url;
 
-use crate::crawl::dust::Learned;
-use crate::crawl::frontier::{Entry, EntryKind, Frontier, FrontierError};
+use crate::crawl::frontier::{Entry, EntryKind, FrontierError};
 pub use crate::crawl::frontier::{Known, Visit};
 use crate::fetch::{ErrorKind, host_key, now_rfc3339};
 
@@ -702,24 +701,29 @@ impl StateStore {
     }
 }
 
-impl Frontier for StateStore {
-    fn push(&mut self, entry: Entry) -> Result<bool, FrontierError> {
+/// The frontier's operations, synchronous: the crawl reaches them through
+/// [`SharedStore`] (the async [`crate::crawl::frontier::Frontier`]).
+impl StateStore {
+    pub fn push(&mut self, entry: Entry) -> Result<bool, FrontierError> {
         Ok(self.push_entry(entry)?)
     }
 
-    fn pop(&mut self, ready: &mut dyn FnMut(&str) -> bool) -> Result<Option<Entry>, FrontierError> {
+    pub fn pop(
+        &mut self,
+        ready: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Option<Entry>, FrontierError> {
         Ok(self.pop_entry(ready)?)
     }
 
-    fn waiting_hosts(&self) -> Vec<String> {
+    pub fn waiting_hosts(&self) -> Vec<String> {
         self.turn.iter().cloned().collect()
     }
 
-    fn done(&mut self, url: &Url, visit: Option<&Visit>) -> Result<(), FrontierError> {
+    pub fn done(&mut self, url: &Url, visit: Option<&Visit>) -> Result<(), FrontierError> {
         Ok(self.mark_done(url, visit)?)
     }
 
-    fn failed(
+    pub fn failed(
         &mut self,
         url: &Url,
         kind: ErrorKind,
@@ -728,24 +732,8 @@ impl Frontier for StateStore {
         Ok(self.mark_failed(url, kind, status)?)
     }
 
-    fn queued(&self) -> usize {
+    pub fn queued(&self) -> usize {
         self.queued
-    }
-
-    fn known(&self, url: &Url) -> Result<Option<Known>, FrontierError> {
-        Ok(StateStore::known(self, url)?)
-    }
-
-    fn seen(&self, url: &Url) -> Result<bool, FrontierError> {
-        Ok(self.has_url(url)?)
-    }
-
-    fn dust_rules(&self) -> Result<Vec<Learned>, FrontierError> {
-        Ok(self.load_dust()?)
-    }
-
-    fn save_dust(&mut self, rules: &[Learned]) -> Result<(), FrontierError> {
-        Ok(StateStore::save_dust(self, rules)?)
     }
 }
 

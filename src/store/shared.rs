@@ -2,12 +2,14 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use async_trait::async_trait;
+
 use url::Url;
 
 use super::{Known, StateStore, Visit};
 use crate::crawl::dust::Learned;
 use crate::crawl::frontier::{Entry, Frontier, FrontierError};
-use crate::crawl::sink::Ledger;
+use crate::crawl::sink::{Landed, Ledger, Line};
 use crate::fetch::ErrorKind;
 use crate::repeated::HostStats;
 
@@ -30,12 +32,17 @@ impl SharedStore {
     }
 }
 
+// Each call is synchronous inside (SQLite): the futures are ready at once.
+#[async_trait]
 impl Frontier for SharedStore {
-    fn push(&mut self, entry: Entry) -> Result<bool, FrontierError> {
+    async fn push(&mut self, entry: Entry) -> Result<bool, FrontierError> {
         self.lock().push(entry)
     }
 
-    fn pop(&mut self, ready: &mut dyn FnMut(&str) -> bool) -> Result<Option<Entry>, FrontierError> {
+    async fn pop(
+        &mut self,
+        ready: &mut (dyn for<'k> FnMut(&'k str) -> bool + Send),
+    ) -> Result<Option<Entry>, FrontierError> {
         self.lock().pop(ready)
     }
 
@@ -43,11 +50,11 @@ impl Frontier for SharedStore {
         self.lock().waiting_hosts()
     }
 
-    fn done(&mut self, url: &Url, visit: Option<&Visit>) -> Result<(), FrontierError> {
+    async fn done(&mut self, url: &Url, visit: Option<&Visit>) -> Result<(), FrontierError> {
         self.lock().mark_done(url, visit).map_err(Into::into)
     }
 
-    fn failed(
+    async fn failed(
         &mut self,
         url: &Url,
         kind: ErrorKind,
@@ -66,38 +73,43 @@ impl Frontier for SharedStore {
         self.lock().turn.iter().any(|h| h == host_key)
     }
 
-    fn known(&self, url: &Url) -> Result<Option<Known>, FrontierError> {
+    async fn known(&self, url: &Url) -> Result<Option<Known>, FrontierError> {
         Ok(self.lock().known(url)?)
     }
 
-    fn seen(&self, url: &Url) -> Result<bool, FrontierError> {
+    async fn seen(&self, url: &Url) -> Result<bool, FrontierError> {
         Ok(self.lock().has_url(url)?)
     }
 
-    fn dust_rules(&self) -> Result<Vec<Learned>, FrontierError> {
+    async fn dust_rules(&self) -> Result<Vec<Learned>, FrontierError> {
         Ok(self.lock().load_dust()?)
     }
 
-    fn save_dust(&mut self, rules: &[Learned]) -> Result<(), FrontierError> {
+    async fn save_dust(&mut self, rules: &[Learned]) -> Result<(), FrontierError> {
         Ok(self.lock().save_dust(rules)?)
     }
 }
 
+#[async_trait]
 impl Ledger for SharedStore {
-    fn seen_id(&mut self, id: &str, url: &Url) -> Result<bool, FrontierError> {
+    async fn seen_id(&mut self, id: &str, url: &Url) -> Result<bool, FrontierError> {
         Ok(self.lock().seen_id(id, url)?)
     }
 
-    fn written(
+    /// The record's line is in the output file already (up to
+    /// `output_offset`): the SQLite state keeps no records of its own.
+    async fn written(
         &mut self,
         url: &Url,
         visit: &Visit,
         output_offset: Option<u64>,
-    ) -> Result<(), FrontierError> {
-        Ok(self.lock().commit_page(url, visit, output_offset)?)
+        _line: Option<Line<'_>>,
+    ) -> Result<Landed, FrontierError> {
+        self.lock().commit_page(url, visit, output_offset)?;
+        Ok(Landed::Written)
     }
 
-    fn save_repeated(&mut self, hosts: &[(&str, &HostStats)]) -> Result<(), FrontierError> {
+    async fn save_repeated(&mut self, hosts: &[(&str, &HostStats)]) -> Result<(), FrontierError> {
         Ok(self.lock().save_repeated(hosts)?)
     }
 }

@@ -149,7 +149,7 @@ pub(super) fn begin(
         eprintln!(
             "parkcrawl: resuming the crawl in {} ({} pages queued)",
             path.display(),
-            Frontier::queued(&store)
+            store.queued()
         );
     } else if start.cycle > 1 {
         eprintln!(
