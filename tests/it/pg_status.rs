@@ -160,9 +160,11 @@ async fn pg_status_shows_workers_leases_failures_cursors_and_completion() {
         "store": "postgres",
         "schema_version": SCHEMA_VERSION,
         "now": "<time>",
+        "cycle": null,
+        "cycle_started": null,
         "running": true,
         "complete": false,
-        "pages": {"queued": queued_h2, "in_flight": in_flight_h1, "done": 2, "failed": 1},
+        "pages": {"queued": queued_h2, "in_flight": in_flight_h1, "done": 2, "failed": 1, "skipped": 0},
         "records": 2,
         "tombstones": 1,
         "pages_last_minute": 3,
@@ -197,7 +199,9 @@ async fn pg_status_shows_workers_leases_failures_cursors_and_completion() {
             "crawl:     in progress, {} pages to go, 1 live worker(s)",
             queued_h2 + in_flight_h1
         ),
-        format!("pages:     {queued_h2} queued, {in_flight_h1} in_flight, 2 done, 1 failed"),
+        format!(
+            "pages:     {queued_h2} queued, {in_flight_h1} in_flight, 2 done, 1 failed, 0 skipped"
+        ),
         "pace:      0.05 pages/s over the last minute (3 pages, 2 records)".into(),
         "records:   2 (1 tombstones)".into(),
         "workers:   w1  heartbeat <time> (<s> ago, live)".into(),
@@ -235,7 +239,7 @@ async fn pg_status_shows_workers_leases_failures_cursors_and_completion() {
     assert_eq!(v["leases"], json!([]), "{v}");
     assert_eq!(
         v["pages"],
-        json!({"queued": 0, "in_flight": 0, "done": 4, "failed": 1})
+        json!({"queued": 0, "in_flight": 0, "done": 4, "failed": 1, "skipped": 0})
     );
     assert_eq!(v["cursors"][0]["behind"], json!(3), "{v}");
 }

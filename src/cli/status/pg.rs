@@ -85,6 +85,8 @@ pub fn to_json(url: &str, s: &PgStatus) -> serde_json::Value {
         "store": "postgres",
         "schema_version": s.schema_version,
         "now": s.now,
+        "cycle": s.cycle.as_ref().map(|c| c.0),
+        "cycle_started": s.cycle.as_ref().map(|c| c.1.clone()),
         "running": s.running(),
         "complete": s.complete,
         "pages": pages,
@@ -107,8 +109,12 @@ fn secs(ms: i64) -> String {
 }
 
 pub fn to_text(url: &str, s: &PgStatus) -> String {
+    let cycle = s
+        .cycle
+        .as_ref()
+        .map_or(String::new(), |(n, t)| format!(", cycle {n} since {t}"));
     let mut out = vec![format!(
-        "state:     {url} (PostgreSQL, schema {}, at {})",
+        "state:     {url} (PostgreSQL, schema {}{cycle}, at {})",
         s.schema_version, s.now
     )];
     let to_do: i64 = s

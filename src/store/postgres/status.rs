@@ -24,6 +24,9 @@ pub const PACE_WINDOW_S: i64 = 60;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PgStatus {
     pub schema_version: i32,
+    /// The job's crawl cycle and when it started (`None`: no job table yet,
+    /// or no worker has started one).
+    pub cycle: Option<(i64, String)>,
     /// The database's clock when the snapshot was taken (RFC 3339, UTC).
     pub now: String,
     /// Every page state with its count (zeros included), in the order a
@@ -32,11 +35,11 @@ pub struct PgStatus {
     /// No page queued or in flight (an in-flight page of an expired lease
     /// goes back to the queue, so it is work still to do).
     pub complete: bool,
-    pub workers: Vec<PgWorker>,
+    pub workers: Vec<WorkerStatus>,
     /// Hosts with a holder, live or expired (not yet swept).
-    pub leases: Vec<PgLease>,
+    pub leases: Vec<LeaseStatus>,
     pub failures_by_host: Vec<PgHostFailures>,
-    pub cursors: Vec<PgCursor>,
+    pub cursors: Vec<CursorStatus>,
     /// Records in the store, and how many of them are tombstones.
     pub records: i64,
     pub tombstones: i64,
@@ -58,13 +61,13 @@ impl PgStatus {
     }
 
     /// Leases not yet expired.
-    pub fn live_leases(&self) -> impl Iterator<Item = &PgLease> {
+    pub fn live_leases(&self) -> impl Iterator<Item = &LeaseStatus> {
         self.leases.iter().filter(|l| l.live)
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct PgWorker {
+pub struct WorkerStatus {
     pub name: String,
     pub heartbeat: String,
     /// Since the heartbeat, by the database's clock.
@@ -74,7 +77,7 @@ pub struct PgWorker {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct PgLease {
+pub struct LeaseStatus {
     pub host: String,
     pub holder: String,
     pub expires: String,
@@ -93,7 +96,7 @@ pub struct PgHostFailures {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct PgCursor {
+pub struct CursorStatus {
     pub name: String,
     /// The last record number it exported.
     pub seq: i64,
@@ -115,7 +118,8 @@ macro_rules! utc {
 }
 
 /// The page states in the order a page goes through them.
-const PAGE_STATES: [&str; 4] = ["queued", "in_flight", "done", "failed"];
+/// (`skipped`: from schema version 2 on; zero before.)
+const PAGE_STATES: [&str; 5] = ["queued", "in_flight", "done", "failed", "skipped"];
 
 /// Reads the whole status in one read-only snapshot.
 pub async fn read(client: &Client) -> Result<PgStatus, tokio_postgres::Error> {
@@ -162,6 +166,7 @@ async fn read_in_snapshot(client: &Client) -> Result<PgStatus, tokio_postgres::E
         .sum::<i64>();
     Ok(PgStatus {
         schema_version: head.get(0),
+        cycle: cycle(client).await?,
         now: head.get(1),
         pages,
         complete: to_do == 0,
@@ -176,7 +181,25 @@ async fn read_in_snapshot(client: &Client) -> Result<PgStatus, tokio_postgres::E
     })
 }
 
-async fn workers(client: &Client) -> Result<Vec<PgWorker>, tokio_postgres::Error> {
+/// The job's cycle, where the schema has a job table (version 2 on).
+async fn cycle(client: &Client) -> Result<Option<(i64, String)>, tokio_postgres::Error> {
+    let has_job: bool = client
+        .query_one("SELECT to_regclass('job') IS NOT NULL", &[])
+        .await?
+        .get(0);
+    if !has_job {
+        return Ok(None);
+    }
+    let row = client
+        .query_opt(
+            concat!("SELECT cycle, ", utc!("cycle_started"), " FROM job"),
+            &[],
+        )
+        .await?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
+async fn workers(client: &Client) -> Result<Vec<WorkerStatus>, tokio_postgres::Error> {
     let rows = client
         .query(
             concat!(
@@ -193,7 +216,7 @@ async fn workers(client: &Client) -> Result<Vec<PgWorker>, tokio_postgres::Error
         .iter()
         .map(|r| {
             let age_ms: i64 = r.get(2);
-            PgWorker {
+            WorkerStatus {
                 name: r.get(0),
                 heartbeat: r.get(1),
                 age_ms,
@@ -203,7 +226,7 @@ async fn workers(client: &Client) -> Result<Vec<PgWorker>, tokio_postgres::Error
         .collect())
 }
 
-async fn leases(client: &Client) -> Result<Vec<PgLease>, tokio_postgres::Error> {
+async fn leases(client: &Client) -> Result<Vec<LeaseStatus>, tokio_postgres::Error> {
     let rows = client
         .query(
             concat!(
@@ -220,7 +243,7 @@ async fn leases(client: &Client) -> Result<Vec<PgLease>, tokio_postgres::Error> 
         .iter()
         .map(|r| {
             let remaining_ms: i64 = r.get(3);
-            PgLease {
+            LeaseStatus {
                 host: r.get(0),
                 holder: r.get(1),
                 expires: r.get(2),
@@ -261,7 +284,7 @@ async fn failures(client: &Client) -> Result<Vec<PgHostFailures>, tokio_postgres
     Ok(out)
 }
 
-async fn cursors(client: &Client) -> Result<Vec<PgCursor>, tokio_postgres::Error> {
+async fn cursors(client: &Client) -> Result<Vec<CursorStatus>, tokio_postgres::Error> {
     let rows = client
         .query(
             concat!(
@@ -275,7 +298,7 @@ async fn cursors(client: &Client) -> Result<Vec<PgCursor>, tokio_postgres::Error
         .await?;
     Ok(rows
         .iter()
-        .map(|r| PgCursor {
+        .map(|r| CursorStatus {
             name: r.get(0),
             seq: r.get(1),
             behind: r.get(2),
