@@ -29,7 +29,9 @@ use crate::rules::RuleSet;
 use crate::store::{LastRun, RunStart, SharedStore, StateStore, StoreError, cut_partial_line};
 use crate::warc::WarcWriter;
 
+mod fleet;
 mod outputs;
+use fleet::{Fleet, FleetRun};
 use outputs::{Outputs, begin, open_state, repeated_stats};
 
 /// What `--emit` writes.
@@ -127,9 +129,20 @@ pub struct CrawlArgs {
     pub rules: Option<PathBuf>,
     /// Keep the crawl's state in this SQLite file: a killed run resumes
     /// where it stopped; a rerun of a complete crawl revisits pages
-    /// incrementally (see --recrawl-after).
-    #[arg(long, value_name = "FILE")]
+    /// incrementally (see --recrawl-after). Or postgres://USER@HOST:PORT/DB:
+    /// a crawl job shared by any number of workers, its records in the
+    /// database (`parkcrawl export` writes them out).
+    #[arg(long, value_name = "FILE|URL")]
     pub state: Option<PathBuf>,
+    /// With a PostgreSQL state: this worker's name in logs and status
+    /// [default: HOSTNAME:PID].
+    #[arg(long, value_name = "NAME")]
+    pub worker: Option<String>,
+    /// With a PostgreSQL state: how long a host stays leased to this worker
+    /// without a heartbeat (renewed every third of it); a killed worker's
+    /// hosts go to the others after it [default: 30s].
+    #[arg(long, value_name = "DURATION")]
+    pub lease: Option<Seconds>,
     /// With --state: on a rerun of a complete crawl, fetch again (with
     /// conditional requests) the pages last fetched this long ago or more:
     /// 0s, 30m, 12h, 1d… [default: 1d].
@@ -226,6 +239,8 @@ struct Run {
     errors: Option<JsonlWriter>,
     archive: Option<sink::Archive>,
     state: Option<StateRun>,
+    /// A PostgreSQL state: opened once the runtime runs (`fleet.rs`).
+    fleet: Option<Fleet>,
     /// The block statistics to start from (with `--state`, those of earlier
     /// runs); `None` with `--keep-repeated`.
     repeated: Option<Stats>,
@@ -236,6 +251,7 @@ struct Run {
 /// the state and the opened outputs (ripgrep's `LowArgs` → `HiArgs`).
 fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
     let args = with_job(args)?;
+    let fleet = Fleet::of(&args)?;
     let rules =
         Arc::new(RuleSet::load(args.rules.as_deref()).map_err(|e| Refused::new("rules", e))?);
     let (seeds, sitemaps) = starts(&args, &rules)?;
@@ -250,10 +266,10 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
     // A directory of pages has no tail to repair: its files are whole.
     let stream = args.output.as_deref().filter(|_| !opts.format.is_dir());
     let store = match &args.state {
-        Some(path) => Some(open_state(path, stream)?),
-        None => None,
+        Some(path) if fleet.is_none() => Some(open_state(path, stream)?),
+        _ => None,
     };
-    let outputs = Outputs::open(&args, opts, store.is_some())?;
+    let outputs = Outputs::open(&args, opts, store.is_some() || fleet.is_some())?;
     let stats = args.stats.as_deref().map(StatsFile::create).transpose()?;
     crawl.archive = outputs.archive.is_some();
     // Last, so that a run refused above is not recorded as one that started.
@@ -269,6 +285,7 @@ fn prepare(args: CrawlArgs) -> Result<Prepared, Refused> {
         errors: outputs.errors,
         archive: outputs.archive,
         state,
+        fleet: fleet.map(|f| f.with(checked.recrawl_after)),
         repeated,
     };
     Ok(Prepared { fetch, run, stats })
@@ -501,7 +518,7 @@ struct Ended {
     written: Option<std::io::Result<Written>>,
 }
 
-fn execute(p: Prepared, verbosity: Verbosity) -> i32 {
+fn execute(mut p: Prepared, verbosity: Verbosity) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -512,6 +529,19 @@ fn execute(p: Prepared, verbosity: Verbosity) -> i32 {
             return exit::CANNOT_START;
         }
     };
+    let fleet = match p.run.fleet.take() {
+        Some(f) => match runtime.block_on(f.open(&mut p.run.repeated)) {
+            Ok(run) => Some(run),
+            Err(e) => {
+                report("crawl", &e);
+                return exit::CANNOT_START;
+            }
+        },
+        None => None,
+    };
+    if let Some(f) = &fleet {
+        f.pace(&mut p.fetch);
+    }
     let fetcher = match Fetcher::new(p.fetch) {
         Ok(f) => Arc::new(f),
         Err(e) => {
@@ -519,25 +549,55 @@ fn execute(p: Prepared, verbosity: Verbosity) -> i32 {
             return exit::CANNOT_START;
         }
     };
-    let progress = Arc::new(if verbosity.quiet() {
+    let mut progress = if verbosity.quiet() {
         Progress::quiet()
     } else {
         Progress::new(true)
-    });
+    };
+    if let Some(f) = &fleet {
+        progress = progress.for_worker(f.worker.name());
+    }
+    let progress = Arc::new(progress);
     let state = p.run.state.as_ref().map(|s| s.store.clone());
-    let ended = runtime.block_on(crawl_and_write(p.run, fetcher, progress.clone()));
+    let ended = runtime.block_on(crawl_and_write(
+        p.run,
+        fetcher,
+        progress.clone(),
+        fleet.as_ref(),
+    ));
+    if let Some(f) = &fleet
+        && let Err(e) = runtime.block_on(f.worker.finish())
+    {
+        report("crawl", &e);
+    }
     // Tasks still blocked (a clean in progress) are not waited for.
     runtime.shutdown_timeout(Duration::from_secs(1));
     progress.finish();
-    conclude(ended, state.as_ref(), p.stats)
+    let code = conclude(ended, state.as_ref(), p.stats, progress.prefix());
+    match &fleet {
+        Some(f) => f.conclude(code, &progress),
+        None => code,
+    }
 }
 
 /// The crawl and its writer, run to their end.
-async fn crawl_and_write(p: Run, fetcher: Arc<Fetcher>, progress: Arc<Progress>) -> Ended {
+async fn crawl_and_write(
+    p: Run,
+    fetcher: Arc<Fetcher>,
+    progress: Arc<Progress>,
+    fleet: Option<&FleetRun>,
+) -> Ended {
     let stop = Stop::default();
-    let (frontier, ledger): (Box<dyn Frontier>, Option<Box<dyn Ledger>>) = match &p.state {
-        Some(s) => (Box::new(s.store.clone()), Some(Box::new(s.store.clone()))),
-        None => (Box::new(MemoryFrontier::new()), None),
+    let (frontier, ledger): (Box<dyn Frontier>, Option<Box<dyn Ledger>>) = match (&p.state, fleet) {
+        (Some(s), _) => (Box::new(s.store.clone()), Some(Box::new(s.store.clone()))),
+        (None, Some(f)) => {
+            f.worker.start_heartbeat();
+            (
+                Box::new(f.worker.frontier()),
+                Some(Box::new(f.worker.ledger())),
+            )
+        }
+        (None, None) => (Box::new(MemoryFrontier::new()), None),
     };
     tracing::debug!(state = ?p.state.as_ref().map(|s| &s.start), "run starts");
     let say = progress.clone();
@@ -562,7 +622,12 @@ async fn crawl_and_write(p: Run, fetcher: Arc<Fetcher>, progress: Arc<Progress>)
 
 /// The summary and the exit code of a run that ended; with `--state`, the
 /// run is recorded as finished; with `--stats`, its statistics are written.
-fn conclude(ended: Ended, state: Option<&SharedStore>, stats: Option<StatsFile>) -> i32 {
+fn conclude(
+    ended: Ended,
+    state: Option<&SharedStore>,
+    stats: Option<StatsFile>,
+    prefix: &str,
+) -> i32 {
     let (summary, written, mut code) = settle(ended);
     if let Some(store) = state {
         code = code.or(record_run(store, &summary, written.as_ref()));
@@ -588,7 +653,7 @@ fn conclude(ended: Ended, state: Option<&SharedStore>, stats: Option<StatsFile>)
     if let Some(line) = written.as_ref().and_then(|w| w.removed.summary()) {
         eprintln!("{line}");
     }
-    eprintln!("parkcrawl: {summary}");
+    eprintln!("{prefix}: {summary}");
     code
 }
 

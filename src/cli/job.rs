@@ -29,7 +29,15 @@ pub fn load(path: &Path) -> Result<CrawlArgs, String> {
     rel(&mut job.output);
     rel(&mut job.errors);
     rel(&mut job.warc);
-    rel(&mut job.state);
+    // A PostgreSQL URL is no path.
+    if !job
+        .state
+        .as_deref()
+        .and_then(Path::to_str)
+        .is_some_and(crate::store::postgres::is_url)
+    {
+        rel(&mut job.state);
+    }
     rel(&mut job.rules);
     rel(&mut job.stats);
     rel(&mut job.format.deletes);
@@ -106,6 +114,8 @@ pub fn merge(flags: CrawlArgs, file: CrawlArgs) -> CrawlArgs {
         max_sitemaps: flags.max_sitemaps.or(file.max_sitemaps),
         rules: flags.rules.or(file.rules),
         state: flags.state.or(file.state),
+        worker: flags.worker.or(file.worker),
+        lease: flags.lease.or(file.lease),
         recrawl_after: flags.recrawl_after.or(file.recrawl_after),
         emit: flags.emit.or(file.emit),
         keep_repeated: flags.keep_repeated || file.keep_repeated,

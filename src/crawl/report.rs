@@ -160,6 +160,9 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     /// `-q`: no per-page lines (the summary is printed elsewhere).
     quiet: bool,
+    /// `parkcrawl`, or `parkcrawl [WORKER]` for a worker of a fleet: every
+    /// line says which worker wrote it.
+    prefix: String,
 }
 
 impl Progress {
@@ -176,7 +179,11 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Progress { bar, quiet: false }
+        Progress {
+            bar,
+            quiet: false,
+            prefix: "parkcrawl".into(),
+        }
     }
 
     /// `-q`: no bar and no per-page lines.
@@ -184,6 +191,7 @@ impl Progress {
         Progress {
             bar: None,
             quiet: true,
+            prefix: "parkcrawl".into(),
         }
     }
 
@@ -192,14 +200,34 @@ impl Progress {
         Progress {
             bar: None,
             quiet: false,
+            prefix: "parkcrawl".into(),
         }
     }
 
     /// One line on stderr, above the bar.
+    /// Lines name the worker: `parkcrawl [WORKER]: …`.
+    pub fn for_worker(mut self, worker: &str) -> Progress {
+        self.prefix = format!("parkcrawl [{worker}]");
+        self
+    }
+
+    /// What starts every line, before its `: `.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     pub fn line(&self, msg: &str) {
         if self.quiet {
             return;
         }
+        let named;
+        let msg = match msg.strip_prefix("parkcrawl: ") {
+            Some(rest) if self.prefix != "parkcrawl" => {
+                named = format!("{}: {rest}", self.prefix);
+                named.as_str()
+            }
+            _ => msg,
+        };
         match &self.bar {
             Some(b) => b.suspend(|| eprintln!("{msg}")),
             None => eprintln!("{msg}"),

@@ -23,6 +23,7 @@
 pub mod error;
 pub mod host;
 pub mod origin;
+pub mod pace;
 pub mod robots;
 pub mod safety;
 
@@ -90,6 +91,8 @@ pub struct FetchConfig {
     /// before it is tried again.
     pub robots_retry: Duration,
     pub policy: Policy,
+    /// A pace shared with other workers ([`pace`]); `None`: this process only.
+    pub pace: Option<Arc<dyn pace::SharedPace>>,
 }
 
 impl FetchConfig {
@@ -109,6 +112,7 @@ impl FetchConfig {
             backoff: Backoff::default(),
             robots_retry: Duration::from_secs(60),
             policy: Policy::default(),
+            pace: None,
         }
     }
 }
@@ -404,6 +408,9 @@ impl Fetcher {
                 if let Some(d) = r.crawl_delay {
                     host.slow_down_to(d);
                 }
+                if let Some(p) = &self.cfg.pace {
+                    p.crawl_delay(&host.key, r.crawl_delay).await;
+                }
                 let base = f.url.clone();
                 let mut maps = self.robots_sitemaps.lock().expect("sitemaps");
                 maps.extend(r.sitemaps.iter().filter_map(|s| base.join(s).ok()));
@@ -460,10 +467,19 @@ impl Fetcher {
                     format!("host given up: {why}"),
                 ));
             }
+            if let Some(p) = &self.cfg.pace {
+                tokio::select! {
+                    _ = p.before_request(&host.key) => {}
+                    _ = cancel.cancelled() => return Err(cancelled(url)),
+                }
+            }
             let result = self.once(url, want, validators).await;
             drop(permits);
             match result {
                 Err(mut e) if e.is_transient() => {
+                    if let (Some(p), Some(wait)) = (&self.cfg.pace, e.retry_after) {
+                        p.retry_after(&host.key, wait).await;
+                    }
                     if host.failure(e.retry_after) {
                         let why = host.given_up().unwrap_or_default();
                         e.message = format!("{}; host given up: {why}", e.message);

@@ -81,7 +81,7 @@ impl StateStore {
     }
 }
 
-fn encode(stats: &HostStats) -> Vec<u8> {
+pub(super) fn encode(stats: &HostStats) -> Vec<u8> {
     let mut entries: Vec<(&u64, &Tally)> = stats.keys.iter().collect();
     // Sorted: the same statistics give the same bytes.
     entries.sort_unstable_by_key(|(k, _)| **k);
@@ -95,7 +95,7 @@ fn encode(stats: &HostStats) -> Vec<u8> {
     b
 }
 
-fn decode(b: &[u8]) -> Option<HashMap<u64, Tally>> {
+pub(super) fn decode(b: &[u8]) -> Option<HashMap<u64, Tally>> {
     let (&format, rest) = b.split_first()?;
     if format != FORMAT || rest.len() % ENTRY != 0 {
         return None;

@@ -13,6 +13,7 @@ mod hostile;
 mod hostile_crawl;
 mod hostile_fetch;
 mod pg;
+mod pg_crawl;
 mod pg_status;
 mod repeated;
 mod robots;

@@ -21,6 +21,10 @@ pub struct Lease {
 pub struct Slot {
     pub at_micros: i64,
     pub interval_ms: i64,
+    /// How long from now until `at`, by the database's clock (0 when the
+    /// slot is now): the wait that keeps the rate whatever the worker's
+    /// clock says.
+    pub wait_micros: i64,
 }
 
 fn millis(d: Duration) -> i64 {
@@ -140,7 +144,8 @@ impl PgStore {
                  )
                  UPDATE hosts SET next_at = h.slot + h.gap * interval '1 millisecond'
                  FROM h WHERE hosts.host = h.host
-                 RETURNING (extract(epoch FROM h.slot) * 1000000)::bigint, h.gap",
+                 RETURNING (extract(epoch FROM h.slot) * 1000000)::bigint, h.gap,
+                           greatest(0, (extract(epoch FROM h.slot - now()) * 1000000)::bigint)",
                 &[&host],
             )
             .await
@@ -148,6 +153,7 @@ impl PgStore {
         Ok(Slot {
             at_micros: row.get(0),
             interval_ms: row.get(1),
+            wait_micros: row.get(2),
         })
     }
 

@@ -3,9 +3,12 @@
 //! [`PgStore`] owns every SQL statement that talks to PostgreSQL; nothing
 //! else in the project does.
 //!
-//! The crawl loop does not use it yet: today `export` reads its records.
-//! The operations are those a fleet of workers needs, each one short
-//! transaction, so no row lock is ever held across a fetch:
+//! `parkcrawl crawl --state postgres://…` runs on it through [`PgWorker`]
+//! (`frontier.rs`: the crawl loop's frontier and the writer's ledger);
+//! `parkcrawl export` reads its records. The operations are those a fleet
+//! of workers needs, each one short transaction, so no row lock is ever
+//! held across a fetch ([`PgStore::begin_job`] starts or joins the job's
+//! cycle first):
 //!
 //! 1. [`PgStore::claim_host`]: a worker leases a host with queued work (a
 //!    free host, or one whose lease expired: then its in-flight pages go
@@ -18,8 +21,10 @@
 //!    to a host, from any workers, is at least its interval (Crawl-delay and
 //!    Retry-After included, [`PgStore::set_crawl_delay`],
 //!    [`PgStore::set_retry_after`]).
-//! 5. [`PgStore::commit_page`]: the page's new state and its record (or
-//!    tombstone) in one transaction, only while the epoch is the host's.
+//! 5. [`PgStore::finish_page`] (and the lower-level [`PgStore::commit_page`]):
+//!    the page's new state and its record (or tombstone) in one
+//!    transaction, only while the epoch is the host's; a record id once
+//!    per cycle.
 //! 6. [`PgStore::requeue_expired`]: in-flight pages of expired leases back
 //!    to the queue, the leases ended (epoch bumped: the holder is fenced).
 //!
@@ -32,13 +37,20 @@
 //! connection. sqlx would add compile-time query checking that needs a
 //! database at build time (or checked-in query data) and a larger build.
 
+pub mod frontier;
 mod hosts;
+mod job;
+mod learned;
+mod pace;
 mod pages;
 mod records;
 mod schema;
 
+pub use frontier::{PgFrontier, PgLedger, PgWorker};
 pub use hosts::{Lease, Slot};
-pub use pages::{Claimed, PageCommit, PageEnd};
+pub use job::{JobStart, Load};
+pub use pace::PgPace;
+pub use pages::{Claimed, Finished, NewPage, PageCommit, PageEnd, PageVisit};
 pub use records::{Cursor, StoredRecord};
 pub use schema::SCHEMA_VERSION;
 

@@ -9,7 +9,8 @@ use super::{PgError, PgStore};
 pub const SCHEMA_VERSION: i32 = STEPS.len() as i32;
 
 /// Step `i` takes the schema from version `i` to `i + 1`.
-const STEPS: &[&str] = &[r"
+const STEPS: &[&str] = &[
+    r"
 CREATE TABLE hosts (
     host              text PRIMARY KEY,
     -- The earliest time of the next request (see reserve_slot).
@@ -60,7 +61,48 @@ CREATE TABLE workers (
     name      text PRIMARY KEY,
     heartbeat timestamptz NOT NULL DEFAULT now()
 );
-"];
+",
+    r"
+-- Version 2: the crawl itself runs on the store (a fleet of workers).
+-- What a recrawl needs of a page (the SQLite state's columns), sitemaps
+-- beside pages, skips apart from failures.
+ALTER TABLE pages ADD COLUMN kind text NOT NULL DEFAULT 'page'
+    CHECK (kind IN ('page', 'sitemap'));
+ALTER TABLE pages ADD COLUMN status integer;
+ALTER TABLE pages ADD COLUMN emitted boolean NOT NULL DEFAULT false;
+ALTER TABLE pages ADD COLUMN cycle bigint NOT NULL DEFAULT 0;
+ALTER TABLE pages ADD COLUMN error text;
+ALTER TABLE pages ADD COLUMN failures integer NOT NULL DEFAULT 0;
+ALTER TABLE pages DROP CONSTRAINT pages_state_check;
+ALTER TABLE pages ADD CONSTRAINT pages_state_check
+    CHECK (state IN ('queued', 'in_flight', 'done', 'failed', 'skipped'));
+CREATE INDEX pages_record ON pages (record_id) WHERE record_id IS NOT NULL;
+CREATE INDEX pages_active ON pages (host) WHERE state IN ('queued', 'in_flight');
+-- The cycle a record was committed in: ids are unique within a cycle.
+ALTER TABLE records ADD COLUMN cycle bigint NOT NULL DEFAULT 0;
+CREATE INDEX records_id_cycle ON records (record_id, cycle);
+-- The crawl job: one row, the cycle its workers are in (begin_job).
+CREATE TABLE job (
+    id            integer PRIMARY KEY CHECK (id = 1),
+    cycle         bigint NOT NULL,
+    cycle_started timestamptz NOT NULL DEFAULT now()
+);
+-- Learned duplicate rules (crawl::dust) and repeated-block statistics
+-- (crate::repeated), shared by the workers, as the SQLite state keeps them.
+CREATE TABLE dust_rules (
+    host          text NOT NULL,
+    rule          text NOT NULL,
+    confirmations integer NOT NULL,
+    standing      text NOT NULL,
+    PRIMARY KEY (host, rule)
+);
+CREATE TABLE repeated_hosts (
+    host  text PRIMARY KEY,
+    pages bigint NOT NULL,
+    keys  bytea NOT NULL
+);
+",
+];
 
 /// The advisory lock key of migrations (any constant; "pkcr").
 const MIGRATE_LOCK: i64 = 0x706b_6372;
