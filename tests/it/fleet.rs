@@ -25,7 +25,7 @@ const LEASE: &str = "2s";
 /// Requests per second per host: polite, and quick enough for the test.
 const RATE: f64 = 2.0;
 /// No worker may take longer than this: a hang fails, it does not stall.
-const DEADLINE: Duration = Duration::from_secs(150);
+const DEADLINE: Duration = Duration::from_secs(90);
 
 // ---- the checks, on hand-made logs ----
 
@@ -234,11 +234,69 @@ impl Fleet {
             .map(|r| r["url"].as_str().unwrap().to_string())
             .collect();
         let want: BTreeSet<String> = self.web.urls().into_iter().collect();
-        assert_eq!(urls, want);
+        if urls != want {
+            let asked = |u: &String| {
+                let host = self.web.hosts.iter().find(|h| u.starts_with(&h.url(0)));
+                let path = u.splitn(4, '/').nth(3).map(|p| format!("/{p}"));
+                let n = host.map_or(0, |h| {
+                    h.server
+                        .hits()
+                        .iter()
+                        .filter(|x| Some(&x.path) == path.as_ref())
+                        .count()
+                });
+                format!("{u} (requested {n} time(s))")
+            };
+            let missing: Vec<String> = want.difference(&urls).map(asked).collect();
+            let said: Vec<String> = std::fs::read_dir(self.dir.path())
+                .unwrap()
+                .flatten()
+                .flat_map(|e| {
+                    let log = std::fs::read_to_string(e.path()).unwrap_or_default();
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    log.lines()
+                        .filter(|l| want.difference(&urls).any(|u| l.contains(u.as_str())))
+                        .map(|l| format!("{name}: {l}"))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let extra: Vec<&String> = urls.difference(&want).collect();
+            let gone: Vec<String> = want.difference(&urls).cloned().collect();
+            panic!(
+                "export misses {missing:?}, has extra {extra:?}; the workers said:\n{}\nin the store: {:?}\nstatus: {}",
+                said.join("\n"),
+                self.rows_of(&gone),
+                self.status()
+            );
+        }
         for r in records {
             let url = r["url"].as_str().unwrap();
             assert_eq!(r["id"], parkcrawl::document::page_id(url), "{url}");
         }
+    }
+
+    /// The store's rows of these pages (for a failure's message).
+    fn rows_of(&self, urls: &[String]) -> Vec<String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&self.url(), tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let rows = client
+                .query(
+                    "SELECT url || ': ' || state || ' ' || coalesce(error, '-') || ' status '
+                            || coalesce(status::text, '-') || ' cycle ' || cycle::text
+                     FROM pages WHERE url = ANY($1)",
+                    &[&urls],
+                )
+                .await
+                .unwrap();
+            rows.iter().map(|r| r.get::<_, String>(0)).collect()
+        })
     }
 
     /// The job is complete and no lease is live.
@@ -271,19 +329,21 @@ impl Worker {
     }
 
     /// Waits for the worker to exit by itself; past the deadline it is
-    /// killed and the test fails with its log's tail.
-    fn wait(&mut self, deadline: Instant) -> ExitStatus {
+    /// killed and the test fails with its log's tail and the store's
+    /// status then (`context`).
+    fn wait(&mut self, deadline: Instant, context: &dyn Fn() -> String) -> ExitStatus {
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
                 return st;
             }
             if Instant::now() > deadline {
+                let context = context();
                 let _ = self.child.kill();
                 let _ = self.child.wait();
                 let log = self.stderr();
                 let tail: Vec<&str> = log.lines().rev().take(15).collect();
                 panic!(
-                    "{} did not finish in time; its log ends: {tail:#?}",
+                    "{} did not finish in time; its log ends: {tail:#?}\nstatus: {context}",
                     self.name
                 );
             }
@@ -291,8 +351,8 @@ impl Worker {
         }
     }
 
-    fn assert_exits_0(&mut self, deadline: Instant) {
-        let st = self.wait(deadline);
+    fn assert_exits_0(&mut self, deadline: Instant, context: &dyn Fn() -> String) {
+        let st = self.wait(deadline, context);
         assert_eq!(st.code(), Some(0), "{}: {st}\n{}", self.name, self.stderr());
     }
 }
@@ -340,7 +400,7 @@ fn fleet_three_workers_two_killed_one_restarted_polite_and_exactly_once() {
     let deadline = t0 + DEADLINE;
     for (i, w) in workers.iter_mut().enumerate() {
         if i != second {
-            w.assert_exits_0(deadline);
+            w.assert_exits_0(deadline, &|| fleet.status().to_string());
         }
     }
     fleet.assert_polite();
@@ -388,7 +448,7 @@ fn fleet_a_stalled_workers_host_is_taken_over_and_it_commits_nothing() {
     workers[stalled].signal("-CONT");
     eprintln!("{test}: {taker} took {host} at epoch {taken_epoch}; SIGCONT {holder}");
     for w in workers.iter_mut() {
-        w.assert_exits_0(deadline);
+        w.assert_exits_0(deadline, &|| fleet.status().to_string());
     }
     let records = fleet.export("check");
     fleet.assert_every_page_once(&records);
@@ -447,7 +507,7 @@ fn cycle(fleet: &mut Fleet, extra: &[&str]) {
         .map(|n| fleet.worker(n, extra))
         .collect();
     for w in workers.iter_mut() {
-        w.assert_exits_0(deadline);
+        w.assert_exits_0(deadline, &|| fleet.status().to_string());
     }
 }
 

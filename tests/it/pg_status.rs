@@ -179,7 +179,7 @@ async fn pg_status_shows_workers_leases_failures_cursors_and_completion() {
             {"host": h2, "holder": "w2", "expires": "<time>", "remaining_ms": "<ms>", "epoch": 1, "live": false},
         ],
         "live_leases": 1,
-        "failures_by_host": [{"host": h1, "failed": 1, "kinds": {"failed": 1}}],
+        "failures_by_host": [{"host": h1, "failed": 1, "kinds": {"unknown": 1}}],
         "cursors": [{"name": "daily", "seq": first[0].0, "behind": 1,
                      "output": "/srv/out/records.jsonl", "updated_at": "<time>"}],
     });
@@ -217,7 +217,7 @@ async fn pg_status_shows_workers_leases_failures_cursors_and_completion() {
         "cursors:   daily  at record {}, 1 behind, last to /srv/out/records.jsonl at <time>",
         first[0].0
     ));
-    want.push(format!("failures:  {h1} 1 (failed 1)"));
+    want.push(format!("failures:  {h1} 1 (unknown 1)"));
     assert_eq!(text, want.join("\n") + "\n");
 
     // w1 finishes its page and hands its host back; the sweep ends w2's

@@ -7,9 +7,10 @@
 //! Every time is the database's (`now()`), never the reader's clock: the
 //! workers stamp their heartbeats and leases with it.
 //!
-//! Columns a later schema step adds (a worker's lease TTL, a failed page's
-//! error kind) are read through `to_jsonb(row)`, so this reads every schema
-//! version this parkcrawl knows and shows a default where one is missing.
+//! The store is opened (so migrated to this parkcrawl's schema) before its
+//! status is read. A worker's lease TTL is not in the schema: it is read
+//! through `to_jsonb(row)`, so that a later step storing it is used, with
+//! `--lease`'s default until then.
 
 use tokio_postgres::Client;
 
@@ -24,8 +25,8 @@ pub const PACE_WINDOW_S: i64 = 60;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PgStatus {
     pub schema_version: i32,
-    /// The job's crawl cycle and when it started (`None`: no job table yet,
-    /// or no worker has started one).
+    /// The job's crawl cycle and when it started (`None`: no worker has
+    /// started the job yet).
     pub cycle: Option<(i64, String)>,
     /// The database's clock when the snapshot was taken (RFC 3339, UTC).
     pub now: String,
@@ -91,7 +92,7 @@ pub struct LeaseStatus {
 pub struct PgHostFailures {
     pub host: String,
     pub failed: i64,
-    /// By kind (`http 404`, `timeout`, …; `failed` when the schema keeps no kind).
+    /// By kind (`http 404`, `timeout`, …; `unknown` when none was kept).
     pub kinds: Vec<(String, i64)>,
 }
 
@@ -118,7 +119,6 @@ macro_rules! utc {
 }
 
 /// The page states in the order a page goes through them.
-/// (`skipped`: from schema version 2 on; zero before.)
 const PAGE_STATES: [&str; 5] = ["queued", "in_flight", "done", "failed", "skipped"];
 
 /// Reads the whole status in one read-only snapshot.
@@ -181,15 +181,8 @@ async fn read_in_snapshot(client: &Client) -> Result<PgStatus, tokio_postgres::E
     })
 }
 
-/// The job's cycle, where the schema has a job table (version 2 on).
+/// The job's cycle (none before a worker started the job).
 async fn cycle(client: &Client) -> Result<Option<(i64, String)>, tokio_postgres::Error> {
-    let has_job: bool = client
-        .query_one("SELECT to_regclass('job') IS NOT NULL", &[])
-        .await?
-        .get(0);
-    if !has_job {
-        return Ok(None);
-    }
     let row = client
         .query_opt(
             concat!("SELECT cycle, ", utc!("cycle_started"), " FROM job"),
@@ -258,9 +251,9 @@ async fn leases(client: &Client) -> Result<Vec<LeaseStatus>, tokio_postgres::Err
 async fn failures(client: &Client) -> Result<Vec<PgHostFailures>, tokio_postgres::Error> {
     let rows = client
         .query(
-            "SELECT host, coalesce(to_jsonb(p) ->> 'error', 'failed') AS kind, count(*) AS n
-             FROM pages p WHERE state = 'failed'
-             GROUP BY host, kind ORDER BY host, n DESC, kind",
+            "SELECT host, coalesce(error, 'unknown') AS why, count(*) AS n
+             FROM pages WHERE state = 'failed'
+             GROUP BY host, why ORDER BY host, n DESC, why",
             &[],
         )
         .await?;

@@ -128,7 +128,9 @@ impl WebHost {
             .collect();
         let site = Arc::new(Mutex::new(site));
         let served = site.clone();
-        let server = Server::start_with(1, move |hit: &Hit| serve(kind, pages, &served, hit));
+        let host = name.clone();
+        let server =
+            Server::start_with(1, move |hit: &Hit| serve(&host, kind, pages, &served, hit));
         WebHost {
             name,
             kind,
@@ -209,7 +211,13 @@ impl WebHost {
 /// The host's reply: robots.txt, the tree's pages with validators, 304 to a
 /// matching one, 404 past the tree or for a deleted page, and the kind's
 /// own behaviour.
-fn serve(kind: Kind, pages: usize, site: &Mutex<BTreeMap<usize, Version>>, hit: &Hit) -> Reply {
+fn serve(
+    host: &str,
+    kind: Kind,
+    pages: usize,
+    site: &Mutex<BTreeMap<usize, Version>>,
+    hit: &Hit,
+) -> Reply {
     if hit.path == "/robots.txt" {
         let mut r = String::from("User-agent: *\nDisallow: /private/\n");
         if let Kind::CrawlDelay(d) = kind {
@@ -250,7 +258,8 @@ fn serve(kind: Kind, pages: usize, site: &Mutex<BTreeMap<usize, Version>>, hit: 
             .map(WebHost::path)
             .collect();
         let links: Vec<&str> = links.iter().map(String::as_str).collect();
-        Reply::page(&format!("第{k}篇 第{}版", v.version), &links)
+        // The host in the text: no two hosts serve the same page.
+        Reply::page(&format!("{host} 第{k}篇 第{}版", v.version), &links)
     };
     reply = reply
         .header("etag", &etag)
