@@ -198,6 +198,26 @@ mod tests {
     }
 
     #[test]
+    fn a_postgresql_state_in_a_job_file_is_a_url_not_a_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fleet.toml");
+        std::fs::write(
+            &path,
+            "seeds = [\"http://a.test/\"]\nstate = \"postgres://crawl@db.internal:5432/parks\"\n\
+             worker = \"w7\"\nlease = \"10s\"\n",
+        )
+        .unwrap();
+        let job = load(&path).unwrap();
+        assert_eq!(
+            job.state,
+            Some(PathBuf::from("postgres://crawl@db.internal:5432/parks"))
+        );
+        let m = merge(CrawlArgs::default(), job);
+        assert_eq!(m.worker.as_deref(), Some("w7"));
+        assert_eq!(m.lease.map(|s| s.0), Some(10.0));
+    }
+
+    #[test]
     fn job_files_set_the_output_format_too() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("job.toml");

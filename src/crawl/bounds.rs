@@ -10,6 +10,9 @@ use super::report::{Progress, Summary};
 use super::{Crawler, canon, links, sitemap};
 use crate::fetch::{MAX_URL_LEN, host_key};
 
+/// A sitemap's pages are queued this many at a time.
+const SITEMAP_BATCH: usize = 500;
+
 impl Crawler {
     /// Step 1: the seeds and sitemaps given. A resumed crawl has them
     /// already: pushing a known URL is a no-op.
@@ -83,7 +86,11 @@ impl Crawler {
             .cfg
             .max_pages
             .map(|m| m.saturating_sub(self.pages_started + self.frontier.queued() as u64));
-        for (i, u) in map.pages.iter().enumerate() {
+        // In batches (one statement each for a store behind a network), of
+        // at most the room left: a batch cannot overshoot the budget, so
+        // the pages queued are those one push at a time would queue.
+        let mut i = 0;
+        while i < map.pages.len() {
             if self.ctx.stop.is_cancelled() {
                 // Left "fetching" in a resumable frontier: read again on
                 // the next run, none of its pages lost.
@@ -93,12 +100,21 @@ impl Crawler {
                 summary.unfetched += (map.pages.len() - i) as u64;
                 break;
             }
-            if let Some(c) = self.ctx.canon(u)
-                && self.ctx.scope.link(&c).is_ok()
-                && self.frontier.push(Entry::page(c, 0)).await?
-                && let Some(r) = &mut room
-            {
-                *r -= 1;
+            let take = room.map_or(SITEMAP_BATCH, |r| r.min(SITEMAP_BATCH as u64) as usize);
+            let end = (i + take).min(map.pages.len());
+            let batch: Vec<Entry> = map.pages[i..end]
+                .iter()
+                .filter_map(|u| self.ctx.canon(u))
+                .filter(|c| self.ctx.scope.link(c).is_ok())
+                .map(|c| Entry::page(c, 0))
+                .collect();
+            i = end;
+            if batch.is_empty() {
+                continue;
+            }
+            let added = self.frontier.push_all(batch).await?;
+            if let Some(r) = &mut room {
+                *r = r.saturating_sub(added as u64);
             }
         }
         for u in map.sitemaps {

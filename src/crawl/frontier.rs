@@ -182,11 +182,6 @@ pub trait Frontier: Send + Sync {
     async fn complete(&mut self) -> Result<bool, FrontierError> {
         Ok(true)
     }
-    /// The crawl ended (complete or stopped): what this worker holds goes
-    /// back to the store.
-    async fn close(&mut self) -> Result<(), FrontierError> {
-        Ok(())
-    }
 }
 
 /// The frontier of one run, in memory.

@@ -1,9 +1,16 @@
 //! The crawl: seeds → frontier → fetch → clean → records, until the frontier
-//! is empty, a limit is reached or a stop signal comes.
+//! is empty, a limit is reached or a stop signal comes. The frontier and the
+//! writer's ledger are async traits ([`frontier::Frontier`],
+//! [`sink::Ledger`]): in memory, a SQLite file, or a PostgreSQL job shared
+//! by many workers (`crate::store::postgres`), which the loop does not tell
+//! apart; for a shared one, "empty" means the whole job's pages, and an
+//! idle worker waits while others still have pages in flight.
 //!
 //! 1. seeds (command line, else the site rules' seeds) and sitemaps are
 //!    canonicalised ([`canon`]) and queued in the [`frontier`];
-//! 2. the loop takes entries of hosts that are neither busy nor waiting
+//! 2. the loop lets the frontier take work (a shared one: hosts leased,
+//!    their pages claimed, [`frontier::Frontier::poll`]), then takes
+//!    entries of hosts that are neither busy nor waiting
 //!    (hosts in turn), at most `max_tasks` at once, each a task (the
 //!    fetcher caps the requests actually in flight: a task waiting for its
 //!    host's turn, robots.txt or a backoff holds no request slot), with
@@ -27,8 +34,9 @@
 //!    nothing for a page not modified or unchanged, a tombstone for a page
 //!    emitted before and now gone (404 / 410); it counts and
 //!    reports failures ([`report`]); when a host has nothing left queued or
-//!    in flight, it tells the writer, which may hold the host's first
-//!    records back for `repeated-block` statistics;
+//!    in flight (or the loop is idle, waiting for other workers), it tells
+//!    the writer, which may hold the host's first records back for
+//!    `repeated-block` statistics;
 //! 5. on a stop signal ([`shutdown`]) no new entries are taken; tasks in
 //!    flight get a grace period, then are abandoned; the writer is flushed.
 
@@ -193,6 +201,9 @@ pub struct Crawler {
     probes: HashMap<String, String>,
     /// `dust.changes()` when the held pages were last looked at.
     held_at: u64,
+    /// Hosts (`site.host`) of pages started since the writer was last told
+    /// that the host has nothing left ([`Output::HostDone`]).
+    undone: HashSet<String>,
 }
 
 impl Crawler {
@@ -219,6 +230,7 @@ impl Crawler {
             held: Default::default(),
             probes: HashMap::new(),
             held_at: 0,
+            undone: HashSet::new(),
             ctx: Arc::new(Ctx {
                 fetcher,
                 rules,
@@ -257,32 +269,28 @@ impl Crawler {
         loop {
             self.queue_robots_sitemaps(&mut summary, progress).await?;
             let stopping = stop.graceful.is_cancelled() || out_closed;
-            if !stopping {
-                let room = tasks.set.len() < self.cfg.max_tasks && self.budget_left();
-                self.frontier.poll(room).await?;
-                for skip in self.dispatch(&mut tasks, &mut summary).await? {
-                    if out.send(Output::Failure(skip)).await.is_err() {
-                        out_closed = true;
-                        stop.graceful.cancel();
-                    }
-                }
+            if !stopping && !self.take_work(&mut tasks, &mut summary, &out).await? {
+                out_closed = true;
+                stop.graceful.cancel();
             }
             let budget_left = self.budget_left();
             progress.update(&summary, self.frontier.queued(), tasks.set.len());
             let empty = self.frontier.queued() == 0 && self.held.is_empty();
-            if tasks.set.is_empty()
-                && (stopping || !budget_left || (empty && self.frontier.complete().await?))
-            {
+            if tasks.set.is_empty() && (stopping || !budget_left) {
                 break;
             }
-            let wake = (!stopping && budget_left && tasks.set.len() < self.cfg.max_tasks)
-                .then(|| self.next_ready())
-                .flatten();
-            // A shared store's next look for work (or at the job's end).
-            let wake = match (wake, self.frontier.next_poll().filter(|_| !stopping)) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            if tasks.set.is_empty() && empty {
+                if self.frontier.complete().await? {
+                    break;
+                }
+                // Idle while other workers of a shared store finish: the
+                // hosts met here have nothing left here.
+                if !self.hosts_done(&out).await {
+                    out_closed = true;
+                    stop.graceful.cancel();
+                }
+            }
+            let wake = self.wake_at(stopping, budget_left, &tasks);
             // Sleep until a task ends, a waiting host is ready, or a signal.
             tokio::select! {
                 Some(ended) = tasks.set.join_next_with_id() => {
@@ -312,11 +320,44 @@ impl Crawler {
         }
         tasks.set.shutdown().await;
         summary.unfetched += (self.frontier.queued() + self.held.len()) as u64;
-        self.frontier.close().await?;
         summary.interrupted = stop.graceful.is_cancelled() && !out_closed;
         summary.requests = self.ctx.fetcher.requests();
         summary.elapsed = started.elapsed();
         Ok(summary)
+    }
+
+    /// Step 2 for one turn of the loop: the frontier takes work (a shared
+    /// one: from the others' queue), then tasks start; the skipped pages go
+    /// to the writer. `false` when the writer is gone.
+    async fn take_work(
+        &mut self,
+        tasks: &mut Tasks,
+        summary: &mut Summary,
+        out: &mpsc::Sender<Output>,
+    ) -> Result<bool, FrontierError> {
+        let room = tasks.set.len() < self.cfg.max_tasks && self.budget_left();
+        self.frontier.poll(room).await?;
+        for skip in self.dispatch(tasks, summary).await? {
+            if out.send(Output::Failure(skip)).await.is_err() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// When the loop wakes without a task ending: a waiting host is ready,
+    /// or a shared store's next look for work (or at the job's end) is due.
+    fn wake_at(&self, stopping: bool, budget_left: bool, tasks: &Tasks) -> Option<Instant> {
+        if stopping {
+            return None;
+        }
+        let ready = (budget_left && tasks.set.len() < self.cfg.max_tasks)
+            .then(|| self.next_ready())
+            .flatten();
+        match (ready, self.frontier.next_poll()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// `--max-pages` leaves room for another page fetch.
@@ -397,6 +438,11 @@ impl Crawler {
         }
         let known = self.frontier.known(&entry.url).await?;
         *self.busy.entry(host_key(&entry.url)).or_default() += 1;
+        if let Some(h) = entry.url.host_str()
+            && !self.undone.contains(h)
+        {
+            self.undone.insert(h.to_string());
+        }
         let validators = match (&known, entry.kind) {
             (Some(k), EntryKind::Page) if !self.cfg.emit_all && !k.tombstoned() => Validators {
                 etag: k.etag.clone(),
@@ -411,6 +457,17 @@ impl Crawler {
         let task = tasks.set.spawn(work(self.ctx.clone(), job, validators));
         tasks.running.insert(task.id(), entry);
         Ok(())
+    }
+
+    /// Tells the writer that every host met has nothing left (records it
+    /// holds back for them wait no longer); `false` when it is gone.
+    async fn hosts_done(&mut self, out: &mpsc::Sender<Output>) -> bool {
+        for h in std::mem::take(&mut self.undone) {
+            if out.send(Output::HostDone(h)).await.is_err() {
+                return false;
+            }
+        }
+        true
     }
 
     /// When the first waiting host with room for a task is ready.

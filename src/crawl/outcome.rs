@@ -29,6 +29,7 @@ impl Crawler {
             && !self.frontier.has_queued(&key)
             && let Some(h) = host
         {
+            self.undone.remove(&h);
             sent = out.send(Output::HostDone(h)).await.is_ok();
         }
         Ok(sent)

@@ -203,3 +203,238 @@ fn two_workers_share_one_job_and_every_page_is_exported_once() {
     export(&url, &again);
     assert_eq!(records(&std::fs::read(&again).unwrap()).len(), 0);
 }
+
+/// The epoch guard through the frontier and the ledger, as a worker that
+/// stalled past its lease meets it: the host taken over, its record and its
+/// failure are refused (nothing written, both counted), its buffer dropped,
+/// and the pages are the new holder's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_whose_lease_was_taken_over_commits_nothing() {
+    use parkcrawl::crawl::frontier::{Entry, Frontier, Visit};
+    use parkcrawl::crawl::sink::{Landed, Ledger, Line};
+    use parkcrawl::fetch::ErrorKind;
+    use parkcrawl::store::postgres::{PgStore, PgWorker};
+    let Some(pg) = Postgres::start_or_skip("a_worker_whose_lease_was_taken_over_commits_nothing")
+    else {
+        return;
+    };
+    let store = PgStore::open(&pg.url()).await.unwrap();
+    store
+        .begin_job("w1", Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let lease = Duration::from_millis(300);
+    // No heartbeat: this worker stalls.
+    let w1 = PgWorker::new(store.clone(), "w1", lease);
+    let mut frontier = w1.frontier();
+    let u = |p: &str| url::Url::parse(&format!("http://s.test/{p}")).unwrap();
+    let pushed = frontier
+        .push_all(vec![
+            Entry::page(u("1"), 0),
+            Entry::page(u("2"), 0),
+            Entry::page(u("3"), 0),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(pushed, 3);
+    frontier.poll(true).await.unwrap();
+    assert_eq!(
+        frontier.queued(),
+        3,
+        "the host is leased, its pages buffered"
+    );
+    let first = frontier.pop(&mut |_| true).await.unwrap().unwrap();
+    let second = frontier.pop(&mut |_| true).await.unwrap().unwrap();
+    // Past the lease (by the database's clock), another worker takes over.
+    tokio::time::sleep(lease * 2).await;
+    let taken = store
+        .claim_host("w2", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .expect("the expired lease is taken over");
+    assert_eq!(taken.host, "s.test:80");
+    let json = r#"{"id":"x1","url":"http://s.test/1"}"#;
+    let visit = Visit {
+        record_id: Some("x1".into()),
+        content_hash: Some("sha256:0".into()),
+        emitted: true,
+        ..Visit::default()
+    };
+    let line = Line {
+        id: "x1",
+        deleted: false,
+        json,
+    };
+    let mut ledger = w1.ledger();
+    let landed = ledger
+        .written(&first.url, &visit, None, Some(line))
+        .await
+        .unwrap();
+    assert_eq!(landed, Landed::Refused);
+    assert!(
+        store.records_after(0, 10).await.unwrap().is_empty(),
+        "no record under a stale epoch"
+    );
+    assert_eq!(frontier.queued(), 0, "the lost host's buffer is dropped");
+    frontier
+        .failed(&second.url, ErrorKind::Http, Some(500))
+        .await
+        .unwrap();
+    assert_eq!(w1.refused(), 2);
+    assert!(frontier.pop(&mut |_| true).await.unwrap().is_none());
+    // Every page is queued again, for the new holder.
+    let pages = store.claim_pages(&taken, 10).await.unwrap();
+    let urls: Vec<&str> = pages.iter().map(|p| p.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        ["http://s.test/1", "http://s.test/2", "http://s.test/3"]
+    );
+}
+
+#[test]
+fn a_postgresql_state_refuses_an_output_file() {
+    let out = support::run(&[
+        "crawl".into(),
+        "http://a.test/".into(),
+        "--state".into(),
+        "postgres://crawl@127.0.0.1:1/parks".into(),
+        "-o".into(),
+        "out.jsonl".into(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "parkcrawl: -o: a PostgreSQL state keeps the records in the database: write them out with `parkcrawl export --state URL -o FILE`\n"
+    );
+}
+
+/// The next cycle on PostgreSQL, as on SQLite: with nothing changed, every
+/// page is fetched again (conditionally, with its ETag) and gives no record;
+/// with a page changed and one gone, one record and one tombstone.
+#[test]
+fn the_next_cycle_emits_only_changes_and_tombstones() {
+    use std::sync::{Arc, Mutex};
+    let Some(pg) = Postgres::start_or_skip("the_next_cycle_emits_only_changes_and_tombstones")
+    else {
+        return;
+    };
+    // (version of /a, /b still there)
+    let site = Arc::new(Mutex::new((1, true)));
+    let s = site.clone();
+    let server = Server::start(move |hit: &Hit| {
+        let (version, b) = *s.lock().unwrap();
+        let tag = format!("\"{}-{version}\"", hit.path);
+        let page = |title: &str, links: &[&str]| {
+            if hit.if_none_match.as_deref() == Some(tag.as_str()) {
+                return Reply::status(304).header("etag", &tag);
+            }
+            Reply::page(title, links).header("etag", &tag)
+        };
+        match hit.path.as_str() {
+            "/robots.txt" => Reply::status(404),
+            "/" => page("home", &["/a", "/b", "/c"]),
+            "/a" => page(&format!("a version {version}"), &["/"]),
+            "/b" if b => page("b", &["/"]),
+            "/c" => page("c", &["/"]),
+            _ => Reply::status(404),
+        }
+    });
+    let url = pg.url();
+    let crawl = || {
+        let args = [
+            "http://c.test/",
+            "--rate",
+            "0",
+            "--state",
+            &url,
+            "--recrawl-after",
+            "0s",
+        ];
+        run(crawl_cmd(&server, &["c.test"], &args))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let first = crawl();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    export(&url, &out);
+    assert_eq!(output(&out).len(), 4);
+    let before = server.hits().len();
+    let second = crawl();
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains("cycle 2 starts, revisiting 4 page(s)"),
+        "{}",
+        second.stderr
+    );
+    let revisits: Vec<Hit> = server.hits()[before..]
+        .iter()
+        .filter(|h| h.path != "/robots.txt")
+        .cloned()
+        .collect();
+    assert_eq!(revisits.len(), 4, "{revisits:?}");
+    assert!(revisits.iter().all(Hit::conditional), "{revisits:?}");
+    export(&url, &out);
+    assert_eq!(output(&out).len(), 4, "nothing changed: no record");
+    *site.lock().unwrap() = (2, false);
+    let third = crawl();
+    assert_eq!(third.code, 0, "{}", third.stderr);
+    export(&url, &out);
+    let all = output(&out);
+    let news: Vec<(String, bool)> = all[4..]
+        .iter()
+        .map(|r| (r["url"].as_str().unwrap().to_string(), r["deleted"] == true))
+        .collect();
+    let mut news = news;
+    news.sort();
+    assert_eq!(
+        news,
+        [
+            ("http://c.test/a".to_string(), false),
+            ("http://c.test/b".to_string(), true)
+        ]
+    );
+}
+
+/// The fetcher's shared pace on the hosts table: the host's own interval
+/// written when first met, robots.txt's Crawl-delay and a Retry-After
+/// written so that every worker's next slot keeps them (read back through
+/// the slots the store hands out, on the database's clock).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shared_pace_writes_the_interval_crawl_delay_and_retry_after() {
+    use parkcrawl::fetch::pace::SharedPace;
+    use parkcrawl::store::postgres::{PgPace, PgStore};
+    let Some(pg) =
+        Postgres::start_or_skip("the_shared_pace_writes_the_interval_crawl_delay_and_retry_after")
+    else {
+        return;
+    };
+    let store = PgStore::open(&pg.url()).await.unwrap();
+    let key = "p.test:80";
+    // 0.5 requests per second for p.test: one every 2 s.
+    let pace = PgPace::new(
+        store.clone(),
+        std::sync::Arc::new(|host: &str| if host == "p.test" { 0.5 } else { 9.0 }),
+    );
+    // A first request of a host never met goes at once.
+    tokio::time::timeout(Duration::from_secs(60), pace.before_request(key))
+        .await
+        .expect("the first slot is now");
+    let slot = store.reserve_slot(key).await.unwrap();
+    assert_eq!(slot.interval_ms, 2000);
+    assert!(
+        slot.wait_micros > 0,
+        "the second slot is one interval later"
+    );
+    pace.crawl_delay(key, Some(Duration::from_secs(3))).await;
+    assert_eq!(store.reserve_slot(key).await.unwrap().interval_ms, 3000);
+    pace.crawl_delay(key, None).await;
+    assert_eq!(store.reserve_slot(key).await.unwrap().interval_ms, 2000);
+    pace.retry_after(key, Duration::from_secs(600)).await;
+    let slot = store.reserve_slot(key).await.unwrap();
+    assert!(
+        slot.wait_micros > 590_000_000,
+        "no slot during the Retry-After: {slot:?}"
+    );
+}

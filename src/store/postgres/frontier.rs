@@ -88,6 +88,10 @@ struct HostHeld {
     drained: bool,
     /// A renewal found the lease taken over or ended.
     lost: bool,
+    /// Held past this worker's fair share (workers joined since): no page
+    /// is taken from it any more, and it is handed back, its buffer with
+    /// it, once nothing of it is open.
+    yielding: bool,
 }
 
 /// A page taken from the buffer.
@@ -95,6 +99,9 @@ struct Open {
     host: String,
     page_id: i64,
     known: Known,
+    /// The lease it was claimed under: its end carries that epoch, even if
+    /// this worker has leased the host again since (after a stall).
+    lease: Lease,
 }
 
 struct Shared {
@@ -106,6 +113,9 @@ struct Shared {
     refused: AtomicU64,
     /// Stops the heartbeat.
     stop: CancellationToken,
+    /// The heartbeat task, awaited when the worker ends: a renewal late
+    /// after the end must not make the worker live again.
+    beat: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// One worker of the fleet: its leases, its buffer, its heartbeat.
@@ -121,6 +131,7 @@ impl PgWorker {
             held: Mutex::new(Held::default()),
             refused: AtomicU64::new(0),
             stop: CancellationToken::new(),
+            beat: Mutex::new(None),
         }))
     }
 
@@ -158,10 +169,10 @@ impl PgWorker {
 
     /// Starts the heartbeat: every third of the TTL, the worker's row and
     /// each lease it holds are renewed, until [`PgWorker::finish`].
-    pub fn start_heartbeat(&self) -> tokio::task::JoinHandle<()> {
+    pub fn start_heartbeat(&self) {
         let w = self.clone();
         let every = (self.0.ttl / 3).max(Duration::from_millis(10));
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             loop {
                 tokio::select! {
                     _ = w.0.stop.cancelled() => return,
@@ -171,7 +182,8 @@ impl PgWorker {
                     tracing::warn!(worker = %w.0.name, "heartbeat failed: {e}");
                 }
             }
-        })
+        });
+        *self.0.beat.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
     }
 
     async fn renew(&self) -> Result<(), PgError> {
@@ -207,7 +219,7 @@ impl PgWorker {
         let dropped = x.buffer.len();
         let open = x.open;
         x.buffer.clear();
-        h.queued -= dropped;
+        h.queued = h.queued.saturating_sub(dropped);
         h.turn.retain(|k| *k != lease.host);
         tracing::warn!(
             worker = %self.0.name,
@@ -220,6 +232,10 @@ impl PgWorker {
     /// under them go back to the queue. Stops the heartbeat.
     pub async fn finish(&self) -> Result<(), PgError> {
         self.0.stop.cancel();
+        let beat = self.0.beat.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(task) = beat {
+            let _ = task.await;
+        }
         let leases: Vec<Lease> = {
             let mut h = self.held();
             h.turn.clear();
@@ -233,38 +249,51 @@ impl PgWorker {
         for lease in leases {
             self.0.store.release_lease(&lease).await?;
         }
-        Ok(())
+        self.0.store.worker_stopped(&self.0.name).await
     }
 
     /// Ends the visit of `url`, one of this worker's open pages, in the
-    /// store. A refusal is counted and logged.
+    /// store. A refusal is counted and logged. The page stays open (its
+    /// host unreleasable) until the store has answered: a host handed back
+    /// meanwhile would send the page back to the queue under the commit.
     async fn end(
         &self,
         url: &Url,
         end: PageEnd,
         visit: impl FnOnce(&Known) -> PageVisit,
     ) -> Result<Finished, FrontierError> {
-        let (lease, page_id, visit) = {
-            let mut h = self.held();
-            let Some(open) = h.open.remove(url.as_str()) else {
-                tracing::debug!(worker = %self.0.name, url = %url, "not a page of this worker");
-                return Ok(Finished::Refused);
-            };
-            let Some(x) = h.hosts.get_mut(&open.host) else {
-                return Ok(self.refuse(url));
-            };
-            x.open = x.open.saturating_sub(1);
-            (x.lease.clone(), open.page_id, visit(&open.known))
+        let Some((lease, page_id, visit)) = self.open_lease(url, visit) else {
+            tracing::debug!(worker = %self.0.name, url = %url, "not a page of this worker");
+            return Ok(Finished::Refused);
         };
-        let done = self
-            .0
-            .store
-            .finish_page(&lease, page_id, end, &visit)
-            .await?;
+        let done = self.0.store.finish_page(&lease, page_id, end, &visit).await;
+        self.close_page(url);
+        let done = done?;
         if done == Finished::Refused {
+            // No need to wait for the heartbeat to say so.
+            self.lost(&lease);
             return Ok(self.refuse(url));
         }
         Ok(done)
+    }
+
+    /// The lease and id of an open page, and its visit made of what was
+    /// known of it.
+    fn open_lease<V>(&self, url: &Url, visit: impl FnOnce(&Known) -> V) -> Option<(Lease, i64, V)> {
+        let h = self.held();
+        let open = h.open.get(url.as_str())?;
+        Some((open.lease.clone(), open.page_id, visit(&open.known)))
+    }
+
+    /// The page's end is settled: it is no longer open.
+    fn close_page(&self, url: &Url) {
+        let mut h = self.held();
+        if let Some(open) = h.open.remove(url.as_str())
+            && let Some(x) = h.hosts.get_mut(&open.host)
+            && x.lease.epoch == open.lease.epoch
+        {
+            x.open = x.open.saturating_sub(1);
+        }
     }
 
     fn refuse(&self, url: &Url) -> Finished {
@@ -293,7 +322,7 @@ impl PgWorker {
         }
         h.queued += pages.len();
         x.buffer.extend(pages);
-        if !h.turn.contains(&lease.host) {
+        if !x.yielding && !h.turn.contains(&lease.host) {
             h.turn.push_back(lease.host.clone());
         }
     }
@@ -312,9 +341,16 @@ impl PgWorker {
             let done: Vec<String> = h
                 .hosts
                 .iter()
-                .filter(|(_, x)| x.open == 0 && x.buffer.is_empty() && (x.drained || x.lost))
+                .filter(|(_, x)| {
+                    x.open == 0 && (x.yielding || (x.buffer.is_empty() && (x.drained || x.lost)))
+                })
                 .map(|(k, _)| k.clone())
                 .collect();
+            for k in &done {
+                let n = h.hosts.get(k).map_or(0, |x| x.buffer.len());
+                h.queued = h.queued.saturating_sub(n);
+                h.turn.retain(|t| t != k);
+            }
             let release: Vec<Lease> = done
                 .iter()
                 .filter_map(|k| h.hosts.remove(k))
@@ -344,12 +380,40 @@ impl PgWorker {
         Ok(())
     }
 
-    /// Leases hosts with work up to this worker's fair share.
-    async fn claim_hosts(&self) -> Result<(), FrontierError> {
+    /// Holds this worker to its fair share of the hosts with work: hosts
+    /// past it are yielded (to workers that joined since), and with `room`
+    /// (free task slots) more are leased up to it.
+    async fn balance(&self, room: bool) -> Result<(), FrontierError> {
         let load = self.0.store.load(self.0.ttl).await?;
         let share = load.fair_share();
+        {
+            let mut h = self.held();
+            let h = &mut *h;
+            let mut kept: Vec<&mut HostHeld> = h
+                .hosts
+                .values_mut()
+                .filter(|x| !x.lost && !x.yielding)
+                .collect();
+            if kept.len() > share {
+                // The hosts with the most left buffered stay: least to hand over.
+                kept.sort_by_key(|x| std::cmp::Reverse(x.buffer.len()));
+                for x in kept.into_iter().skip(share.max(1)) {
+                    x.yielding = true;
+                    h.turn.retain(|k| *k != x.lease.host);
+                    tracing::debug!(worker = %self.0.name, host = %x.lease.host, "host yielded: past the fair share");
+                }
+            }
+        }
+        if !room {
+            return Ok(());
+        }
         loop {
-            let held = self.held().hosts.values().filter(|x| !x.lost).count();
+            let held = self
+                .held()
+                .hosts
+                .values()
+                .filter(|x| !x.lost && !x.yielding)
+                .count();
             if held >= share {
                 return Ok(());
             }
@@ -357,16 +421,26 @@ impl PgWorker {
                 return Ok(());
             };
             tracing::debug!(worker = %self.0.name, host = %lease.host, epoch = lease.epoch, "host leased");
-            self.held().hosts.insert(
-                lease.host.clone(),
-                HostHeld {
-                    lease: lease.clone(),
-                    buffer: VecDeque::new(),
-                    open: 0,
-                    drained: false,
-                    lost: false,
-                },
-            );
+            {
+                let mut h = self.held();
+                // A host this worker held before a stall and leased again: the
+                // old lease's buffer is void (its pages were requeued).
+                if let Some(old) = h.hosts.get(&lease.host) {
+                    let n = old.buffer.len();
+                    h.queued = h.queued.saturating_sub(n);
+                }
+                h.hosts.insert(
+                    lease.host.clone(),
+                    HostHeld {
+                        lease: lease.clone(),
+                        buffer: VecDeque::new(),
+                        open: 0,
+                        drained: false,
+                        lost: false,
+                        yielding: false,
+                    },
+                );
+            }
             let pages = self.0.store.claim_pages(&lease, CLAIM_BATCH).await?;
             self.fill(&lease, pages);
         }
@@ -424,7 +498,7 @@ impl PgFrontier {
                 h.turn.push_back(key);
                 continue;
             }
-            let Some(x) = h.hosts.get_mut(&key) else {
+            let Some(x) = h.hosts.get_mut(&key).filter(|x| !x.yielding) else {
                 continue;
             };
             let Some(c) = x.buffer.pop_front() else {
@@ -434,7 +508,7 @@ impl PgFrontier {
             if !x.buffer.is_empty() {
                 h.turn.push_back(key.clone());
             }
-            h.queued -= 1;
+            h.queued = h.queued.saturating_sub(1);
             let Ok(url) = Url::parse(&c.url) else {
                 x.open -= 1;
                 h.bad.push((x.lease.clone(), c.id));
@@ -444,6 +518,7 @@ impl PgFrontier {
                 host: key,
                 page_id: c.id,
                 known: known_of(&c),
+                lease: x.lease.clone(),
             };
             h.open.insert(c.url.clone(), open);
             let depth = u32::try_from(c.depth).unwrap_or(0);
@@ -466,14 +541,29 @@ impl Frontier for PgFrontier {
     async fn push_all(&mut self, entries: Vec<Entry>) -> Result<usize, FrontierError> {
         let new: Vec<NewPage> = entries.iter().map(new_page).collect();
         let added = self.w.0.store.add_new_pages(&new).await?;
-        if added > 0 {
-            // Hosts held here are worth a claim again.
+        if added == 0 {
+            return Ok(0);
+        }
+        // Hosts held here are worth a claim again; one whose buffer ran dry
+        // gets its new pages now, so that the loop sees the host still has
+        // work (as a local frontier would) before the page's end is told
+        // to the writer (`HostDone` releases the host's held records).
+        let dry: Vec<Lease> = {
             let mut h = self.w.held();
+            let mut dry = Vec::new();
             for e in &entries {
                 if let Some(x) = h.hosts.get_mut(&host_key(&e.url)) {
                     x.drained = false;
+                    if x.buffer.is_empty() && !x.lost && !dry.contains(&x.lease) {
+                        dry.push(x.lease.clone());
+                    }
                 }
             }
+            dry
+        };
+        for lease in dry {
+            let pages = self.w.0.store.claim_pages(&lease, CLAIM_BATCH).await?;
+            self.w.fill(&lease, pages);
         }
         Ok(usize::try_from(added).unwrap_or(usize::MAX))
     }
@@ -494,7 +584,7 @@ impl Frontier for PgFrontier {
             .held()
             .hosts
             .get(host_key)
-            .is_some_and(|x| !x.buffer.is_empty())
+            .is_some_and(|x| !x.yielding && !x.buffer.is_empty())
     }
 
     async fn done(&mut self, url: &Url, visit: Option<&Visit>) -> Result<(), FrontierError> {
@@ -520,18 +610,12 @@ impl Frontier for PgFrontier {
     ) -> Result<(), FrontierError> {
         if kind == ErrorKind::Cancelled {
             // Stopped before it was done: back to the queue, for any worker.
-            let (lease, id) = {
-                let mut h = self.w.held();
-                let Some(open) = h.open.remove(url.as_str()) else {
-                    return Ok(());
-                };
-                let Some(x) = h.hosts.get_mut(&open.host) else {
-                    return Ok(());
-                };
-                x.open = x.open.saturating_sub(1);
-                (x.lease.clone(), open.page_id)
+            let Some((lease, id, ())) = self.w.open_lease(url, |_| ()) else {
+                return Ok(());
             };
-            self.w.0.store.unclaim_page(&lease, id).await?;
+            let back = self.w.0.store.unclaim_page(&lease, id).await;
+            self.w.close_page(url);
+            back?;
             return Ok(());
         }
         let end = if kind.is_skip() {
@@ -595,9 +679,7 @@ impl Frontier for PgFrontier {
         for x in self.w.held().hosts.values_mut() {
             x.drained = false;
         }
-        if room {
-            self.w.claim_hosts().await?;
-        }
+        self.w.balance(room).await?;
         Ok(())
     }
 

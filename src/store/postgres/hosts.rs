@@ -63,7 +63,7 @@ impl PgStore {
         client
             .execute(
                 "INSERT INTO workers (name) VALUES ($1)
-                 ON CONFLICT (name) DO UPDATE SET heartbeat = now()",
+                 ON CONFLICT (name) DO UPDATE SET heartbeat = now(), stopped_at = NULL",
                 &[&worker],
             )
             .await

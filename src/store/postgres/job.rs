@@ -66,7 +66,7 @@ impl PgStore {
             .map_err(&sql)?;
         tx.execute(
             "INSERT INTO workers (name) VALUES ($1)
-             ON CONFLICT (name) DO UPDATE SET heartbeat = now()",
+             ON CONFLICT (name) DO UPDATE SET heartbeat = now(), stopped_at = NULL",
             &[&worker],
         )
         .await
@@ -119,6 +119,19 @@ impl PgStore {
         Ok(start)
     }
 
+    /// `worker` has ended: no longer counted live.
+    pub async fn worker_stopped(&self, worker: &str) -> Result<(), PgError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE workers SET stopped_at = now() WHERE name = $1",
+                &[&worker],
+            )
+            .await
+            .map_err(self.sql())?;
+        Ok(())
+    }
+
     /// The job's cycle now (0 before any worker began it).
     pub async fn cycle(&self) -> Result<i64, PgError> {
         let client = self.client().await?;
@@ -137,7 +150,8 @@ impl PgStore {
             .query_one(
                 "SELECT count(DISTINCT host), count(*),
                         (SELECT count(*) FROM workers
-                         WHERE heartbeat > now() - $1::bigint * interval '1 millisecond')
+                         WHERE heartbeat > now() - $1::bigint * interval '1 millisecond'
+                           AND stopped_at IS NULL)
                  FROM pages WHERE state IN ('queued', 'in_flight')",
                 &[&millis(ttl)],
             )

@@ -233,31 +233,14 @@ impl PgStore {
         }
         let mut visit = std::borrow::Cow::Borrowed(visit);
         let mut outcome = Finished::Written;
-        if let Some(r) = &visit.record {
-            // Held from the check to the commit: two workers committing
-            // one id at once are taken in turn, and record numbers become
-            // visible in their order.
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&RECORD_ORDER_LOCK])
-                .await
-                .map_err(&sql)?;
-            let seen: bool = tx
-                .query_one(
-                    "SELECT EXISTS(SELECT 1 FROM records
-                                   WHERE record_id = $1 AND cycle = (SELECT cycle FROM job))
-                        OR EXISTS(SELECT 1 FROM pages WHERE record_id = $1 AND id <> $2
-                                  AND state = 'done' AND cycle = (SELECT cycle FROM job))",
-                    &[&r.id, &page_id],
-                )
-                .await
-                .map_err(&sql)?
-                .get(0);
-            if seen {
-                let v = visit.to_mut();
-                v.record = None;
-                v.record_id = None;
-                v.emitted = false;
-                outcome = Finished::Duplicate;
-            }
+        if let Some(r) = &visit.record
+            && id_kept(&tx, &r.id, page_id).await.map_err(&sql)?
+        {
+            let v = visit.to_mut();
+            v.record = None;
+            v.record_id = None;
+            v.emitted = false;
+            outcome = Finished::Duplicate;
         }
         let n = tx
             .execute(
@@ -419,4 +402,27 @@ impl PgStore {
             .map_err(self.sql())?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
+}
+
+/// Whether a record with `id` was committed in this cycle (or another page
+/// was found unchanged with it). Takes the lock that orders records, held
+/// to the transaction's end: two workers committing one id at once are
+/// taken in turn, and record numbers become visible in their order.
+async fn id_kept(
+    tx: &deadpool_postgres::Transaction<'_>,
+    id: &str,
+    page_id: i64,
+) -> Result<bool, tokio_postgres::Error> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&RECORD_ORDER_LOCK])
+        .await?;
+    let row = tx
+        .query_one(
+            "SELECT EXISTS(SELECT 1 FROM records
+                           WHERE record_id = $1 AND cycle = (SELECT cycle FROM job))
+                OR EXISTS(SELECT 1 FROM pages WHERE record_id = $1 AND id <> $2
+                          AND state = 'done' AND cycle = (SELECT cycle FROM job))",
+            &[&id, &page_id],
+        )
+        .await?;
+    Ok(row.get(0))
 }

@@ -78,6 +78,9 @@ ALTER TABLE pages ADD CONSTRAINT pages_state_check
     CHECK (state IN ('queued', 'in_flight', 'done', 'failed', 'skipped'));
 CREATE INDEX pages_record ON pages (record_id) WHERE record_id IS NOT NULL;
 CREATE INDEX pages_active ON pages (host) WHERE state IN ('queued', 'in_flight');
+-- A worker that ended (complete or stopped) is no longer live, however
+-- recent its last heartbeat: the others' fair shares grow at once.
+ALTER TABLE workers ADD COLUMN stopped_at timestamptz;
 -- The cycle a record was committed in: ids are unique within a cycle.
 ALTER TABLE records ADD COLUMN cycle bigint NOT NULL DEFAULT 0;
 CREATE INDEX records_id_cycle ON records (record_id, cycle);
