@@ -171,8 +171,8 @@ async fn pg_status_shows_workers_leases_failures_cursors_and_completion() {
         "records_last_minute": 2,
         "pages_per_second": 0.05,
         "workers": [
-            {"name": "w1", "heartbeat": "<time>", "age_ms": "<ms>", "live": true},
-            {"name": "w2", "heartbeat": "<time>", "age_ms": "<ms>", "live": false},
+            {"name": "w1", "heartbeat": "<time>", "age_ms": "<ms>", "stopped_at": null, "live": true},
+            {"name": "w2", "heartbeat": "<time>", "age_ms": "<ms>", "stopped_at": null, "live": false},
         ],
         "leases": [
             {"host": h1, "holder": "w1", "expires": "<time>", "remaining_ms": "<ms>", "epoch": 1, "live": true},
@@ -233,7 +233,17 @@ async fn pg_status_shows_workers_leases_failures_cursors_and_completion() {
         assert!(store.commit_page(&l3, &c).await.unwrap());
     }
     assert!(store.release_lease(&l3).await.unwrap());
+    // w1 ends by itself: stopped, not live, whatever its heartbeat's age.
+    store.worker_stopped("w1").await.unwrap();
     let v = status_json(&url);
+    let w1 = &v["workers"][0];
+    assert_eq!(
+        (&w1["name"], &w1["live"]),
+        (&json!("w1"), &json!(false)),
+        "{v}"
+    );
+    assert!(w1["stopped_at"].is_string(), "{v}");
+    assert_eq!(v["running"], json!(false), "{v}");
     assert_eq!(v["complete"], json!(true), "{v}");
     assert_eq!(v["live_leases"], json!(0), "{v}");
     assert_eq!(v["leases"], json!([]), "{v}");

@@ -53,7 +53,10 @@ pub fn to_json(url: &str, s: &PgStatus) -> serde_json::Value {
     let workers: Vec<_> = s
         .workers
         .iter()
-        .map(|w| json!({"name": w.name, "heartbeat": w.heartbeat, "age_ms": w.age_ms, "live": w.live}))
+        .map(|w| {
+            json!({"name": w.name, "heartbeat": w.heartbeat, "age_ms": w.age_ms,
+                   "stopped_at": w.stopped_at, "live": w.live})
+        })
         .collect();
     let leases: Vec<_> = s
         .leases
@@ -150,7 +153,11 @@ pub fn to_text(url: &str, s: &PgStatus) -> String {
             w.name,
             w.heartbeat,
             secs(w.age_ms),
-            if w.live { "live" } else { "gone" }
+            match (&w.stopped_at, w.live) {
+                (Some(t), _) => format!("stopped at {t}"),
+                (None, true) => "live".to_string(),
+                (None, false) => "gone".to_string(),
+            }
         )
     });
     list(&mut out, "workers:", workers);

@@ -73,7 +73,9 @@ pub struct WorkerStatus {
     pub heartbeat: String,
     /// Since the heartbeat, by the database's clock.
     pub age_ms: i64,
-    /// Heartbeat within the worker's lease TTL.
+    /// When the worker ended by itself (`None`: it has not, or was killed).
+    pub stopped_at: Option<String>,
+    /// Not stopped, and its heartbeat within its lease TTL.
     pub live: bool,
 }
 
@@ -199,8 +201,9 @@ async fn workers(client: &Client) -> Result<Vec<WorkerStatus>, tokio_postgres::E
                 "SELECT name, ",
                 utc!("heartbeat"),
                 ", (extract(epoch FROM now() - heartbeat) * 1000)::bigint, \
-                 coalesce((to_jsonb(w) ->> 'lease_ms')::bigint, $1) \
-                 FROM workers w ORDER BY name"
+                 coalesce((to_jsonb(w) ->> 'lease_ms')::bigint, $1), ",
+                utc!("stopped_at"),
+                " FROM workers w ORDER BY name"
             ),
             &[&DEFAULT_LEASE_MS],
         )
@@ -209,11 +212,13 @@ async fn workers(client: &Client) -> Result<Vec<WorkerStatus>, tokio_postgres::E
         .iter()
         .map(|r| {
             let age_ms: i64 = r.get(2);
+            let stopped_at: Option<String> = r.get(4);
             WorkerStatus {
                 name: r.get(0),
                 heartbeat: r.get(1),
                 age_ms,
-                live: age_ms <= r.get::<_, i64>(3),
+                live: stopped_at.is_none() && age_ms <= r.get::<_, i64>(3),
+                stopped_at,
             }
         })
         .collect())
