@@ -27,8 +27,10 @@
 //!   redirects, body limit, address safety;
 //! - [`crawl`]: frontier, canonical URLs, scope, links, sitemaps, shutdown —
 //!   feeds fetched pages through decode and clean;
-//! - [`store`]: the crawl state (`--state`), SQLite behind the frontier
-//!   trait: resume, incremental recrawl, exactly-once output;
+//! - [`store`]: the crawl state (`--state`) behind the async frontier and
+//!   ledger traits: a SQLite file (resume, incremental recrawl,
+//!   exactly-once output) or a PostgreSQL job shared by a fleet of workers
+//!   (`store::postgres`: leases, shared pacing, records in the database);
 //! - [`warc`]: WARC/1.1 reader and writer; [`bulk`]: ordered parallel cleaning;
 //!   [`spill`]: the records between `clean`'s two passes;
 //! - [`isolate`]: a panic while one page is cleaned is that page's error;

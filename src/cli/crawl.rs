@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use regex::Regex;
+use tracing::Instrument;
 use url::Url;
 
 use super::log::Verbosity;
@@ -611,7 +612,12 @@ async fn crawl_and_write(
         stop.graceful.clone(),
     );
     let crawler = Crawler::new(p.crawl, fetcher, p.rules, frontier, stop.graceful.clone());
-    let result = crawler.run(tx, &stop, &progress).await;
+    // A fleet's worker names its log lines (`worker{name=…}`).
+    let span = match fleet {
+        Some(f) => tracing::info_span!("worker", name = %f.worker.name()),
+        None => tracing::Span::none(),
+    };
+    let result = crawler.run(tx, &stop, &progress).instrument(span).await;
     // The sender is gone with the crawler: the writer drains and ends.
     let written = tokio::task::spawn_blocking(move || writer.join())
         .await
@@ -651,7 +657,8 @@ fn conclude(
         return code;
     }
     if let Some(line) = written.as_ref().and_then(|w| w.removed.summary()) {
-        eprintln!("{line}");
+        let line = line.strip_prefix("parkcrawl: ").unwrap_or(&line);
+        eprintln!("{prefix}: {line}");
     }
     eprintln!("{prefix}: {summary}");
     code
@@ -685,6 +692,8 @@ fn settle(ended: Ended) -> (Summary, Option<Written>, Option<i32>) {
     if let Some(w) = &written {
         // Records the writer found already written under another URL.
         summary.ok = summary.ok.saturating_sub(w.duplicates);
+        // Records a shared store refused (a lost lease) are not this run's.
+        summary.ok = summary.ok.saturating_sub(w.refused);
         summary.skip("duplicate", w.duplicates);
     }
     (summary, written, code)

@@ -261,6 +261,26 @@ impl Dust {
         changed
     }
 
+    /// Rules another worker of a fleet saved, for a host this one just took
+    /// over: a rule not known here is added, one known here takes the saved
+    /// standing, but a retraction is never undone.
+    pub fn adopt(&mut self, saved: Vec<Learned>) {
+        for r in saved {
+            let rules = self.hosts.entry(r.host.clone()).or_default();
+            match rules.iter_mut().find(|l| l.rewrite == r.rewrite) {
+                Some(l) if l.standing == Standing::Retracted || l.standing == r.standing => {}
+                Some(l) => {
+                    *l = r;
+                    self.changes += 1;
+                }
+                None => {
+                    rules.push(r);
+                    self.changes += 1;
+                }
+            }
+        }
+    }
+
     /// How many times a rule was confirmed or retracted so far.
     pub fn changes(&self) -> u64 {
         self.changes
@@ -317,6 +337,32 @@ fn proves(rw: &Rewrite, url: &Url, canonical: &Url, candidates: &[Rewrite]) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_adopted_from_another_worker_never_undo_a_retraction() {
+        let rule = |rewrite: Rewrite, standing| Learned {
+            host: "a.cn".into(),
+            rewrite,
+            confirmations: 3,
+            standing,
+        };
+        let mut d = Dust::from_saved(vec![rule(Rewrite::StripSlash, Standing::Retracted)]);
+        let before = d.changes();
+        d.adopt(vec![
+            rule(Rewrite::StripSlash, Standing::Confirmed),
+            rule(Rewrite::DropParam("ref".into()), Standing::Confirmed),
+        ]);
+        assert_eq!(
+            d.rules_of("a.cn"),
+            [
+                rule(Rewrite::StripSlash, Standing::Retracted),
+                rule(Rewrite::DropParam("ref".into()), Standing::Confirmed)
+            ]
+        );
+        assert_eq!(d.changes(), before + 1);
+        let u = Url::parse("http://a.cn/p?ref=x").unwrap();
+        assert_eq!(d.rewrite(&u).unwrap().0.as_str(), "http://a.cn/p");
+    }
 
     fn u(s: &str) -> Url {
         Url::parse(s).unwrap()

@@ -165,11 +165,16 @@ pub trait Frontier: Send + Sync {
     async fn save_dust(&mut self, _rules: &[Learned]) -> Result<(), FrontierError> {
         Ok(())
     }
-    /// A shared store: takes more work when due (`room`: the loop has free
+    /// A shared store: takes more work when due (`room`: the loop's free
     /// task slots), gives back what it no longer needs. A frontier of one
     /// process has nothing to do.
-    async fn poll(&mut self, _room: bool) -> Result<(), FrontierError> {
+    async fn poll(&mut self, _room: usize) -> Result<(), FrontierError> {
         Ok(())
+    }
+    /// Learned duplicate rules of hosts this worker took over since the
+    /// last call (a shared store: saved by the workers that held them).
+    fn take_learned(&mut self) -> Vec<Learned> {
+        Vec::new()
     }
     /// When [`Frontier::poll`] wants to run next (`None`: never).
     fn next_poll(&self) -> Option<Instant> {

@@ -66,6 +66,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use url::Url;
 
 use crate::clean::{self, decode};
@@ -335,8 +336,15 @@ impl Crawler {
         summary: &mut Summary,
         out: &mpsc::Sender<Output>,
     ) -> Result<bool, FrontierError> {
-        let room = tasks.set.len() < self.cfg.max_tasks && self.budget_left();
+        let room = match self.budget_left() {
+            true => self.cfg.max_tasks.saturating_sub(tasks.set.len()),
+            false => 0,
+        };
         self.frontier.poll(room).await?;
+        let learned = self.frontier.take_learned();
+        if !learned.is_empty() {
+            self.dust.adopt(learned);
+        }
         for skip in self.dispatch(tasks, summary).await? {
             if out.send(Output::Failure(skip)).await.is_err() {
                 return Ok(false);
@@ -454,7 +462,10 @@ impl Crawler {
             entry: entry.clone(),
             known,
         };
-        let task = tasks.set.spawn(work(self.ctx.clone(), job, validators));
+        // In the loop's span: a fleet's worker names every line of its tasks.
+        let task = tasks
+            .set
+            .spawn(work(self.ctx.clone(), job, validators).in_current_span());
         tasks.running.insert(task.id(), entry);
         Ok(())
     }

@@ -237,7 +237,7 @@ async fn a_worker_whose_lease_was_taken_over_commits_nothing() {
         .await
         .unwrap();
     assert_eq!(pushed, 3);
-    frontier.poll(true).await.unwrap();
+    frontier.poll(8).await.unwrap();
     assert_eq!(
         frontier.queued(),
         3,
@@ -437,4 +437,94 @@ async fn the_shared_pace_writes_the_interval_crawl_delay_and_retry_after() {
         slot.wait_micros > 590_000_000,
         "no slot during the Retry-After: {slot:?}"
     );
+}
+
+/// Fair shares: a worker alone leases every host with work; when a second
+/// worker comes alive, the first yields the hosts past its share, ceil(4 /
+/// 2) = 2, and the newcomer gets exactly those.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_yields_the_hosts_past_its_fair_share_to_a_newcomer() {
+    use parkcrawl::crawl::frontier::{Entry, Frontier};
+    use parkcrawl::store::postgres::{PgStore, PgWorker};
+    let Some(pg) =
+        Postgres::start_or_skip("a_worker_yields_the_hosts_past_its_fair_share_to_a_newcomer")
+    else {
+        return;
+    };
+    let store = PgStore::open(&pg.url()).await.unwrap();
+    store
+        .begin_job("w1", Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let ttl = Duration::from_secs(60);
+    let w1 = PgWorker::new(store.clone(), "w1", ttl);
+    let mut frontier = w1.frontier();
+    let seeds: Vec<Entry> = (1..=4)
+        .map(|i| Entry::page(url::Url::parse(&format!("http://f{i}.test/")).unwrap(), 0))
+        .collect();
+    assert_eq!(frontier.push_all(seeds).await.unwrap(), 4);
+    frontier.poll(32).await.unwrap();
+    assert_eq!(frontier.queued(), 4, "alone, w1 leases all four hosts");
+    assert!(store.claim_host("w2", ttl).await.unwrap().is_none());
+    // w2 comes alive; at w1's next periodic look, its share is 2.
+    store.heartbeat("w2").await.unwrap();
+    tokio::time::sleep(parkcrawl::store::postgres::frontier::POLL_EVERY * 2).await;
+    frontier.poll(32).await.unwrap();
+    frontier.poll(32).await.unwrap();
+    assert_eq!(
+        frontier.queued(),
+        2,
+        "two hosts yielded, their pages with them"
+    );
+    let mut got = Vec::new();
+    while let Some(lease) = store.claim_host("w2", ttl).await.unwrap() {
+        got.push(lease.host);
+    }
+    assert_eq!(got.len(), 2, "{got:?}");
+    let mut mine: Vec<String> = Vec::new();
+    while let Some(e) = frontier.pop(&mut |_| true).await.unwrap() {
+        mine.push(parkcrawl::fetch::host_key(&e.url));
+    }
+    assert_eq!(mine.len(), 2);
+    assert!(mine.iter().all(|h| !got.contains(h)), "{mine:?} {got:?}");
+}
+
+/// Learned duplicate rules are shared: the rules a worker saves for a host
+/// reach the worker that leases the host next.
+#[tokio::test(flavor = "multi_thread")]
+async fn learned_rules_reach_the_next_holder_of_a_host() {
+    use parkcrawl::crawl::dust::{Learned, Rewrite, Standing};
+    use parkcrawl::crawl::frontier::{Entry, Frontier};
+    use parkcrawl::store::postgres::{PgStore, PgWorker};
+    let Some(pg) = Postgres::start_or_skip("learned_rules_reach_the_next_holder_of_a_host") else {
+        return;
+    };
+    let store = PgStore::open(&pg.url()).await.unwrap();
+    store
+        .begin_job("w1", Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let ttl = Duration::from_secs(60);
+    let rule = Learned {
+        host: "d.test".into(),
+        rewrite: Rewrite::StripSlash,
+        confirmations: 3,
+        standing: Standing::Confirmed,
+    };
+    let mut one = PgWorker::new(store.clone(), "w1", ttl).frontier();
+    one.save_dust(std::slice::from_ref(&rule)).await.unwrap();
+    let other = Learned {
+        host: "e.test".into(),
+        ..rule.clone()
+    };
+    one.save_dust(std::slice::from_ref(&other)).await.unwrap();
+    assert_eq!(one.dust_rules().await.unwrap(), [rule.clone(), other]);
+    let page = Entry::page(url::Url::parse("http://d.test/a/").unwrap(), 0);
+    assert!(one.push(page).await.unwrap());
+    let mut two = PgWorker::new(store.clone(), "w2", ttl).frontier();
+    assert!(two.take_learned().is_empty());
+    two.poll(8).await.unwrap();
+    assert_eq!(two.queued(), 1, "w2 leased d.test");
+    assert_eq!(two.take_learned(), [rule], "only the leased host's rules");
+    assert!(two.take_learned().is_empty(), "taken once");
 }

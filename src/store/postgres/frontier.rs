@@ -34,6 +34,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use url::Url;
 
 use super::{
@@ -74,6 +75,8 @@ struct Held {
     /// Claimed pages whose URL does not parse (a row edited by hand): ended
     /// as failed at the next poll.
     bad: Vec<(Lease, i64)>,
+    /// Learned rules of hosts leased since the loop last took them.
+    learned: Vec<Learned>,
 }
 
 struct HostHeld {
@@ -172,17 +175,20 @@ impl PgWorker {
     pub fn start_heartbeat(&self) {
         let w = self.clone();
         let every = (self.0.ttl / 3).max(Duration::from_millis(10));
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = w.0.stop.cancelled() => return,
-                    _ = tokio::time::sleep(every) => {}
-                }
-                if let Err(e) = w.renew().await {
-                    tracing::warn!(worker = %w.0.name, "heartbeat failed: {e}");
+        let task = tokio::spawn(
+            async move {
+                loop {
+                    tokio::select! {
+                        _ = w.0.stop.cancelled() => return,
+                        _ = tokio::time::sleep(every) => {}
+                    }
+                    if let Err(e) = w.renew().await {
+                        tracing::warn!(worker = %w.0.name, "heartbeat failed: {e}");
+                    }
                 }
             }
-        });
+            .in_current_span(),
+        );
         *self.0.beat.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
     }
 
@@ -381,9 +387,11 @@ impl PgWorker {
     }
 
     /// Holds this worker to its fair share of the hosts with work: hosts
-    /// past it are yielded (to workers that joined since), and with `room`
-    /// (free task slots) more are leased up to it.
-    async fn balance(&self, room: bool) -> Result<(), FrontierError> {
+    /// past it are yielded (to workers that joined since), and more are
+    /// leased up to it while the hosts with pages buffered are fewer than
+    /// `room`, the loop's free task slots (a worker never hoards hosts it
+    /// has no tasks for).
+    async fn balance(&self, room: usize) -> Result<(), FrontierError> {
         let load = self.0.store.load(self.0.ttl).await?;
         let share = load.fair_share();
         {
@@ -404,17 +412,14 @@ impl PgWorker {
                 }
             }
         }
-        if !room {
-            return Ok(());
-        }
         loop {
-            let held = self
-                .held()
-                .hosts
-                .values()
-                .filter(|x| !x.lost && !x.yielding)
-                .count();
-            if held >= share {
+            let (held, serving) = {
+                let h = self.held();
+                let kept = h.hosts.values().filter(|x| !x.lost && !x.yielding);
+                let serving = kept.clone().filter(|x| !x.buffer.is_empty()).count();
+                (kept.count(), serving)
+            };
+            if held >= share || serving >= room {
                 return Ok(());
             }
             let Some(lease) = self.0.store.claim_host(&self.0.name, self.0.ttl).await? else {
@@ -441,6 +446,10 @@ impl PgWorker {
                     },
                 );
             }
+            // What the host's earlier holders learned of its URLs.
+            let name = lease.host.rsplit_once(':').map_or(&*lease.host, |(h, _)| h);
+            let rules = self.0.store.load_dust_of(name).await?;
+            self.held().learned.extend(rules);
             let pages = self.0.store.claim_pages(&lease, CLAIM_BATCH).await?;
             self.fill(&lease, pages);
         }
@@ -664,7 +673,7 @@ impl Frontier for PgFrontier {
         Ok(self.w.0.store.save_dust(rules).await?)
     }
 
-    async fn poll(&mut self, room: bool) -> Result<(), FrontierError> {
+    async fn poll(&mut self, room: usize) -> Result<(), FrontierError> {
         self.w.refill_and_release().await?;
         let now = Instant::now();
         if now < self.next_poll {
@@ -683,13 +692,18 @@ impl Frontier for PgFrontier {
         Ok(())
     }
 
+    fn take_learned(&mut self) -> Vec<Learned> {
+        std::mem::take(&mut self.w.held().learned)
+    }
+
     fn next_poll(&self) -> Option<Instant> {
         Some(self.next_poll)
     }
 
     async fn complete(&mut self) -> Result<bool, FrontierError> {
         self.next_poll = Instant::now();
-        self.poll(true).await?;
+        // Idle: every task slot is free.
+        self.poll(usize::MAX).await?;
         self.w.refill_and_release().await?;
         {
             let h = self.w.held();

@@ -172,6 +172,9 @@ impl PgStore {
     }
 
     /// robots.txt's Crawl-delay, binding every worker (`None`: none given).
+    /// The request just made (robots.txt itself) counts as the last one:
+    /// the next slot is a whole delay from now, as the fetcher's own turn
+    /// has it (`fetch::host`).
     pub async fn set_crawl_delay(
         &self,
         host: &str,
@@ -180,7 +183,11 @@ impl PgStore {
         let client = self.client().await?;
         client
             .execute(
-                "UPDATE hosts SET crawl_delay_ms = $2 WHERE host = $1",
+                "UPDATE hosts SET crawl_delay_ms = $2::bigint,
+                     next_at = CASE WHEN $2::bigint IS NULL THEN next_at
+                                    ELSE greatest(next_at, now() + $2::bigint * interval '1 millisecond')
+                               END
+                 WHERE host = $1",
                 &[&host, &delay.map(millis)],
             )
             .await

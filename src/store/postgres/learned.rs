@@ -13,11 +13,21 @@ use crate::repeated::HostStats;
 impl PgStore {
     /// Every learned rule, by host and rule.
     pub async fn load_dust(&self) -> Result<Vec<Learned>, PgError> {
+        self.dust_of(None).await
+    }
+
+    /// The learned rules of one host name (a host just leased).
+    pub async fn load_dust_of(&self, host: &str) -> Result<Vec<Learned>, PgError> {
+        self.dust_of(Some(host)).await
+    }
+
+    async fn dust_of(&self, host: Option<&str>) -> Result<Vec<Learned>, PgError> {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT host, rule, confirmations, standing FROM dust_rules ORDER BY host, rule",
-                &[],
+                "SELECT host, rule, confirmations, standing FROM dust_rules
+                 WHERE $1::text IS NULL OR host = $1 ORDER BY host, rule",
+                &[&host],
             )
             .await
             .map_err(self.sql())?;
