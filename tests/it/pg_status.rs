@@ -46,6 +46,8 @@ fn masked(mut v: Value) -> Value {
         let ms = l["remaining_ms"].as_i64().unwrap();
         assert_eq!(ms > 0, l["live"].as_bool().unwrap(), "{l}");
         l["remaining_ms"] = json!("<ms>");
+        assert!(l["next_slot_ms"].as_i64().unwrap() <= 0, "{l}");
+        l["next_slot_ms"] = json!("<ms>");
     }
     for c in v["cursors"].as_array_mut().unwrap() {
         mask(c, "updated_at");
@@ -175,8 +177,8 @@ async fn pg_status_shows_workers_leases_failures_cursors_and_completion() {
             {"name": "w2", "heartbeat": "<time>", "age_ms": "<ms>", "stopped_at": null, "live": false},
         ],
         "leases": [
-            {"host": h1, "holder": "w1", "expires": "<time>", "remaining_ms": "<ms>", "epoch": 1, "live": true},
-            {"host": h2, "holder": "w2", "expires": "<time>", "remaining_ms": "<ms>", "epoch": 1, "live": false},
+            {"host": h1, "holder": "w1", "expires": "<time>", "remaining_ms": "<ms>", "epoch": 1, "live": true, "next_slot_ms": "<ms>", "gap_ms": 1000},
+            {"host": h2, "holder": "w2", "expires": "<time>", "remaining_ms": "<ms>", "epoch": 1, "live": false, "next_slot_ms": "<ms>", "gap_ms": 1000},
         ],
         "live_leases": 1,
         "failures_by_host": [{"host": h1, "failed": 1, "kinds": {"unknown": 1}}],
@@ -208,10 +210,10 @@ async fn pg_status_shows_workers_leases_failures_cursors_and_completion() {
         "           w2  heartbeat <time> (<s> ago, gone)".into(),
     ];
     want.push(format!(
-        "leases:    {h1}  w1  epoch 1  expires <time> (in <s>)"
+        "leases:    {h1}  w1  epoch 1  expires <time> (in <s>); next request free, every <s>"
     ));
     want.push(format!(
-        "           {h2}  w2  epoch 1  expired <time> (<s> ago)"
+        "           {h2}  w2  epoch 1  expired <time> (<s> ago); next request free, every <s>"
     ));
     want.push(format!(
         "cursors:   daily  at record {}, 1 behind, last to /srv/out/records.jsonl at <time>",

@@ -63,7 +63,8 @@ pub fn to_json(url: &str, s: &PgStatus) -> serde_json::Value {
         .iter()
         .map(|l| {
             json!({"host": l.host, "holder": l.holder, "expires": l.expires,
-                   "remaining_ms": l.remaining_ms, "epoch": l.epoch, "live": l.live})
+                   "remaining_ms": l.remaining_ms, "epoch": l.epoch, "live": l.live,
+                   "next_slot_ms": l.next_slot_ms, "gap_ms": l.gap_ms})
         })
         .collect();
     let failures: Vec<_> = s
@@ -167,7 +168,18 @@ pub fn to_text(url: &str, s: &PgStatus) -> String {
         } else {
             format!("expired {} ({} ago)", l.expires, secs(l.remaining_ms))
         };
-        format!("{}  {}  epoch {}  {when}", l.host, l.holder, l.epoch)
+        let next = if l.next_slot_ms > 0 {
+            format!("next request in {}", secs(l.next_slot_ms))
+        } else {
+            "next request free".to_string()
+        };
+        format!(
+            "{}  {}  epoch {}  {when}; {next}, every {}",
+            l.host,
+            l.holder,
+            l.epoch,
+            secs(l.gap_ms)
+        )
     });
     list(&mut out, "leases:", leases);
     let cursors = s.cursors.iter().map(|c| {

@@ -88,6 +88,10 @@ pub struct LeaseStatus {
     pub remaining_ms: i64,
     pub epoch: i64,
     pub live: bool,
+    /// Until the host's next request slot (negative: free now), and the
+    /// gap between its slots (the larger of its interval and Crawl-delay).
+    pub next_slot_ms: i64,
+    pub gap_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -230,7 +234,10 @@ async fn leases(client: &Client) -> Result<Vec<LeaseStatus>, tokio_postgres::Err
             concat!(
                 "SELECT host, lease_holder, ",
                 utc!("lease_expires"),
-                ", (extract(epoch FROM lease_expires - now()) * 1000)::bigint, lease_epoch \
+                ", (extract(epoch FROM lease_expires - now()) * 1000)::bigint, lease_epoch, \
+                 (extract(epoch FROM greatest(next_at, coalesce(retry_after_until, next_at)) \
+                                     - now()) * 1000)::bigint, \
+                 greatest(interval_ms, coalesce(crawl_delay_ms, 0)) \
                  FROM hosts WHERE lease_holder IS NOT NULL AND lease_expires IS NOT NULL \
                  ORDER BY host"
             ),
@@ -248,6 +255,8 @@ async fn leases(client: &Client) -> Result<Vec<LeaseStatus>, tokio_postgres::Err
                 remaining_ms,
                 epoch: r.get(4),
                 live: remaining_ms > 0,
+                next_slot_ms: r.get(5),
+                gap_ms: r.get(6),
             }
         })
         .collect())
