@@ -263,20 +263,34 @@ fn status_names_an_unreachable_store_without_its_password() {
         .local_addr()
         .unwrap()
         .port();
-    let o = support::bin()
-        .args(["status", "--json", "--state"])
-        .arg(format!("postgres://crawl:s3cret@127.0.0.1:{port}/parks"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(o.stdout.is_empty());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with(&format!(
-            "parkcrawl: postgres://crawl@127.0.0.1:{port}/parks: "
-        )) && err.contains("Connection refused")
-            && !err.contains("s3cret"),
-        "{err}"
-    );
+    let url = format!("postgres://crawl:s3cret@127.0.0.1:{port}/parks");
+    // Given as --state, or as a job file's `state`.
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("job.toml");
+    std::fs::write(
+        &job,
+        format!("seeds = [\"http://a.test/\"]\nstate = \"{url}\"\n"),
+    )
+    .unwrap();
+    for how in [
+        ["--state", url.as_str()],
+        ["--config", job.to_str().unwrap()],
+    ] {
+        let o = support::bin()
+            .args(["status", "--json"])
+            .args(how)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{how:?}");
+        assert!(o.stdout.is_empty());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!(
+                "parkcrawl: postgres://crawl@127.0.0.1:{port}/parks: "
+            )) && err.contains("Connection refused")
+                && !err.contains("s3cret"),
+            "{how:?}: {err}"
+        );
+    }
 }

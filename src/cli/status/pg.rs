@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use crate::store::pg_status::{self, PgStatus};
+use crate::store::pg_status::{self, LeaseStatus, PgStatus, WorkerStatus};
 use crate::store::postgres::{PgError, PgStore};
 
 /// Opens the store (creating or migrating its schema, as every command
@@ -148,39 +148,9 @@ pub fn to_text(url: &str, s: &PgStatus) -> String {
         "records:   {} ({} tombstones)",
         s.records, s.tombstones
     ));
-    let workers = s.workers.iter().map(|w| {
-        format!(
-            "{}  heartbeat {} ({} ago, {})",
-            w.name,
-            w.heartbeat,
-            secs(w.age_ms),
-            match (&w.stopped_at, w.live) {
-                (Some(t), _) => format!("stopped at {t}"),
-                (None, true) => "live".to_string(),
-                (None, false) => "gone".to_string(),
-            }
-        )
-    });
+    let workers = s.workers.iter().map(worker_line);
     list(&mut out, "workers:", workers);
-    let leases = s.leases.iter().map(|l| {
-        let when = if l.live {
-            format!("expires {} (in {})", l.expires, secs(l.remaining_ms))
-        } else {
-            format!("expired {} ({} ago)", l.expires, secs(l.remaining_ms))
-        };
-        let next = if l.next_slot_ms > 0 {
-            format!("next request in {}", secs(l.next_slot_ms))
-        } else {
-            "next request free".to_string()
-        };
-        format!(
-            "{}  {}  epoch {}  {when}; {next}, every {}",
-            l.host,
-            l.holder,
-            l.epoch,
-            secs(l.gap_ms)
-        )
-    });
+    let leases = s.leases.iter().map(lease_line);
     list(&mut out, "leases:", leases);
     let cursors = s.cursors.iter().map(|c| {
         let to = c.output.as_deref().unwrap_or("stdout");
@@ -196,6 +166,40 @@ pub fn to_text(url: &str, s: &PgStatus) -> String {
     });
     list(&mut out, "failures:", failures);
     out.join("\n")
+}
+
+fn worker_line(w: &WorkerStatus) -> String {
+    let state = match (&w.stopped_at, w.live) {
+        (Some(t), _) => format!("stopped at {t}"),
+        (None, true) => "live".to_string(),
+        (None, false) => "gone".to_string(),
+    };
+    format!(
+        "{}  heartbeat {} ({} ago, {state})",
+        w.name,
+        w.heartbeat,
+        secs(w.age_ms)
+    )
+}
+
+fn lease_line(l: &LeaseStatus) -> String {
+    let when = if l.live {
+        format!("expires {} (in {})", l.expires, secs(l.remaining_ms))
+    } else {
+        format!("expired {} ({} ago)", l.expires, secs(l.remaining_ms))
+    };
+    let next = if l.next_slot_ms > 0 {
+        format!("next request in {}", secs(l.next_slot_ms))
+    } else {
+        "next request free".to_string()
+    };
+    format!(
+        "{}  {}  epoch {}  {when}; {next}, every {}",
+        l.host,
+        l.holder,
+        l.epoch,
+        secs(l.gap_ms)
+    )
 }
 
 /// A labelled list: the first item beside the label, the rest under it;
