@@ -711,7 +711,7 @@ impl Frontier for PgFrontier {
                 return Ok(false);
             }
         }
-        Ok(self.w.0.store.load(self.w.0.ttl).await?.pages_left == 0)
+        Ok(!self.w.0.store.load(self.w.0.ttl).await?.work_left)
     }
 }
 

@@ -30,8 +30,8 @@ pub struct Load {
     pub hosts_with_work: i64,
     /// Workers whose heartbeat is within the lease TTL (this one included).
     pub live_workers: i64,
-    /// Pages queued or in flight, over all hosts.
-    pub pages_left: i64,
+    /// Some page is queued or in flight, on any host.
+    pub work_left: bool,
 }
 
 impl Load {
@@ -143,24 +143,27 @@ impl PgStore {
     }
 
     /// What is left of the job; a worker is live when its heartbeat is
-    /// within `ttl`.
+    /// within `ttl`. Asked by every worker several times a second, so it
+    /// counts hosts (one index probe each, `pages_active`), never pages.
     pub async fn load(&self, ttl: Duration) -> Result<Load, PgError> {
         let client = self.client().await?;
         let row = client
             .query_one(
-                "SELECT count(DISTINCT host), count(*),
+                "SELECT (SELECT count(*) FROM hosts h
+                         WHERE EXISTS (SELECT 1 FROM pages p WHERE p.host = h.host
+                                       AND p.state IN ('queued', 'in_flight'))),
                         (SELECT count(*) FROM workers
                          WHERE heartbeat > now() - $1::bigint * interval '1 millisecond'
-                           AND stopped_at IS NULL)
-                 FROM pages WHERE state IN ('queued', 'in_flight')",
+                           AND stopped_at IS NULL)",
                 &[&millis(ttl)],
             )
             .await
             .map_err(self.sql())?;
+        let hosts_with_work: i64 = row.get(0);
         Ok(Load {
-            hosts_with_work: row.get(0),
-            pages_left: row.get(1),
-            live_workers: row.get(2),
+            hosts_with_work,
+            live_workers: row.get(1),
+            work_left: hosts_with_work > 0,
         })
     }
 }
@@ -174,7 +177,7 @@ mod tests {
         let load = |hosts, workers| Load {
             hosts_with_work: hosts,
             live_workers: workers,
-            pages_left: 0,
+            work_left: hosts > 0,
         };
         assert_eq!(load(10, 3).fair_share(), 4);
         assert_eq!(load(9, 3).fair_share(), 3);

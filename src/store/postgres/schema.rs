@@ -78,6 +78,8 @@ ALTER TABLE pages ADD CONSTRAINT pages_state_check
     CHECK (state IN ('queued', 'in_flight', 'done', 'failed', 'skipped'));
 CREATE INDEX pages_record ON pages (record_id) WHERE record_id IS NOT NULL;
 CREATE INDEX pages_active ON pages (host) WHERE state IN ('queued', 'in_flight');
+-- A host's queue in claim order (claim_pages): no sort of a big queue.
+CREATE INDEX pages_queue ON pages (host, depth, id) WHERE state = 'queued';
 -- A worker that ended (complete or stopped) is no longer live, however
 -- recent its last heartbeat: the others' fair shares grow at once.
 ALTER TABLE workers ADD COLUMN stopped_at timestamptz;
