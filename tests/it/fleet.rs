@@ -341,7 +341,7 @@ impl Worker {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
                 let log = self.stderr();
-                let tail: Vec<&str> = log.lines().rev().take(15).collect();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
                 panic!(
                     "{} did not finish in time; its log ends: {tail:#?}\nstatus: {context}",
                     self.name
