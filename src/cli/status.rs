@@ -1,7 +1,10 @@
 //! `parkcrawl status --state FILE`: what a crawl state holds — pages by
 //! status, the crawl cycle, the last run, failures by host — for people, or
 //! as one JSON object with `--json`. Reads without taking the lock, so it
-//! works while a crawl runs.
+//! works while a crawl runs. A PostgreSQL store (`--state postgres://…`)
+//! has a status of its own: [`pg`].
+
+mod pg;
 
 use std::path::PathBuf;
 
@@ -9,12 +12,12 @@ use serde_json::json;
 
 use super::{job, report};
 use crate::exit;
-use crate::store::{StateStore, Status};
+use crate::store::{StateStore, Status, postgres};
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
-    /// The crawl's state file.
-    #[arg(long, value_name = "FILE", required_unless_present = "config")]
+    /// The crawl's state file, or its PostgreSQL store (postgres://USER@HOST:PORT/DB).
+    #[arg(long, value_name = "FILE|URL", required_unless_present = "config")]
     pub state: Option<PathBuf>,
     /// Or the job file naming it.
     #[arg(long, value_name = "FILE", conflicts_with = "state")]
@@ -45,6 +48,9 @@ pub fn run(args: StatusArgs) -> i32 {
             return exit::CANNOT_START;
         }
     };
+    if let Some(url) = path.to_str().filter(|p| postgres::is_url(p)) {
+        return run_pg(url, args.json);
+    }
     let status = match StateStore::open_read_only(&path).and_then(|s| s.status()) {
         Ok(s) => s,
         Err(e) => {
@@ -58,6 +64,25 @@ pub fn run(args: StatusArgs) -> i32 {
         to_text(&status)
     };
     println!("{text}");
+    exit::OK
+}
+
+fn run_pg(url: &str, json: bool) -> i32 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let read = match rt {
+        Ok(rt) => rt.block_on(pg::read(url)).map_err(|e| e.to_string()),
+        Err(e) => Err(format!("status: {e}")),
+    };
+    match read {
+        Ok((shown, s)) if json => println!("{}", pg::to_json(&shown, &s)),
+        Ok((shown, s)) => println!("{}", pg::to_text(&shown, &s)),
+        Err(e) => {
+            eprintln!("parkcrawl: {e}");
+            return exit::CANNOT_START;
+        }
+    }
     exit::OK
 }
 

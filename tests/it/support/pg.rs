@@ -114,6 +114,40 @@ impl Postgres {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// CPU seconds (user + system) the server has used since it started:
+    /// the postmaster's own and its reaped children's (a connection's
+    /// backend exits into them), and its live children's. For the fleet
+    /// bench; `None` off Linux or when the server is gone.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let pid_file = std::fs::read_to_string(self.data().join("postmaster.pid")).ok()?;
+        let pid: u32 = pid_file.lines().next()?.trim().parse().ok()?;
+        let own = stat_fields(pid)?;
+        // utime, stime, cutime, cstime: fields 14–17 (index 11–14 after the name).
+        let mut ticks: u64 = (11..15)
+            .filter_map(|i| own.get(i)?.parse::<u64>().ok())
+            .sum();
+        for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+            let Some(child) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Some(f) = stat_fields(child) else {
+                continue;
+            };
+            // ppid: field 4 (index 1 after the name).
+            if f.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(pid) {
+                ticks += (11..13)
+                    .filter_map(|i| f.get(i)?.parse::<u64>().ok())
+                    .sum::<u64>();
+            }
+        }
+        // Clock ticks: 100 per second on Linux.
+        Some(ticks as f64 / 100.0)
+    }
+
     fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
@@ -180,6 +214,14 @@ fn run(cmd: &mut Command) {
         "{cmd:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The fields of `/proc/PID/stat` after the parenthesised command name
+/// (field 3, the state, first).
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    Some(rest.split_whitespace().map(str::to_string).collect())
 }
 
 /// A port free now on 127.0.0.1 (the server binds it a moment later).

@@ -176,6 +176,16 @@ struct Log {
     peak: HashMap<String, usize>,
     /// When each request's reply was handed back (by index of `hits`).
     replied: Vec<Option<Duration>>,
+    /// What each request was answered (by index of `hits`).
+    answers: Vec<Option<Answer>>,
+}
+
+/// What the server answered a request: the status, and the Retry-After it
+/// sent (in seconds), if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
 }
 
 /// One request being answered: counted open until dropped (the reply is
@@ -280,6 +290,12 @@ impl Server {
         self.shared.log.lock().unwrap().replied.clone()
     }
 
+    /// What each request of [`hits`](Self::hits) was answered (`None`:
+    /// the handler has not decided yet).
+    pub fn answers(&self) -> Vec<Option<Answer>> {
+        self.shared.log.lock().unwrap().answers.clone()
+    }
+
     /// The most requests of `host` the server was answering at once.
     pub fn peak_in_flight(&self, host: &str) -> usize {
         let log = self.shared.log.lock().unwrap();
@@ -344,6 +360,7 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         *n += 1;
         log.hits.push(hit.clone());
         log.replied.push(None);
+        log.answers.push(None);
         let index = log.hits.len() - 1;
         let open = log.open.entry(hit.host.clone()).or_insert(0);
         *open += 1;
@@ -359,6 +376,19 @@ async fn serve(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         index,
     };
     let reply = (shared.handler)(&hit);
+    {
+        let retry_after = reply
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+            .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let mut log = shared.log.lock().unwrap_or_else(|p| p.into_inner());
+        log.answers[index] = Some(Answer {
+            status: reply.status,
+            retry_after,
+        });
+    }
     if let Some(d) = reply.delay {
         tokio::time::sleep(d).await;
     }
