@@ -405,7 +405,13 @@ impl PgWorker {
             if kept.len() > share {
                 // The hosts with the most left buffered stay: least to hand over.
                 kept.sort_by_key(|x| std::cmp::Reverse(x.buffer.len()));
-                for x in kept.into_iter().skip(share.max(1)) {
+                // Only a host with nothing open is yielded: a record of it
+                // may wait in the writer's repeated-block gate, which lets
+                // it go when the loop says the host ran out — and a yielded
+                // host never runs out, so gate and host would wait for each
+                // other. A host skipped now is yielded at a later poll.
+                let over = kept.into_iter().skip(share.max(1));
+                for x in over.filter(|x| x.open == 0) {
                     x.yielding = true;
                     h.turn.retain(|k| *k != x.lease.host);
                     tracing::debug!(worker = %self.0.name, host = %x.lease.host, "host yielded: past the fair share");
