@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use crate::store::pg_status::{self, LeaseStatus, PgStatus, WorkerStatus};
-use crate::store::postgres::{PgError, PgStore};
+use crate::store::postgres::{PgError, PgStore, chain};
 
 /// Opens the store (creating or migrating its schema, as every command
 /// does) and reads its status in one snapshot.
@@ -29,22 +29,6 @@ pub async fn read(url: &str) -> Result<(String, PgStatus), PgError> {
     drop(client);
     let _ = driver.await;
     Ok((shown, status))
-}
-
-/// An error and its sources in one line (tokio-postgres says "db error"
-/// and keeps the server's message in its source).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 pub fn to_json(url: &str, s: &PgStatus) -> serde_json::Value {

@@ -76,7 +76,7 @@ pub enum PgError {
 
 /// `error connecting to server: Connection refused (os error 111)`: an
 /// error and its sources, each once.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
