@@ -168,22 +168,24 @@ pub fn normalize_ws(s: &str) -> String {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        // A run of printable ASCII (no space) is copied whole: none of it is
-        // whitespace, invisible or CJK, so it only ends a pending space.
-        let run = b[i..]
-            .iter()
-            .position(|c| !matches!(c, b'!'..=b'~'))
-            .map_or(b.len(), |p| i + p);
+        // A run of plain characters (see `plain_run_end`) is copied whole:
+        // only its first character can end a pending space.
+        let run = plain_run_end(b, i);
         if run > i {
-            if pending.take().is_some() && last.is_some() {
-                out.push(' ');
+            if let Some(only_nl) = pending.take()
+                && let Some(prev) = last
+            {
+                let first = s[i..].chars().next().unwrap_or(' ');
+                if !(only_nl && is_cjk(prev) && is_cjk(first)) {
+                    out.push(' ');
+                }
             }
             out.push_str(&s[i..run]);
-            last = Some(char::from(b[run - 1]));
+            last = s[..run].chars().next_back();
             i = run;
             continue;
         }
-        // `i` is at a char boundary: runs end before a non-ASCII byte.
+        // `i` is at a char boundary: runs end before a lead byte.
         let Some(c) = s[i..].chars().next() else {
             break;
         };
@@ -213,6 +215,37 @@ pub fn normalize_ws(s: &str) -> String {
         last = Some(c);
     }
     out
+}
+
+/// Where the run of plain characters that starts at `start` (a char boundary)
+/// ends: printable ASCII but the space, and every non-ASCII character that
+/// is neither whitespace nor invisible (see [`is_invisible`]). Decided by
+/// the lead byte, so that CJK text (three bytes a character) is copied, not
+/// decoded character by character: the Unicode whitespace and the invisible
+/// characters all lead with `C2` (U+0085, U+00A0, U+00AD), `E1` (U+1680),
+/// `E2` (U+2000–U+206F), `E3 80 80` (U+3000) or `EF BB BF` (U+FEFF); every
+/// other lead byte starts a plain character. The end is a char boundary:
+/// it stops only before a lead byte or an ASCII byte.
+///
+/// One ASCII space between a plain character and printable ASCII belongs
+/// to the run too: the whitespace rules keep it as it is, and English text
+/// would otherwise leave the run at every word.
+fn plain_run_end(b: &[u8], start: usize) -> usize {
+    let mut i = start;
+    while let Some(&c) = b.get(i) {
+        let plain = match c {
+            b'!'..=b'~' | 0x80..=0xBF | 0xC3..=0xE0 | 0xE4..=0xEE | 0xF0..=0xF4 => true,
+            b' ' => i > start && matches!(b.get(i + 1), Some(b'!'..=b'~')),
+            0xE3 => b.get(i + 1..i + 3) != Some(&[0x80, 0x80]),
+            0xEF => b.get(i + 1..i + 3) != Some(&[0xBB, 0xBF]),
+            _ => false,
+        };
+        if !plain {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// Characters a reader never sees and that split words for search: the
@@ -410,9 +443,22 @@ mod tests {
             "a\u{1}b \u{7f}c~!",
             "\u{ad}a\u{200b} \u{feff}\nb",
             "Ünïcode  words,\r\nand 中文。 \u{a0}end\n",
+            "one two  three \tfour\n five 中 six 七 eight. Nine",
+            " a b ",
         ] {
             assert_eq!(normalize_ws(s), normalize_ws_by_chars(s), "{s:?}");
             assert_eq!(normalize_ws(s), normalize_ws(s).trim(), "{s:?}");
+        }
+    }
+
+    /// Every character, beside itself across a line break and between
+    /// ASCII and CJK neighbours: the lead-byte runs decide plainness for
+    /// each of them as the character-wise rules do.
+    #[test]
+    fn every_character_reads_as_characters_do() {
+        for c in (0..=0x10_FFFFu32).filter_map(char::from_u32) {
+            let s = format!("a{c}\n{c}中 {c}\u{3000}{c}b");
+            assert_eq!(normalize_ws(&s), normalize_ws_by_chars(&s), "{:?}", c);
         }
     }
 

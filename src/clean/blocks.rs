@@ -12,6 +12,7 @@
 //!    paragraphs. A last pass promotes short stand-alone lines between
 //!    paragraphs (and `一、` numbered lines) to headings.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use url::Url;
@@ -37,7 +38,14 @@ pub struct Context<'a> {
     pub header_units: &'a std::collections::HashSet<usize>,
     /// The page, for policies that look at how units nest (promo boxes).
     pub html: Option<&'a scraper::Html>,
+    /// What [`removal`] found for each line text seen on this page: pages
+    /// repeat their boilerplate (a promo line after every picture), and a
+    /// pattern's captures cost tens of times its match.
+    pub removals: RefCell<HashMap<String, Removal>>,
 }
+
+/// A boilerplate pattern's name and what it captured, when a line matched.
+type Removal = Option<(String, Vec<(String, String)>)>;
 
 /// What the lines removed as boilerplate said.
 #[derive(Debug, Default)]
@@ -434,16 +442,34 @@ fn drop_trailing_headings(blocks: &mut Vec<Block>) -> usize {
     }
     n
 }
-/// The named boilerplate pattern `text` matches, with its captures.
-fn removal(cx: &Context, text: &str) -> Option<(String, Vec<(String, String)>)> {
+/// The named boilerplate pattern `text` matches, with its captures
+/// (remembered per page, see [`Context::removals`]).
+fn removal(cx: &Context, text: &str) -> Removal {
+    if let Some(known) = cx.removals.borrow().get(text) {
+        return known.clone();
+    }
+    let found = first_removal(cx, text);
+    cx.removals
+        .borrow_mut()
+        .insert(text.to_string(), found.clone());
+    found
+}
+
+fn first_removal(cx: &Context, text: &str) -> Removal {
     if cx.site_names.contains(&text) {
         return Some(("site-name".to_string(), Vec::new()));
     }
-    cx.rule.boilerplate.iter().find_map(|b| {
-        // Most lines match no pattern: `is_match` says so without the
-        // captures' allocation and slot search, which only a match needs.
-        if !b.regex.is_match(text) {
+    let admitted = cx.rule.boilerplate_gates.admitted(text);
+    cx.rule.boilerplate.iter().enumerate().find_map(|(i, b)| {
+        // Most lines match no pattern: the gate or `is_match` says so
+        // without the captures' allocation and slot search.
+        if !admitted.has(i) || !b.regex.is_match(text) {
             return None;
+        }
+        // Captures cost tens of times a match: only a pattern that names
+        // what it captures needs them.
+        if b.regex.capture_names().flatten().next().is_none() {
+            return Some((b.name.clone(), Vec::new()));
         }
         let c = b.regex.captures(text)?;
         let caps = b
@@ -782,6 +808,7 @@ mod tests {
             kind: None,
             header_units: &header_units,
             html: None,
+            removals: Default::default(),
         };
         let strip_of = |text: &str, index, seen| strip(&cx, index, &line(text), seen);
         assert_eq!(strip_of("园区简介", 0, 0), Some(Strip::Counted("title")));

@@ -163,6 +163,7 @@ pub fn build_blocks(html: &Html, page: &Selected, regions: &Regions, lines: Line
             kind: provisional_kind,
             header_units: &lines.header_units,
             html: Some(html),
+            removals: Default::default(),
         },
     );
     let mut head = lines.head;

@@ -86,13 +86,17 @@ fn without_urls(text: &str) -> std::borrow::Cow<'_, str> {
 /// line looks like (`想了解…，请点击这里`).
 fn promo_shaped(line: &Line) -> bool {
     let own = without_urls(&line.text);
-    let n = own.chars().count();
+    // Most lines are body text, far longer than a promo: their length
+    // settles it before their clauses are counted.
+    if own.chars().count() > PROMO_MAX {
+        return false;
+    }
     let body = own.trim_end_matches(['。', '！', '!', '.']);
     let commas = body
         .chars()
         .filter(|c| matches!(c, '，' | ',' | '、'))
         .count();
-    n <= PROMO_MAX && commas <= 1 && !body.contains(['。', '！', '？', '；'])
+    commas <= 1 && !body.contains(['。', '！', '？', '；'])
 }
 
 /// Park ids that two or more promo-shaped lines of `units` point to.

@@ -38,15 +38,20 @@ fn number(s: &str) -> Option<i64> {
     })
 }
 
-static EN_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?ix)
-        \b(?:(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?
-           | (?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon2>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?)
-        \s+(?P<y>(?:19|20)\d{2})\b",
-    )
-    .expect("English date regex")
-});
+const EN_DATE_PATTERN: &str = r"(?ix)
+    \b(?:(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?
+       | (?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon2>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?)
+    \s+(?P<y>(?:19|20)\d{2})\b";
+
+static EN_DATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(EN_DATE_PATTERN).expect("English date regex"));
+
+/// [`EN_DATE`] without its word boundaries: it matches wherever `EN_DATE`
+/// does (and more), and runs on the fast engine. A Unicode `\b` stops
+/// regex's DFA at the first non-ASCII byte, so on Chinese text `EN_DATE`
+/// alone ran the backtracker over every line that holds no numeric date.
+static EN_DATE_LOOSE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&EN_DATE_PATTERN.replace(r"\b", "")).expect("English date regex"));
 
 /// A date found in text: its RFC 3339 form and where it stood.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +71,9 @@ fn find_english(text: &str, tz: &TimeZone) -> Option<Found> {
     const MONTHS: [&str; 12] = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
+    if !EN_DATE_LOOSE.is_match(text) {
+        return None;
+    }
     for c in EN_DATE.captures_iter(text) {
         let m = c.get(0).expect("whole match");
         let mon = c

@@ -10,6 +10,8 @@ pub mod items;
 pub mod meta;
 pub mod title;
 
+use std::sync::LazyLock;
+
 use url::Url;
 
 use crate::rules::{District, DistrictFinder, Rule};
@@ -104,11 +106,29 @@ pub fn looks_english(text: &str) -> bool {
             continue;
         }
         words += 1;
-        if w.len() <= 6 && ENGLISH_ONLY.iter().any(|e| w.eq_ignore_ascii_case(e)) {
+        if is_english_only(w) {
             hits += 1;
         }
     }
     words >= 20 && hits * 10 >= words
+}
+
+/// Is `word` one of [`ENGLISH_ONLY`], in any case? Looked up by its
+/// lowercase bytes in the sorted list: the check runs on every word of a
+/// page's first thousand characters.
+fn is_english_only(word: &str) -> bool {
+    static SORTED: LazyLock<Vec<&'static [u8]>> = LazyLock::new(|| {
+        let mut v: Vec<&[u8]> = ENGLISH_ONLY.iter().map(|w| w.as_bytes()).collect();
+        v.sort_unstable();
+        v
+    });
+    let mut buf = [0u8; 6];
+    let Some(lower) = buf.get_mut(..word.len()) else {
+        return false;
+    };
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    SORTED.binary_search(&&*lower).is_ok()
 }
 
 /// Letters of the first characters of a text, by script.

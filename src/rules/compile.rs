@@ -148,6 +148,7 @@ fn compile(file: &str, raw: RawRule, base: Option<&Rule>) -> Result<Rule, RuleEr
         signatures: raw.matching.signatures,
         kinds,
         selectors,
+        boilerplate_gates: super::gate::Gates::of(boilerplate.iter().map(|b| b.regex.as_str())),
         boilerplate,
         labels,
         park_url,

@@ -6,6 +6,7 @@
 //! compiled [`Rule`]; a site rule extends the generic defaults (`generic.toml`).
 
 mod compile;
+pub mod gate;
 pub mod index;
 mod raw;
 
@@ -122,6 +123,9 @@ pub struct Rule {
     pub kinds: Vec<(Kind, Regex)>,
     pub selectors: Selectors,
     pub boilerplate: Vec<Boilerplate>,
+    /// Which of `boilerplate` a line may match, by their literals: one scan
+    /// of the line instead of a regex per pattern ([`gate`]).
+    pub boilerplate_gates: gate::Gates,
     pub labels: Labels,
     pub park_url: Option<Regex>,
     pub districts: Vec<District>,
