@@ -170,23 +170,26 @@ pub fn normalize_ws(s: &str) -> String {
     while i < b.len() {
         // A run of plain characters (see `plain_run_end`) is copied whole:
         // only its first character can end a pending space.
+        // `get` rather than indexing: the run ends on a char boundary by
+        // construction, and a run that did not would take the by-character
+        // path below instead of a panic.
         let run = plain_run_end(b, i);
-        if run > i {
+        if let Some(piece) = s.get(i..run).filter(|p| !p.is_empty()) {
             if let Some(only_nl) = pending.take()
                 && let Some(prev) = last
             {
-                let first = s[i..].chars().next().unwrap_or(' ');
+                let first = piece.chars().next().unwrap_or(' ');
                 if !(only_nl && is_cjk(prev) && is_cjk(first)) {
                     out.push(' ');
                 }
             }
-            out.push_str(&s[i..run]);
-            last = s[..run].chars().next_back();
+            out.push_str(piece);
+            last = piece.chars().next_back();
             i = run;
             continue;
         }
         // `i` is at a char boundary: runs end before a lead byte.
-        let Some(c) = s[i..].chars().next() else {
+        let Some(c) = s.get(i..).and_then(|t| t.chars().next()) else {
             break;
         };
         i += c.len_utf8();
