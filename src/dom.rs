@@ -251,6 +251,17 @@ fn plain_run_end(b: &[u8], start: usize) -> usize {
     i
 }
 
+/// Where a run of characters U+5000–U+9FFF that starts at `i` ends (`i`
+/// when there is none). They are CJK ideographs (`is_cjk`), neither
+/// whitespace nor punctuation, three bytes each that lead with `E5`–`E9`:
+/// counting passes step over them instead of decoding each.
+pub fn han_run_end(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(0xE5..=0xE9)) && i + 3 <= b.len() {
+        i += 3;
+    }
+    i
+}
+
 /// Characters a reader never sees and that split words for search: the
 /// soft hyphen (U+00AD, a hyphenation hint inside `Gemeinde&shy;rat`), the
 /// zero-width space, non-joiner and joiner (U+200B–U+200D), the word joiner
@@ -396,6 +407,19 @@ pub fn max_depth(html: &Html) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn han_runs_hold_only_ideographs() {
+        for c in (0..=0x10_FFFFu32).filter_map(char::from_u32) {
+            let s = c.to_string();
+            let in_run = han_run_end(s.as_bytes(), 0) == s.len();
+            assert_eq!(in_run, ('\u{5000}'..='\u{9FFF}').contains(&c), "{c:?}");
+            if in_run {
+                assert!(is_cjk(c) && !c.is_whitespace(), "{c:?}");
+            }
+        }
+        assert_eq!(han_run_end("园区a".as_bytes(), 0), 6);
+    }
 
     #[test]
     fn whitespace_rules() {

@@ -153,6 +153,14 @@ impl Scripts {
             s.letters += ascii.filter(u8::is_ascii_alphabetic).count();
             seen += n;
             rest = &rest[n..];
+            // Ideographs U+5000–U+9FFF (three bytes each) in one step.
+            let han = crate::dom::han_run_end(rest.as_bytes(), 0).min(3 * (max - seen));
+            if han > 0 {
+                s.han += han / 3;
+                seen += han / 3;
+                rest = &rest[han..];
+                continue;
+            }
             let Some(c) = rest.chars().next().filter(|_| seen < max) else {
                 break;
             };
