@@ -155,10 +155,12 @@ impl Scripts {
             rest = &rest[n..];
             // Ideographs U+5000–U+9FFF (three bytes each) in one step.
             let han = crate::dom::han_run_end(rest.as_bytes(), 0).min(3 * (max - seen));
-            if han > 0 {
+            // `han` is whole three-byte characters, so `get` never fails:
+            // it is `get` so that no index can panic.
+            if let Some(after) = rest.get(han..).filter(|_| han > 0) {
                 s.han += han / 3;
                 seen += han / 3;
-                rest = &rest[han..];
+                rest = after;
                 continue;
             }
             let Some(c) = rest.chars().next().filter(|_| seen < max) else {
