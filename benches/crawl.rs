@@ -268,7 +268,14 @@ struct Outcome {
 /// measuring instrument and stands in for machines of its own).
 fn niced(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut cmd = Command::new("nice");
-    cmd.args(["-n", "10"]).arg(program);
+    cmd.args(["-n", "10"]);
+    // BENCH_PERF=FILE profiles the crawler (the last run measured writes it).
+    if let Some(file) = std::env::var_os("BENCH_PERF") {
+        cmd.args(["perf", "record", "-F", "1999", "-g", "-o"])
+            .arg(file)
+            .arg("--");
+    }
+    cmd.arg(program);
     cmd
 }
 

@@ -59,7 +59,13 @@ pub fn read(html: &Html, page: &Selected, regions: Regions, blocks: &Blocks) -> 
     let machine_date = machine_date(html, &page.meta, content, &dropped, tz);
     let below = || date_below_content(html, found.roots.last().copied(), &skip, page.rule);
     let published_at = visible_date(blocks, &machine_date, &page.url, tz, below);
-    let (author, source) = byline(blocks, &page.meta, &page.site_names);
+    let zone = extract::marked::Zone {
+        headline: title.as_ref().and_then(|t| t.node),
+        content: content.map(|c| c.id()),
+    };
+    let (author, source) = byline(blocks, page, || {
+        extract::marked::author(html, &zone, &page.rule.labels, tz)
+    });
     let title_text = title.as_ref().map(|t| t.text.clone());
     let kind = page.url_kind.unwrap_or_else(|| {
         let counts = Counts {
@@ -217,14 +223,16 @@ fn date_below_content(
 }
 
 /// Author and source: the header line, else what boilerplate lines said,
-/// else a byline opening the body, else the page's metadata; each candidate
-/// validated (`extract::byline`): a step that names the site, an id or a UI
-/// word gives way to the next.
+/// else a byline opening the body, else the page's metadata, else the
+/// byline its markup marks (`marked`, read only when all else is silent);
+/// each candidate validated (`extract::byline`): a step that names the
+/// site, an id or a UI word gives way to the next.
 fn byline(
     blocks: &Blocks,
-    meta: &PageMeta,
-    site_names: &[String],
+    page: &Selected,
+    marked: impl FnOnce() -> Option<String>,
 ) -> (Option<Sourced>, Option<Sourced>) {
+    let (meta, site_names) = (&page.meta, &page.site_names);
     let (head, captures) = (&blocks.head, &blocks.captures);
     let lead = extract::byline::in_lead(&lead_lines(&blocks.blocks));
     let names: Vec<&str> = site_names.iter().map(String::as_str).collect();
@@ -237,7 +245,8 @@ fn byline(
             (meta.author.as_deref(), "meta"),
         ],
         &names,
-    );
+    )
+    .or_else(|| extract::byline::choose(&[(marked().as_deref(), "markup")], &names));
     let source = head
         .source
         .clone()

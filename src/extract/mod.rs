@@ -7,6 +7,7 @@ pub mod date;
 pub mod fields;
 pub mod header;
 pub mod items;
+pub mod marked;
 pub mod meta;
 pub mod title;
 
