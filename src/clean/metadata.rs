@@ -58,7 +58,8 @@ pub fn read(html: &Html, page: &Selected, regions: Regions, blocks: &Blocks) -> 
     let tz = &page.rule.timezone;
     let machine_date = machine_date(html, &page.meta, content, &dropped, tz);
     let below = || date_below_content(html, found.roots.last().copied(), &skip, page.rule);
-    let published_at = visible_date(blocks, &machine_date, &page.url, tz, below);
+    let updated = updated_days(&page.meta, tz);
+    let published_at = visible_date(blocks, &machine_date, &updated, &page.url, tz, below);
     let zone = extract::marked::Zone {
         headline: title.as_ref().and_then(|t| t.node),
         content: content.map(|c| c.id()),
@@ -152,21 +153,42 @@ fn machine_date(
         .or_else(|| time_element(html, content, dropped, tz).map(|d| (d, "time-element")))
 }
 
+/// The days (`YYYY-MM-DD`, as written) the page says it was last changed
+/// on: `article:modified_time`, `og:updated_time`, JSON-LD `dateModified`.
+fn updated_days(meta: &PageMeta, tz: &jiff::tz::TimeZone) -> Vec<String> {
+    meta.modified
+        .iter()
+        .chain(&meta.jsonld.date_modified)
+        .filter_map(|d| extract::date::parse(d, tz))
+        .filter_map(|d| d.get(..10).map(str::to_string))
+        .collect()
+}
+
 /// The date a reader sees: the header's (refined by the machine date), or
 /// its year-less date given a year by the page's own evidence; else the
 /// machine date; else a dateline opening the body, a date printed right
-/// below it (`below`, read only when asked), a date in the URL.
+/// below it (`below`, read only when asked), a date in the URL. A header
+/// date on a day the page says it was `updated` on, when the machine date
+/// is earlier, is the update's ("Updated Sep 30"): the machine date is the
+/// publication.
 fn visible_date(
     blocks: &Blocks,
     machine_date: &Option<Sourced>,
+    updated: &[String],
     url: &Url,
     tz: &jiff::tz::TimeZone,
     below: impl FnOnce() -> Option<String>,
 ) -> Option<Sourced> {
     let head = &blocks.head;
     let machine = machine_date.as_ref().map(|(d, _)| d.as_str());
+    let day = |d: &str| d.get(..10).map(str::to_string);
+    let is_update = |visible: &str| match (day(visible), machine.and_then(day)) {
+        (Some(v), Some(m)) => m < v && updated.contains(&v),
+        _ => false,
+    };
     head.published_at
         .clone()
+        .filter(|visible| !is_update(visible))
         .map(|visible| (extract::date::refine(visible, machine), "text"))
         .or_else(|| extract::date::with_year(head.month_day?, machine, url.path(), tz))
         .or_else(|| machine_date.clone())

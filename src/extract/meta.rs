@@ -7,7 +7,7 @@ use scraper::{ElementRef, Html, Node};
 use serde_json::Value;
 use url::Url;
 
-use crate::dom::normalize_ws;
+use crate::dom::{is_cjk, normalize_ws};
 
 #[derive(Debug, Default, Clone)]
 pub struct PageMeta {
@@ -21,6 +21,9 @@ pub struct PageMeta {
     pub description: Option<String>,
     /// article:published_time, PubDate, publishdate … in order of trust.
     pub published: Vec<String>,
+    /// article:modified_time, og:updated_time, dateModified: when the page
+    /// was last changed (a visible date equal to it is the update's).
+    pub modified: Vec<String>,
     pub author: Option<String>,
     /// `ContentSource`, the source field of the government-site meta set.
     pub content_source: Option<String>,
@@ -36,7 +39,11 @@ pub struct PageMeta {
 #[derive(Debug, Default, Clone)]
 pub struct JsonLd {
     pub headline: Option<String>,
+    /// `name`, when the object gives a headline as well (Wikipedia's
+    /// headline is the article's one-line description, its name the title).
+    pub name: Option<String>,
     pub date_published: Option<String>,
+    pub date_modified: Option<String>,
     pub author: Option<String>,
     pub publisher: Option<String>,
     pub url: Option<String>,
@@ -51,6 +58,8 @@ impl PageMeta {
 
 /// What one `<meta content>` tag says.
 fn meta_tag(e: &scraper::node::Element, m: &mut PageMeta, published: &mut Vec<(u8, String)>) {
+    // (Parse.ly's `parsely-pub-date` is its publication date; its
+    // `sailthru.date` is not read: CMSs fill it with the last update.)
     let Some(content) = e.attr("content") else {
         return;
     };
@@ -90,7 +99,8 @@ fn meta_tag(e: &scraper::node::Element, m: &mut PageMeta, published: &mut Vec<(u
         }
         "article:published_time" | "datepublished" => published.push((0, content)),
         "pubdate" | "publishdate" | "publish_date" | "firstpublishedtime" | "dc.date.issued"
-        | "dc.date" | "date" => published.push((1, content)),
+        | "parsely-pub-date" | "dc.date" | "date" => published.push((1, content)),
+        "article:modified_time" | "og:updated_time" | "datemodified" => m.modified.push(content),
         _ => {}
     }
 }
@@ -132,7 +142,7 @@ pub fn read(html: &Html) -> PageMeta {
                     continue;
                 }
                 let text: String = el.text().collect();
-                if let Ok(v) = serde_json::from_str::<Value>(text.trim())
+                if let Ok(v) = serde_json::from_str::<Value>(unwrap_script(&text))
                     && let Some(a) = find_article(&v, 0)
                 {
                     m.jsonld = jsonld_of(a);
@@ -158,15 +168,47 @@ pub fn read(html: &Html) -> PageMeta {
     m
 }
 
+/// A script's JSON without the wrappers pages put around it for old
+/// parsers: `<![CDATA[ … ]]>` (often behind `//`) and `<!-- … -->`.
+fn unwrap_script(text: &str) -> &str {
+    let mut t = text.trim();
+    loop {
+        let before = t;
+        for open in ["//", "<![CDATA[", "<!--"] {
+            t = t.strip_prefix(open).unwrap_or(t).trim_start();
+        }
+        for close in ["]]>", "-->", "//"] {
+            t = t.strip_suffix(close).unwrap_or(t).trim_end();
+        }
+        if t.len() == before.len() {
+            return t;
+        }
+    }
+}
+
+/// schema.org's Article and its subtypes (news, blog and social postings,
+/// reports, scholarly and technical articles), and the government permit.
 const ARTICLE_TYPES: &[&str] = &[
-    "NewsArticle",
     "Article",
-    "ReportageNewsArticle",
-    "BlogPosting",
-    "Report",
-    "GovernmentPermit",
+    "NewsArticle",
     "AnalysisNewsArticle",
+    "AskPublicNewsArticle",
+    "BackgroundNewsArticle",
+    "OpinionNewsArticle",
+    "ReportageNewsArticle",
+    "ReviewNewsArticle",
+    "AdvertiserContentArticle",
+    "SatiricalArticle",
+    "ScholarlyArticle",
+    "MedicalScholarlyArticle",
+    "SocialMediaPosting",
+    "BlogPosting",
+    "LiveBlogPosting",
+    "DiscussionForumPosting",
+    "Report",
     "TechArticle",
+    "APIReference",
+    "GovernmentPermit",
 ];
 
 fn find_article(v: &Value, depth: usize) -> Option<&Value> {
@@ -198,7 +240,13 @@ fn name_of(v: &Value) -> Option<String> {
         Value::Object(o) => o.get("name").and_then(name_of),
         Value::Array(a) => {
             let names: Vec<String> = a.iter().filter_map(name_of).collect();
-            (!names.is_empty()).then(|| names.join("、"))
+            // Chinese names are listed with 、, others with a comma.
+            let sep = if names.iter().any(|n| n.chars().any(is_cjk)) {
+                "、"
+            } else {
+                ", "
+            };
+            (!names.is_empty()).then(|| names.join(sep))
         }
         _ => None,
     }
@@ -210,7 +258,9 @@ fn jsonld_of(a: &Value) -> JsonLd {
     let s = |k: &str| a.get(k).and_then(name_of);
     JsonLd {
         headline: s("headline").or_else(|| s("name")),
+        name: s("headline").and(s("name")),
         date_published: s("datePublished").or_else(|| s("dateCreated")),
+        date_modified: s("dateModified"),
         author: a.get("author").and_then(name_of),
         publisher: a.get("publisher").and_then(name_of),
         url: s("url").or_else(|| {
@@ -237,4 +287,85 @@ pub fn resolve(base: Option<&Url>, href: &str) -> Option<Url> {
         None => Url::parse(href).ok()?,
     };
     matches!(u.scheme(), "http" | "https" | "file").then_some(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta_of(head: &str) -> PageMeta {
+        read(&Html::parse_document(&format!(
+            "<html><head>{head}</head><body><p>x</p></body></html>"
+        )))
+    }
+
+    #[test]
+    fn json_ld_behind_cdata_and_comment_wrappers_is_read() {
+        for wrapped in [
+            "//<![CDATA[\n{J}\n//]]>",
+            "<![CDATA[ {J} ]]>",
+            "<!-- {J} -->",
+            "\n  {J}  \n",
+        ] {
+            let j = r#"{"@type":"NewsArticle","headline":"H","datePublished":"2023-06-12"}"#;
+            let m = meta_of(&format!(
+                r#"<script type="application/ld+json">{}</script>"#,
+                wrapped.replace("{J}", j)
+            ));
+            assert_eq!(m.jsonld.headline.as_deref(), Some("H"), "{wrapped}");
+            assert_eq!(m.jsonld.date_published.as_deref(), Some("2023-06-12"));
+        }
+    }
+
+    #[test]
+    fn article_subtypes_count_and_other_types_do_not() {
+        let of = |ty: &str| {
+            meta_of(&format!(
+                r#"<script type="application/ld+json">{{"@type":"{ty}","headline":"H"}}</script>"#
+            ))
+            .jsonld
+            .headline
+        };
+        for ty in [
+            "SocialMediaPosting",
+            "LiveBlogPosting",
+            "ScholarlyArticle",
+            "OpinionNewsArticle",
+        ] {
+            assert_eq!(of(ty).as_deref(), Some("H"), "{ty}");
+        }
+        for ty in ["BreadcrumbList", "Organization", "WebSite"] {
+            assert_eq!(of(ty), None, "{ty}");
+        }
+    }
+
+    #[test]
+    fn modified_dates_and_parsely_publication_date() {
+        let m = meta_of(concat!(
+            r#"<meta property="article:modified_time" content="2025-09-30T16:02:11+00:00">"#,
+            r#"<meta name="parsely-pub-date" content="2024-04-20T04:20:00.000Z">"#,
+            r#"<meta name="sailthru.date" content="2025-09-30">"#,
+            r#"<script type="application/ld+json">{"@type":"Article","headline":"H","name":"N","dateModified":"2025-10-01"}</script>"#,
+        ));
+        assert_eq!(m.modified, ["2025-09-30T16:02:11+00:00"]);
+        assert_eq!(m.published, ["2024-04-20T04:20:00.000Z"]);
+        assert_eq!(m.jsonld.date_modified.as_deref(), Some("2025-10-01"));
+        assert_eq!(m.jsonld.name.as_deref(), Some("N"));
+    }
+
+    #[test]
+    fn authors_are_joined_by_their_script() {
+        let of = |names: &str| {
+            meta_of(&format!(
+                r#"<script type="application/ld+json">{{"@type":"Article","headline":"H","author":[{names}]}}</script>"#
+            ))
+            .jsonld
+            .author
+        };
+        assert_eq!(
+            of(r#"{"name":"Stella Kim"},{"name":"Jennifer Jett"}"#).as_deref(),
+            Some("Stella Kim, Jennifer Jett")
+        );
+        assert_eq!(of(r#""张伟","李娜""#).as_deref(), Some("张伟、李娜"));
+    }
 }

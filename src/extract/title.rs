@@ -166,11 +166,31 @@ fn by_meta(
     dropped: &NodeSet,
     plausible: &dyn Fn(&str) -> bool,
 ) -> Option<Title> {
-    if let Some(h) = meta.jsonld.headline.as_deref().filter(|h| plausible(h)) {
+    let stripped = strip_site(&meta.title, site_names);
+    // The headline, or the object's name when only the name is what the
+    // page prints (as a heading or its `<title>`).
+    let declared: Vec<&str> = [&meta.jsonld.headline, &meta.jsonld.name]
+        .into_iter()
+        .filter_map(|h| h.as_deref())
+        .filter(|h| plausible(h))
+        .collect();
+    let printed = |h: &str| {
+        let node = heading_matching(html, h, dropped);
+        (node.is_some() || stripped.contains(h)).then_some(node)
+    };
+    let chosen = declared
+        .iter()
+        .find_map(|h| printed(h).map(|node| (*h, node)))
+        .or_else(|| {
+            declared
+                .first()
+                .map(|h| (*h, heading_matching(html, h, dropped)))
+        });
+    if let Some((h, node)) = chosen {
         return Some(Title {
             text: h.to_string(),
             source: TitleSource::JsonLd,
-            node: heading_matching(html, h, dropped),
+            node,
         });
     }
     let og = meta.og_title.as_deref().or(meta.article_title.as_deref())?;
@@ -178,7 +198,6 @@ fn by_meta(
     if !plausible(&t) {
         return None;
     }
-    let stripped = strip_site(&meta.title, site_names);
     if let Some(longer) = heading_extending(html, &t, &stripped, dropped) {
         return Some(longer);
     }
@@ -397,6 +416,30 @@ mod tests {
         meta.jsonld.headline = Some("JSON-LD 的标题".into());
         let t = by_meta(&html, &meta, &[], &none, &ok).unwrap();
         assert_eq!(t.source, TitleSource::JsonLd);
+    }
+
+    #[test]
+    fn json_ld_name_wins_when_only_it_is_printed() {
+        let html = page("<h1>Hermitian matrix</h1><p>In mathematics …</p>");
+        let (none, ok) = (NodeSet::default(), |_: &str| true);
+        let mut meta = PageMeta {
+            title: "Hermitian matrix - Wikipedia".into(),
+            ..Default::default()
+        };
+        meta.jsonld.headline = Some("matrix equal to its conjugate-transpose".into());
+        meta.jsonld.name = Some("Hermitian matrix".into());
+        let t = by_meta(&html, &meta, &["Wikipedia"], &none, &ok).unwrap();
+        assert_eq!(t.text, "Hermitian matrix");
+        assert!(t.node.is_some());
+        // A headline the page prints keeps its place before the name.
+        meta.jsonld.name = Some("Matrices".into());
+        meta.jsonld.headline = Some("Hermitian matrix".into());
+        let t = by_meta(&html, &meta, &["Wikipedia"], &none, &ok).unwrap();
+        assert_eq!(t.text, "Hermitian matrix");
+        // Neither printed: the headline, as declared.
+        meta.jsonld.headline = Some("A declared headline".into());
+        let t = by_meta(&html, &meta, &["Wikipedia"], &none, &ok).unwrap();
+        assert_eq!((t.text.as_str(), t.node), ("A declared headline", None));
     }
 
     #[test]
