@@ -280,12 +280,22 @@ fn tokens<'a>(el: ElementRef<'a>) -> impl Iterator<Item = &'a str> {
         .flat_map(str::split_ascii_whitespace)
 }
 
+/// Parts that deny what follows them: `hasnt-bio`, `no-comments` say the
+/// element has none.
+const NEGATIONS: &[&str] = &["no", "not", "hasnt", "without", "non"];
+
 /// Whether a token's parts (`article__byline` → `article`, `byline`)
-/// hold one of the words.
+/// hold one of the words, not denied by a part before it (`hasnt-bio`).
 fn has_part(token: &str, words: &[&str]) -> bool {
-    token
-        .split(['-', '_'])
-        .any(|p| words.iter().any(|w| p.eq_ignore_ascii_case(w)))
+    let mut denied = false;
+    for p in token.split(['-', '_']) {
+        if NEGATIONS.iter().any(|w| p.eq_ignore_ascii_case(w)) {
+            denied = true;
+        } else if words.iter().any(|w| p.eq_ignore_ascii_case(w)) && !denied {
+            return true;
+        }
+    }
+    false
 }
 
 /// An `itemprop=author`'s names: its `itemprop=name` parts, else its
@@ -508,5 +518,8 @@ mod tests {
         assert!(has_part("pb-byline", BYLINE_WORDS));
         assert!(!has_part("authority", BYLINE_WORDS));
         assert!(has_part("author-bio", NOT_BYLINE_WORDS));
+        assert!(!has_part("hasnt-bio", FOREIGN_WORDS));
+        assert!(!has_part("no-comments", FOREIGN_WORDS));
+        assert!(has_part("comments-no-js", FOREIGN_WORDS));
     }
 }
