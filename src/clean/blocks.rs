@@ -11,6 +11,8 @@
 //! 5. `<h1>`…`<h6>` and wholly bold short lines are headings; the rest are
 //!    paragraphs. A last pass promotes short stand-alone lines between
 //!    paragraphs (and `一、` numbered lines) to headings.
+//!
+//! What a line's shape makes it (caption, heading) is `blocks/shape.rs`.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -23,6 +25,12 @@ use crate::document::Block;
 use crate::extract::header::{self, Header};
 use crate::extract::meta::resolve;
 use crate::rules::{Kind, Rule};
+use shape::{
+    attach_orphan_caption, drop_trailing_headings, is_caption, is_marked_heading,
+    is_orphan_caption, may_be_heading_by_position, promote_headings,
+};
+
+mod shape;
 
 pub const PLACEHOLDER: &str = "placeholder-image-name";
 /// The name promo lines are counted under, by pattern or by what they link.
@@ -65,16 +73,6 @@ pub struct Built {
     /// Header lines found inside the content.
     pub header: Header,
 }
-
-/// A caption is short and not a sentence.
-const CAPTION_MAX: usize = 40;
-/// A heading is short.
-const HEADING_MAX: usize = 40;
-/// Characters that end (or continue) a sentence: a line ending in one is
-/// body text, never a caption or a heading.
-const SENTENCE_ENDS: [char; 13] = [
-    '。', '！', '？', '!', '?', '；', ';', '…', '：', ':', '，', ',', '、',
-];
 
 /// Why a line of text is not body text (what [`strip`] decided).
 #[derive(Debug, PartialEq)]
@@ -431,17 +429,6 @@ fn link_runs(link_lines: &[usize]) -> Vec<usize> {
     drop
 }
 
-/// A heading with nothing after it introduced what was removed (a 联系方式
-/// whose lines became fields): drops such headings from the end, and says
-/// how many.
-fn drop_trailing_headings(blocks: &mut Vec<Block>) -> usize {
-    let mut n = 0;
-    while matches!(blocks.last(), Some(Block::Heading { .. })) {
-        blocks.pop();
-        n += 1;
-    }
-    n
-}
 /// The named boilerplate pattern `text` matches, with its captures
 /// (remembered per page, see [`Context::removals`]).
 fn removal(cx: &Context, text: &str) -> Removal {
@@ -523,103 +510,9 @@ fn absorb(c: &mut Captures, caps: Vec<(String, String)>, line: &Line, base: Opti
     }
 }
 
-fn ends_sentence(text: &str) -> bool {
-    text.ends_with(SENTENCE_ENDS)
-}
-
-/// Caption policy: the first line of text after an image (removed lines in
-/// between do not count) is its caption if marked so (`<figcaption>`), or if
-/// it reads like one: short (≤ [`CAPTION_MAX`] characters), not a sentence,
-/// not a heading (`<h1>`…`<h6>`, or bold unless centered — a centered bold
-/// line under a picture is its title).
-fn is_caption(line: &Line) -> bool {
-    if line.figcaption {
-        return true;
-    }
-    let n = line.text.chars().count();
-    n <= CAPTION_MAX
-        && !ends_sentence(&line.text)
-        && (!line.strong || line.centered)
-        && line.heading.is_none()
-}
-
-/// Caption policy: a `<figcaption>` line whose picture was not kept (a
-/// gallery slide, a video, a second credit line) stays a figure's caption,
-/// never body text — unless it is also a heading by markup.
-fn is_orphan_caption(line: &Line) -> bool {
-    line.figcaption && line.heading.is_none()
-}
-
-/// An orphan caption continues the caption of the image just before it, or
-/// becomes a figure without a picture.
-fn attach_orphan_caption(blocks: &mut Vec<Block>, text: &str) {
-    match blocks.last_mut() {
-        Some(Block::Image {
-            caption: Some(c), ..
-        }) => {
-            c.push(' ');
-            c.push_str(text);
-        }
-        _ => blocks.push(Block::Image {
-            src: None,
-            alt: None,
-            caption: Some(text.to_string()),
-        }),
-    }
-}
-
-/// Heading policy, by markup: a line inside `<h1>`…`<h6>`, or a wholly bold
-/// line that is short and not a sentence.
-fn is_marked_heading(line: &Line) -> bool {
-    line.heading.is_some() || (line.strong && is_short_title(&line.text))
-}
-
-/// Heading policy, by position: a short plain line that is not centered (a
-/// centered one is a caption or a signature) may be a heading; whether it is
-/// depends on its neighbours ([`promote_headings`]).
-fn may_be_heading_by_position(line: &Line) -> bool {
-    is_short_title(&line.text) && !line.centered
-}
-
-/// Between 2 and [`HEADING_MAX`] characters, and not a sentence.
-fn is_short_title(text: &str) -> bool {
-    let n = text.chars().count();
-    (2..=HEADING_MAX).contains(&n) && !ends_sentence(text)
-}
-
-/// Numbered section titles of Chinese documents: `一、总体要求`, `（二）…`,
-/// `第三章 …`.
-fn numbered_heading(text: &str) -> bool {
-    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）]|第[一二三四五六七八九十百]{1,4}[章节条部分])").unwrap()
-    });
-    RE.is_match(text)
-}
-
-/// A short line that stands between paragraphs (text before and after it)
-/// is a section heading; so is a numbered section title.
-fn promote_headings(blocks: &mut [Block], candidates: &[usize]) {
-    for &i in candidates {
-        let Block::Paragraph { text } = &blocks[i] else {
-            continue;
-        };
-        // What follows must be body text, not another short line (a
-        // signature block: department, then date).
-        let next_is_text = matches!(blocks.get(i + 1), Some(Block::Paragraph { text: t })
-            if t.chars().count() >= 30 || (ends_sentence(t) && t.chars().count() > text.chars().count()));
-        let prev_ok = i == 0 || !matches!(blocks[i - 1], Block::Heading { .. });
-        // A date or signature line (落款) is not a heading.
-        let datelike =
-            text.chars().filter(|c| c.is_ascii_digit()).count() * 3 > text.chars().count();
-        if (numbered_heading(text) || (next_is_text && prev_ok && i > 0)) && !datelike {
-            let text = text.clone();
-            blocks[i] = Block::Heading { text };
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::shape::*;
     use super::*;
     use crate::rules::RuleSet;
     use std::collections::HashSet;

@@ -30,7 +30,9 @@ use scraper::{ElementRef, Html};
 
 mod measure;
 mod names;
+mod trim;
 use measure::{Info, Tag, measure_tree};
+use trim::{Spans, trim};
 
 /// The main content: the chosen roots (in document order) and the elements
 /// inside them left out as chrome.
@@ -475,84 +477,6 @@ fn is_ancestor(infos: &[Info], a: usize, n: usize) -> bool {
         cur = infos[c].parent;
     }
     false
-}
-
-/// Marks link-heavy lists, tables and divs under `root` as pruned: a block of
-/// more than a little text that is mostly links is a list of other pages.
-fn trim(infos: &[Info], spans: &Spans, root: usize, pruned: &mut NodeSet) {
-    let subtree = infos
-        .iter()
-        .enumerate()
-        .take(spans.end[root])
-        .skip(root + 1);
-    for (i, info) in subtree {
-        if !matches!(info.tag, Tag::List | Tag::Table | Tag::Div | Tag::ListLike) {
-            continue;
-        }
-        if info.text < 1.0 {
-            continue;
-        }
-        let density = info.links / info.text;
-        let limit = if info.weight >= 25.0 { 0.5 } else { 0.35 };
-        // Links throughout and no prose, or a chrome name and little text.
-        let linky = density > limit && info.own < 200.0 && !spans.long_paragraph[i];
-        if linky || (info.weight <= -25.0 && info.text < 400.0) {
-            pruned.insert(info.id);
-        }
-    }
-}
-
-/// A list item that is a sentence of its own text with links in it (a
-/// newsletter's "We've landed <a>Bug 1553982</a>, which …"), not a link
-/// with a word or two around it: 40 or more characters outside links, and
-/// a sentence's end.
-fn is_sentence_item(info: &Info) -> bool {
-    info.own - info.own_links >= 40.0 && info.own_ends_sentence
-}
-
-/// A list of three or more items, at least half of them sentences: a body
-/// written as a list (a digest, release notes), however many links its
-/// sentences carry. Link density alone would trim it as a list of links.
-fn is_list_of_sentences((items, sentences): (u32, u32)) -> bool {
-    items >= 3 && sentences * 2 >= items
-}
-
-/// Where each element's subtree ends among the infos (which are in
-/// document order, so a subtree is the range `i..end[i]`), and whether it
-/// holds a long paragraph of prose or a list of sentences. Found in one backward pass, so that
-/// questions about subtrees cost nothing per element: asked by walking
-/// each subtree, they cost size × depth, and a 2.7 MB tag soup took 40 s.
-struct Spans {
-    end: Vec<usize>,
-    long_paragraph: Vec<bool>,
-}
-
-impl Spans {
-    fn of(infos: &[Info]) -> Spans {
-        let mut end: Vec<usize> = (1..=infos.len()).collect();
-        let mut long_paragraph: Vec<bool> = infos
-            .iter()
-            .map(|x| x.own >= 160.0 && x.own_links / x.own < 0.2)
-            .collect();
-        // Per list: its items, and those that are sentences.
-        let mut items = vec![(0u32, 0u32); infos.len()];
-        for i in (0..infos.len()).rev() {
-            // Children come after their parent: `items[i]` is complete.
-            long_paragraph[i] |= is_list_of_sentences(items[i]);
-            if let Some(p) = infos[i].parent {
-                end[p] = end[p].max(end[i]);
-                long_paragraph[p] |= long_paragraph[i];
-                if infos[i].tag == Tag::ListLike {
-                    items[p].0 += 1;
-                    items[p].1 += u32::from(is_sentence_item(&infos[i]));
-                }
-            }
-        }
-        Spans {
-            end,
-            long_paragraph,
-        }
-    }
 }
 
 #[cfg(test)]

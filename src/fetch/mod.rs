@@ -25,6 +25,7 @@ pub mod error;
 pub mod host;
 pub mod origin;
 pub mod pace;
+mod response;
 pub mod robots;
 pub mod safety;
 
@@ -39,6 +40,7 @@ use url::Url;
 
 pub use error::{ErrorKind, FetchError};
 use host::{Backoff, Host, Hosts, RobotsEntry};
+use response::{Head, redirect};
 use robots::Robots;
 use safety::{CheckedResolver, Policy};
 
@@ -635,80 +637,6 @@ impl Fetcher {
         }
         Ok(body)
     }
-}
-
-/// A response head as received, before the body is read.
-struct Head {
-    status: u16,
-    reason: String,
-    ip: Option<String>,
-    headers: HeaderMap,
-    request_headers: Vec<(String, String)>,
-}
-
-impl Head {
-    fn of(resp: &reqwest::Response, request_headers: Vec<(String, String)>) -> Head {
-        Head {
-            status: resp.status().as_u16(),
-            reason: resp.status().canonical_reason().unwrap_or("").to_string(),
-            ip: resp.remote_addr().map(|a| a.ip().to_string()),
-            headers: resp.headers().clone(),
-            request_headers,
-        }
-    }
-
-    /// A header's value, when it is text.
-    fn text(&self, name: header::HeaderName) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    }
-
-    /// The response as [`Fetched`], with `body`.
-    fn fetched(self, url: &Url, body: Vec<u8>) -> Fetched {
-        let response_headers = self
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        Fetched {
-            url: url.clone(),
-            status: self.status,
-            content_type: self.text(header::CONTENT_TYPE),
-            etag: self.text(header::ETAG),
-            last_modified: self.text(header::LAST_MODIFIED),
-            fetched_at: now_rfc3339(),
-            body,
-            request_headers: self.request_headers,
-            response_headers,
-            reason: self.reason,
-            ip: self.ip,
-        }
-    }
-}
-
-/// Step 5: where a redirect leads (http or https only).
-fn redirect(url: &Url, head: &Head) -> Result<Url, FetchError> {
-    let loc = head
-        .text(header::LOCATION)
-        .ok_or_else(|| FetchError::new(ErrorKind::BadUrl, url, "redirect without Location"))?;
-    let next = url.join(loc.trim()).map_err(|e| {
-        FetchError::new(ErrorKind::BadUrl, url, format!("bad Location {loc:?}: {e}"))
-    })?;
-    if !matches!(next.scheme(), "http" | "https") {
-        return Err(FetchError::new(
-            ErrorKind::BadUrl,
-            url,
-            format!("redirect to {}", next.scheme()),
-        ));
-    }
-    Ok(next)
 }
 
 impl Fetcher {
