@@ -485,13 +485,19 @@ impl Fetcher {
                 }
             }
             let result = self.once(url, want, validators).await;
+            // A transient failure pauses the host before this request's
+            // permits go: a request waiting for them then finds the pause.
+            let gave_up = match &result {
+                Err(e) if e.is_transient() => host.failure(e.retry_after),
+                _ => false,
+            };
             drop(permits);
             match result {
                 Err(mut e) if e.is_transient() => {
                     if let (Some(p), Some(wait)) = (&self.cfg.pace, e.retry_after) {
                         p.retry_after(&host.key, wait).await;
                     }
-                    if host.failure(e.retry_after) {
+                    if gave_up {
                         let why = host.given_up().unwrap_or_default();
                         e.message = format!("{}; host given up: {why}", e.message);
                         return Err(e);
