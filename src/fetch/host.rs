@@ -190,9 +190,12 @@ impl Host {
             // With several connections per host, the answer that pauses the
             // host (a 429) may be in, and its task woken, but not yet run:
             // a burst of new requests on a busy runtime would go ahead of
-            // it and land inside the Retry-After. Yielding once lets the
-            // runtime read the I/O ready and run the tasks woken before
-            // this one, so the pause is seen below.
+            // it and land inside the Retry-After. An answer travels two
+            // hops: the connection's task reads it, then wakes the
+            // request's task, which sets the pause. Yielding twice lets the
+            // runtime read the I/O ready and run both, so the pause is seen
+            // below.
+            tokio::task::yield_now().await;
             tokio::task::yield_now().await;
             let gave_up = self.gave_up.notified();
             let wake = {
