@@ -192,9 +192,10 @@ impl Host {
             // a burst of new requests on a busy runtime would go ahead of
             // it and land inside the Retry-After. An answer travels two
             // hops: the connection's task reads it, then wakes the
-            // request's task, which sets the pause. Yielding twice lets the
-            // runtime read the I/O ready and run both, so the pause is seen
-            // below.
+            // request's task, which sets the pause. Yielding twice gives the
+            // runtime the chance to read the I/O ready and run both, so the
+            // pause is seen below (a chance, not a guarantee: on a starved
+            // runtime the read itself may come late).
             tokio::task::yield_now().await;
             tokio::task::yield_now().await;
             let gave_up = self.gave_up.notified();
