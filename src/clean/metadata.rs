@@ -58,8 +58,7 @@ pub fn read(html: &Html, page: &Selected, regions: Regions, blocks: &Blocks) -> 
     let tz = &page.rule.timezone;
     let machine_date = machine_date(html, &page.meta, content, &dropped, tz);
     let below = || date_below_content(html, found.roots.last().copied(), &skip, page.rule);
-    let updated = updated_days(&page.meta, tz);
-    let published_at = visible_date(blocks, &machine_date, &updated, &page.url, tz, below);
+    let published_at = visible_date(blocks, &machine_date, &page.meta, &page.url, tz, below);
     let zone = extract::marked::Zone {
         headline: title.as_ref().and_then(|t| t.node),
         content: content.map(|c| c.id()),
@@ -69,19 +68,9 @@ pub fn read(html: &Html, page: &Selected, regions: Regions, blocks: &Blocks) -> 
     });
     let title_text = title.as_ref().map(|t| t.text.clone());
     let kind = page.url_kind.unwrap_or_else(|| {
-        let counts = Counts {
-            fields: fields.len(),
-            items: items.len(),
-            items_chars: regions::items_chars(&items),
-            text_chars: blocks.text.chars().count(),
-        };
-        kind_of(
-            page,
-            title_text.as_deref(),
-            &counts,
-            &blocks.head,
-            published_at.is_some(),
-        )
+        let counts = Counts::of(fields.len(), &items, blocks);
+        let dated = published_at.is_some();
+        kind_of(page, title_text.as_deref(), &counts, &blocks.head, dated)
     });
     // A listing's visible dates are its entries' dates, not its own.
     let published_at = if kind == Kind::District {
@@ -168,13 +157,13 @@ fn updated_days(meta: &PageMeta, tz: &jiff::tz::TimeZone) -> Vec<String> {
 /// its year-less date given a year by the page's own evidence; else the
 /// machine date; else a dateline opening the body, a date printed right
 /// below it (`below`, read only when asked), a date in the URL. A header
-/// date on a day the page says it was `updated` on, when the machine date
+/// date on a day the page says it was updated on (`meta`), when the machine date
 /// is earlier, is the update's ("Updated Sep 30"): the machine date is the
 /// publication.
 fn visible_date(
     blocks: &Blocks,
     machine_date: &Option<Sourced>,
-    updated: &[String],
+    meta: &PageMeta,
     url: &Url,
     tz: &jiff::tz::TimeZone,
     below: impl FnOnce() -> Option<String>,
@@ -183,7 +172,7 @@ fn visible_date(
     let machine = machine_date.as_ref().map(|(d, _)| d.as_str());
     let day = |d: &str| d.get(..10).map(str::to_string);
     let is_update = |visible: &str| match (day(visible), machine.and_then(day)) {
-        (Some(v), Some(m)) => m < v && updated.contains(&v),
+        (Some(v), Some(m)) => m < v && updated_days(meta, tz).contains(&v),
         _ => false,
     };
     head.published_at
@@ -284,6 +273,17 @@ struct Counts {
     items: usize,
     items_chars: usize,
     text_chars: usize,
+}
+
+impl Counts {
+    fn of(fields: usize, items: &[Item], blocks: &Blocks) -> Counts {
+        Counts {
+            fields,
+            items: items.len(),
+            items_chars: regions::items_chars(items),
+            text_chars: blocks.text.chars().count(),
+        }
+    }
 }
 
 /// The kind of a page the URL does not name: a park page has fields, a

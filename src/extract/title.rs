@@ -181,11 +181,8 @@ fn by_meta(
     let chosen = declared
         .iter()
         .find_map(|h| printed(h).map(|node| (*h, node)))
-        .or_else(|| {
-            declared
-                .first()
-                .map(|h| (*h, heading_matching(html, h, dropped)))
-        });
+        // Neither printed: the headline, with no heading to point at.
+        .or_else(|| declared.first().map(|h| (*h, None)));
     if let Some((h, node)) = chosen {
         return Some(Title {
             text: h.to_string(),

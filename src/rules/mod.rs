@@ -281,6 +281,16 @@ impl RuleSet {
             .unwrap_or(&self.generic)
     }
 
+    /// A crawl setting for `host`: the matching site rule's, else the
+    /// generic rule's (`None` when neither sets it).
+    pub fn crawl_setting<T>(&self, host: &str, get: impl Fn(&CrawlRule) -> Option<T>) -> Option<T> {
+        self.sites
+            .iter()
+            .find(|r| r.matches_host(host))
+            .and_then(|r| get(&r.crawl))
+            .or_else(|| get(&self.generic.crawl))
+    }
+
     pub fn get(&self, id: &str) -> Option<&Rule> {
         if id == self.generic.id {
             return Some(&self.generic);

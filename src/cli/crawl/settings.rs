@@ -126,28 +126,14 @@ pub(super) fn fetch_config(
     let rate_rules = rules.clone();
     fetch.rate = Arc::new(move |host: &str| {
         flag_rate
-            .or_else(|| {
-                rate_rules
-                    .sites
-                    .iter()
-                    .find(|r| r.matches_host(host))
-                    .and_then(|r| r.crawl.rate)
-            })
-            .or(rate_rules.generic.crawl.rate)
+            .or_else(|| rate_rules.crawl_setting(host, |c| c.rate))
             .unwrap_or(1.0)
     });
     let flag_per_host = args.per_host;
     let conn_rules = rules.clone();
     fetch.connections = Arc::new(move |host: &str| {
         flag_per_host
-            .or_else(|| {
-                conn_rules
-                    .sites
-                    .iter()
-                    .find(|r| r.matches_host(host))
-                    .and_then(|r| r.crawl.per_host)
-            })
-            .or(conn_rules.generic.crawl.per_host)
+            .or_else(|| conn_rules.crawl_setting(host, |c| c.per_host))
             .unwrap_or(1)
     });
     fetch.timeout = c.timeout;
