@@ -7,6 +7,7 @@
 //!     cargo bench --bench crawl -- --no-peers   # parkcrawl alone
 //!     cargo bench --bench crawl -- unthrottled  # without the polite table
 //!     cargo bench --bench crawl -- links        # links per page (below)
+//!     cargo bench --bench crawl -- --no-peers unthrottled --per-host 64 --repeat 5
 //!
 //! The web: H hosts × M pages (20 × 500) behind 20 ms of latency per
 //! response. Page k links to its children 10k+1 … 10k+10 by their canonical
@@ -374,6 +375,11 @@ fn dump(dir: &Path, name: &str, wall0: std::time::SystemTime, server: &Server, s
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
+    // A repeated run gets the next free number rather than overwriting.
+    let slug = (1..)
+        .map(|i| format!("{slug}_{i}"))
+        .find(|s| !dir.join(format!("{s}.tsv")).exists())
+        .unwrap();
     std::fs::write(dir.join(format!("{slug}.tsv")), t).unwrap();
     std::fs::write(dir.join(format!("{slug}.log")), stderr).unwrap();
 }
@@ -480,15 +486,17 @@ fn setup_python() -> PathBuf {
     root.join(String::from_utf8_lossy(&out.stdout).trim())
 }
 
-fn side_by_side(w: Web, python: Option<&Path>) {
+fn side_by_side(w: Web, python: Option<&Path>, per_host: &[usize], repeat: usize) {
     println!(
         "unthrottled: {} hosts × {} pages, {LATENCY:?} latency, 429/503/slow pages, variants, a trap; depth {DEPTH}",
         w.hosts, w.pages
     );
     let mut runs = Vec::new();
-    for n in [1, 8, 64] {
-        let name = format!("parkcrawl --per-host {n}");
-        runs.push(measure(&name, w, |s| parkcrawl_cmd(w, s, Some(n))));
+    for &n in per_host {
+        for _ in 0..repeat {
+            let name = format!("parkcrawl --per-host {n}");
+            runs.push(measure(&name, w, |s| parkcrawl_cmd(w, s, Some(n))));
+        }
     }
     if let Some(py) = python {
         for n in [8, 64] {
@@ -652,7 +660,20 @@ fn main() {
         failures: true,
         crawl_delay: 0.02,
     };
-    side_by_side(w, python.as_deref());
+    // `--per-host N` (repeatable) measures only those parkcrawl runs;
+    // `--repeat K` runs each K times (the spread of one machine's runs).
+    let flag = |name: &str| -> Vec<usize> {
+        args.windows(2)
+            .filter(|p| p[0] == name)
+            .filter_map(|p| p[1].parse().ok())
+            .collect()
+    };
+    let mut per_host = flag("--per-host");
+    if per_host.is_empty() {
+        per_host = vec![1, 8, 64];
+    }
+    let repeat = flag("--repeat").last().copied().unwrap_or(1).max(1);
+    side_by_side(w, python.as_deref(), &per_host, repeat);
     if !args.iter().any(|a| a == "unthrottled") {
         polite(python.as_deref(), quick);
     }
