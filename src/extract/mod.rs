@@ -142,6 +142,22 @@ struct Scripts {
     letters: usize,
 }
 
+/// Punctuation blocks in which no character is alphabetic: the general
+/// punctuation block, the CJK symbols other than the iteration marks and
+/// Hangzhou numerals (U+3005–3007, 3021–302F, 3031–3035, 3038–303C), and the
+/// full-width forms other than letters and half-width kana.
+const NOT_LETTERS: [std::ops::RangeInclusive<u32>; 9] = [
+    0x2000..=0x206F,
+    0x3000..=0x3004,
+    0x3008..=0x3020,
+    0x3030..=0x3030,
+    0x3036..=0x3037,
+    0x303D..=0x303F,
+    0xFF01..=0xFF20,
+    0xFF3B..=0xFF40,
+    0xFF5B..=0xFF65,
+];
+
 impl Scripts {
     /// Counts the first `max` characters of `text`: ASCII bytes as bytes
     /// (most characters of most pages), the rest decoded.
@@ -173,6 +189,10 @@ impl Scripts {
                 0x3040..=0x30FF => s.kana += 1,
                 0xAC00..=0xD7AF => s.hangul += 1,
                 0x3400..=0x4DBF | 0x4E00..=0x9FFF => s.han += 1,
+                // CJK and general punctuation, the most common characters
+                // of Chinese text after ideographs: settled without
+                // `is_alphabetic`'s table search (`NOT_LETTERS`).
+                c if NOT_LETTERS.iter().any(|r| r.contains(&c)) => {}
                 _ if c.is_alphabetic() => s.letters += 1,
                 _ => {}
             }
@@ -248,6 +268,15 @@ pub fn lang(text: &str, declared: Option<&str>) -> Option<(String, &'static str)
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn not_letters_holds_no_letter() {
+        for r in NOT_LETTERS {
+            for c in r.filter_map(char::from_u32) {
+                assert!(!c.is_alphabetic(), "U+{:04X}", c as u32);
+            }
+        }
+    }
+
     use super::*;
 
     /// [`Scripts::of`] one character at a time.
@@ -258,6 +287,10 @@ mod tests {
                 0x3040..=0x30FF => s.kana += 1,
                 0xAC00..=0xD7AF => s.hangul += 1,
                 0x3400..=0x4DBF | 0x4E00..=0x9FFF => s.han += 1,
+                // CJK and general punctuation, the most common characters
+                // of Chinese text after ideographs: settled without
+                // `is_alphabetic`'s table search (`NOT_LETTERS`).
+                c if NOT_LETTERS.iter().any(|r| r.contains(&c)) => {}
                 _ if c.is_alphabetic() => s.letters += 1,
                 _ => {}
             }
