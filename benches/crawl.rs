@@ -53,6 +53,9 @@
 //! diagnosis; the trace costs CPU, so the table of such a run is not one to
 //! quote.
 //!
+//! `BENCH_STAT=FILE` appends each crawler run's `perf stat` software
+//! counters (user and system time, context switches, page faults) to FILE.
+//!
 //! `links` crawls a 200-page site whose every page carries L distinct links
 //! (L = 10,000, 20,000, 40,000), all in scope, with `--max-pages 200`:
 //! the time per link should stay flat as L grows.
@@ -275,6 +278,20 @@ fn niced(program: impl AsRef<std::ffi::OsStr>) -> Command {
         cmd.args(["perf", "record", "-F", "1999", "-g", "-o"])
             .arg(file)
             .arg("--");
+    }
+    // BENCH_STAT=FILE appends `perf stat`'s software counters of each run
+    // (user and system time, context switches, page faults) to FILE.
+    if let Some(file) = std::env::var_os("BENCH_STAT") {
+        cmd.args([
+            "perf",
+            "stat",
+            "-e",
+            "task-clock,user_time,system_time,context-switches,cpu-migrations,page-faults",
+            "--append",
+            "-o",
+        ])
+        .arg(file)
+        .arg("--");
     }
     cmd.arg(program);
     cmd
