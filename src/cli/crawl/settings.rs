@@ -15,7 +15,7 @@ use crate::cli::units::Seconds;
 use crate::crawl::CrawlConfig;
 use crate::crawl::scope::Patterns;
 use crate::fetch::{DEFAULT_USER_AGENT, FetchConfig};
-use crate::rules::RuleSet;
+use crate::rules::{CrawlRule, RuleSet};
 
 /// The settings checked and defaulted: what the flags and the job file
 /// left unset gets its default here, once.
@@ -112,6 +112,21 @@ pub(super) fn regexes(flag: &str, given: &[String]) -> Result<Vec<Regex>, Refuse
         .collect()
 }
 
+/// A per-host setting: the flag's value, else the matching site rule's,
+/// else the generic rule's, else `default`.
+fn per_host_setting<T: Copy + Send + Sync + 'static>(
+    flag: Option<T>,
+    rules: &Arc<RuleSet>,
+    field: fn(&CrawlRule) -> Option<T>,
+    default: T,
+) -> Arc<dyn Fn(&str) -> T + Send + Sync> {
+    let rules = rules.clone();
+    Arc::new(move |host: &str| {
+        flag.or_else(|| rules.crawl_setting(host, field))
+            .unwrap_or(default)
+    })
+}
+
 /// The fetcher's settings; the rate per host is the flag's, else the
 /// matching site rule's, else the generic rule's, else 1 per second.
 pub(super) fn fetch_config(
@@ -122,20 +137,8 @@ pub(super) fn fetch_config(
     sitemaps: &[Url],
 ) -> FetchConfig {
     let mut fetch = FetchConfig::new(&c.user_agent);
-    let flag_rate = args.rate;
-    let rate_rules = rules.clone();
-    fetch.rate = Arc::new(move |host: &str| {
-        flag_rate
-            .or_else(|| rate_rules.crawl_setting(host, |c| c.rate))
-            .unwrap_or(1.0)
-    });
-    let flag_per_host = args.per_host;
-    let conn_rules = rules.clone();
-    fetch.connections = Arc::new(move |host: &str| {
-        flag_per_host
-            .or_else(|| conn_rules.crawl_setting(host, |c| c.per_host))
-            .unwrap_or(1)
-    });
+    fetch.rate = per_host_setting(args.rate, rules, |c| c.rate, 1.0);
+    fetch.connections = per_host_setting(args.per_host, rules, |c| c.per_host, 1);
     fetch.timeout = c.timeout;
     fetch.connect_timeout = c.connect_timeout;
     fetch.max_body = c.max_body;
