@@ -8,6 +8,7 @@
 //!     cargo bench --bench crawl -- unthrottled  # without the polite table
 //!     cargo bench --bench crawl -- links        # links per page (below)
 //!     cargo bench --bench crawl -- --no-peers unthrottled --per-host 64 --repeat 5
+//!     cargo bench --bench crawl -- --no-peers unthrottled --per-host 64 --repeat 4 --compare OTHER
 //!
 //! The web: H hosts × M pages (20 × 500) behind 20 ms of latency per
 //! response. Page k links to its children 10k+1 … 10k+10 by their canonical
@@ -298,9 +299,20 @@ fn niced(program: impl AsRef<std::ffi::OsStr>) -> Command {
 }
 
 fn parkcrawl_cmd(w: Web, server: &Server, per_host: Option<usize>) -> Command {
+    parkcrawl_cmd_of(
+        Path::new(env!("CARGO_BIN_EXE_parkcrawl")),
+        w,
+        server,
+        per_host,
+    )
+}
+
+/// The crawl command of a given parkcrawl binary (`--compare` runs another
+/// build beside this one).
+fn parkcrawl_cmd_of(bin: &Path, w: Web, server: &Server, per_host: Option<usize>) -> Command {
     let names = w.names();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut cmd = niced(env!("CARGO_BIN_EXE_parkcrawl"));
+    let mut cmd = niced(bin);
     cmd.arg("crawl")
         .args(names.iter().map(|h| format!("http://{h}/")))
         .args(["--max-depth", &DEPTH.to_string(), "-o", "/dev/null"])
@@ -503,16 +515,30 @@ fn setup_python() -> PathBuf {
     root.join(String::from_utf8_lossy(&out.stdout).trim())
 }
 
-fn side_by_side(w: Web, python: Option<&Path>, per_host: &[usize], repeat: usize) {
+/// What the unthrottled table runs: parkcrawl at these `per_host`
+/// settings, each `repeat` times, and, if `compare` names another parkcrawl
+/// binary, that one right after each run (A, B, A, B: an A/B comparison in
+/// one sitting, whose spread the repeats show).
+struct Plan<'a> {
+    per_host: Vec<usize>,
+    repeat: usize,
+    compare: Option<&'a Path>,
+}
+
+fn side_by_side(w: Web, python: Option<&Path>, plan: &Plan) {
     println!(
         "unthrottled: {} hosts × {} pages, {LATENCY:?} latency, 429/503/slow pages, variants, a trap; depth {DEPTH}",
         w.hosts, w.pages
     );
     let mut runs = Vec::new();
-    for &n in per_host {
-        for _ in 0..repeat {
+    for &n in &plan.per_host {
+        for _ in 0..plan.repeat {
             let name = format!("parkcrawl --per-host {n}");
             runs.push(measure(&name, w, |s| parkcrawl_cmd(w, s, Some(n))));
+            if let Some(bin) = plan.compare {
+                let name = format!("{} --per-host {n}", bin.display());
+                runs.push(measure(&name, w, |s| parkcrawl_cmd_of(bin, w, s, Some(n))));
+            }
         }
     }
     if let Some(py) = python {
@@ -689,8 +715,16 @@ fn main() {
     if per_host.is_empty() {
         per_host = vec![1, 8, 64];
     }
-    let repeat = flag("--repeat").last().copied().unwrap_or(1).max(1);
-    side_by_side(w, python.as_deref(), &per_host, repeat);
+    let compare = args
+        .windows(2)
+        .find(|p| p[0] == "--compare")
+        .map(|p| Path::new(&p[1]));
+    let plan = Plan {
+        per_host,
+        repeat: flag("--repeat").last().copied().unwrap_or(1).max(1),
+        compare,
+    };
+    side_by_side(w, python.as_deref(), &plan);
     if !args.iter().any(|a| a == "unthrottled") {
         polite(python.as_deref(), quick);
     }
