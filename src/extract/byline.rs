@@ -132,6 +132,10 @@ fn shed_ui_words(s: &str) -> String {
     }
 }
 
+/// The words every lead byline holds (`记者`, `专栏作者`, `通讯员`): what
+/// [`in_lead`]'s patterns cannot match without.
+const ROLE_WORDS: [&str; 3] = ["记者", "作者", "通讯员"];
+
 /// Names after a reporter's label: up to four of two to four Han characters
 /// (or a `·` name), separated by spaces or `、`.
 const NAMES: &str = r"(?P<n>[\p{Han}·]{2,5}(?:[\s、，,　]+[\p{Han}·]{2,5}){0,3})";
@@ -155,6 +159,12 @@ pub fn in_lead(first_lines: &[&str]) -> Option<String> {
     });
     let name = first_lines.iter().find_map(|line| {
         let line = line.trim();
+        // Both patterns need a role word, and most lines hold none: a
+        // search for three literals settles them, where the anchored
+        // patterns cannot skip ahead to one.
+        if !ROLE_WORDS.iter().any(|w| line.contains(w)) {
+            return None;
+        }
         if line.chars().count() <= 32
             && let Some(c) = ALONE.captures(line)
         {
