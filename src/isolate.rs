@@ -1,6 +1,6 @@
 //! Isolation: a panic while one page is decoded and cleaned is that page's
 //! error, never the end of the run. Every command that cleans pages (`clean`
-//! on files, directories, stdin and WARCs; the crawler's blocking pool) runs
+//! on files, directories, stdin and WARCs; the crawler's cleaner threads) runs
 //! each page through [`page`], and reports a caught panic as one line naming
 //! the input: `internal error: <message> (at <file:line>)`.
 //!

@@ -23,7 +23,7 @@
 //!    content hash.
 //!
 //! `scraper::Html` is not `Send`: it lives and dies inside [`clean`]; the
-//! crawler calls this on a blocking pool.
+//! crawler calls this on its cleaner threads.
 
 pub mod blocks;
 pub mod content;

@@ -1,6 +1,6 @@
 //! Link discovery: the `<a href>` / `<area href>` of a fetched page, resolved
 //! against `<base href>` and the page URL, read from the tree the cleaner
-//! parsed ([`of_tree`]). Runs on the blocking pool next to cleaning
+//! parsed ([`of_tree`]). Runs on a cleaner thread next to cleaning
 //! (`scraper::Html` is not `Send`).
 //!
 //! Linear in the links of a page (duplicates are found with a hash set: a

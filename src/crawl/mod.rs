@@ -21,7 +21,8 @@
 //! 3. a task (`task.rs`) fetches (`crate::fetch`: robots, politeness, retries,
 //!    redirects vetted by [`scope`] and the claimed set; conditionally when
 //!    the page's validators are known), then decodes, cleans and finds links
-//!    on the blocking pool — or parses a [`sitemap`]. Links come from the
+//!    on one of the crawl's cleaner threads, one per core (`cleaners.rs`)
+//!    — or parses a [`sitemap`]. Links come from the
 //!    tree the cleaner parsed (`clean::parse`, after its pre-parse scan):
 //!    one scan and one parse per page, read by `clean::clean_parsed` and
 //!    [`links::of_tree`];
@@ -51,6 +52,7 @@ pub mod sink;
 pub mod sitemap;
 
 mod bounds;
+mod cleaners;
 mod outcome;
 mod task;
 mod variants;
@@ -151,8 +153,8 @@ struct Ctx {
     stop: CancellationToken,
     /// Fetched pages go to the WARC too.
     archive: bool,
-    /// Permits = pages cleaned at once, one per core (see [`cleaners`]).
-    cleaners: Arc<tokio::sync::Semaphore>,
+    /// The threads pages are cleaned on, one per core ([`cleaners`]).
+    cleaners: cleaners::Cleaners,
 }
 
 impl Ctx {
@@ -173,16 +175,6 @@ enum Done {
     NotModified(Validators),
     Sitemap(sitemap::Sitemap),
     Failed(FetchError),
-}
-
-/// Pages cleaned at once: one per core. Fetched pages beyond that wait
-/// for a cleaner as futures (holding their task slot, so fetching slows to
-/// the cleaning rate) instead of each taking a blocking thread: hundreds
-/// of cleaning threads on a few cores starve the runtime's workers, which
-/// then read answers (a 429 with its Retry-After among them) and send
-/// requests hundreds of milliseconds late.
-fn cleaners() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// One task's entry, with what earlier runs learned of it.
@@ -251,7 +243,7 @@ impl Crawler {
                 claimed: Mutex::new(HashSet::new()),
                 stop,
                 archive,
-                cleaners: Arc::new(tokio::sync::Semaphore::new(cleaners())),
+                cleaners: cleaners::Cleaners::per_core(),
             }),
             frontier,
         }

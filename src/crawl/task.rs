@@ -1,5 +1,5 @@
 //! Step 3 of the crawl (see the module header of `crawl`): one entry
-//! fetched, then decoded, cleaned and its links found on the blocking pool
+//! fetched, then decoded, cleaned and its links found on a cleaner thread
 //! (one parse for both), or a sitemap parsed.
 
 use super::*;
@@ -62,14 +62,7 @@ async fn process(
         }));
     }
     let exchange = (ctx.archive && entry.kind == EntryKind::Page).then(|| archived(&fetched));
-    let Ok(cleaner) = ctx.cleaners.clone().acquire_owned().await else {
-        return Err(FetchError::new(
-            ErrorKind::Cancelled,
-            &entry.url,
-            "crawl stopped",
-        ));
-    };
-    on_pool(fetched, ctx.rules.clone(), entry.kind, exchange, cleaner).await
+    on_cleaner(ctx, fetched, entry.kind, exchange).await
 }
 
 /// The exchange as the WARC keeps it.
@@ -86,33 +79,36 @@ fn archived(fetched: &Fetched) -> Box<OwnedExchange> {
     })
 }
 
-/// A fetched page cleaned (or a sitemap parsed) on the blocking pool,
-/// holding one of the crawl's cleaner permits until done. A panic there is
-/// this page's error (`internal`), caught on the blocking thread itself so
-/// the hook prints nothing of its own.
-async fn on_pool(
+/// A fetched page cleaned (or a sitemap parsed) on one of the crawl's
+/// cleaner threads, once one is free. A panic there is this page's error
+/// (`internal`), caught on that thread itself so the hook prints nothing
+/// of its own.
+async fn on_cleaner(
+    ctx: &Ctx,
     fetched: Fetched,
-    rules: Arc<RuleSet>,
     kind: EntryKind,
     exchange: Option<Box<OwnedExchange>>,
-    cleaner: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<Done, FetchError> {
     let url = fetched.url.clone();
-    let joined = tokio::task::spawn_blocking(move || {
-        let _cleaner = cleaner;
-        isolate::page(|| match kind {
-            EntryKind::Page => {
-                page(fetched, &rules).map(|(d, l)| Done::Page(Box::new(d), l, exchange))
-            }
-            EntryKind::Sitemap => sitemap::parse(&fetched.body, &fetched.url).map(Done::Sitemap),
+    let rules = ctx.rules.clone();
+    let joined = ctx
+        .cleaners
+        .run(move || {
+            isolate::page(|| match kind {
+                EntryKind::Page => {
+                    page(fetched, &rules).map(|(d, l)| Done::Page(Box::new(d), l, exchange))
+                }
+                EntryKind::Sitemap => {
+                    sitemap::parse(&fetched.body, &fetched.url).map(Done::Sitemap)
+                }
+            })
         })
-    })
-    .await;
+        .await;
     match joined {
         Ok(Ok(Ok(done))) => Ok(done),
         Ok(Ok(Err(msg))) => Err(FetchError::new(ErrorKind::Content, &url, msg)),
         Ok(Err(p)) => Err(FetchError::new(ErrorKind::Internal, &url, p.to_string())),
-        Err(e) => Err(FetchError::new(
+        Err(cleaners::Unavailable(e)) => Err(FetchError::new(
             ErrorKind::Internal,
             &url,
             format!("internal error: {e}"),
@@ -120,7 +116,7 @@ async fn on_pool(
     }
 }
 
-/// Decode, clean and find links: synchronous, on the blocking pool.
+/// Decode, clean and find links: synchronous, on a cleaner thread.
 pub fn page(f: Fetched, rules: &RuleSet) -> Result<(Document, links::Found), String> {
     let url = f.url.clone();
     let input = decode::Input {
